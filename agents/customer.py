@@ -1,0 +1,449 @@
+"""The customer: one Mesa agent with a mind (satisfaction, expectation, trust) and a history.
+
+A customer does not run its own clock. The engine decides *when* something happens (a
+purchase, a service ticket's outcome, a contact, a moment of reconsideration) and calls the
+matching reaction here; each reaction is a few calls into :mod:`agents.rules` plus reasoned
+entries in the emotional account. Everything the customer needs from outside — the time, its
+random draws, the ledger, the books — comes through the :class:`World` it is handed.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol
+
+import mesa
+
+from agents import rules
+from agents.emotional_account import Reason
+from agents.relationship import ladder_step
+from agents.rules import ChurnReason, Kano
+
+if TYPE_CHECKING:
+    from agents.context import Context
+
+__all__ = ["Customer", "DrawSource", "World"]
+
+
+class DrawSource(Protocol):
+    """Scalar random draws handed to the customer (never global state)."""
+
+    def random(self) -> float: ...  # noqa: D102
+    def normal(self) -> float: ...  # noqa: D102
+    def exponential(self) -> float: ...  # noqa: D102
+    def gamma(self, shape: float, scale: float) -> float: ...  # noqa: D102
+
+
+class World(Protocol):
+    """What a customer may use of the engine that runs it."""
+
+    ctx: Context
+    experience_draws: DrawSource
+    spend_draws: DrawSource
+    churn_draws: DrawSource
+
+    @property
+    def now(self) -> float: ...  # noqa: D102
+    @property
+    def period_index(self) -> int: ...  # noqa: D102
+
+    def record_entry(self, customer: Customer, reason: int, amount: float) -> None: ...  # noqa: D102
+    def book(self, line: str, amount: float, customer: Customer | None) -> None: ...  # noqa: D102
+    def earn(self, amount: float, cogs: float, customer: Customer) -> None: ...  # noqa: D102
+    def count(self, name: str, k: int = 1) -> None: ...  # noqa: D102
+    def price_paid(self, customer: Customer) -> tuple[float, float]: ...  # noqa: D102
+    def market_price(self) -> float: ...  # noqa: D102
+    def on_churn(self, customer: Customer, reason: int) -> None: ...  # noqa: D102
+    def on_purchase(self, customer: Customer, repeat: bool) -> None: ...  # noqa: D102
+    def complain(self, customer: Customer) -> None: ...  # noqa: D102
+
+
+class Customer(mesa.Agent):
+    """A customer with heterogeneous traits, a trust account and a purchase history."""
+
+    def __init__(self, model: Any, traits: dict[str, Any], acquired: float, channel: str) -> None:
+        super().__init__(model)
+        w: World = model
+        ctx = w.ctx
+        # --- traits (fixed) ----------------------------------------------------------
+        self.segment: int = int(traits["segment"])
+        self.lam: float = float(traits["lam"])
+        self.spend_p: float = float(traits["spend_p"])
+        self.spend_nu: float = float(traits["mean_spend_nu"])
+        self.dropout_p: float = float(traits["dropout_p"])
+        self.mu: float = float(traits["mu"])
+        self.fee: float = float(traits["fee"])
+        self.price_sensitivity: float = float(traits["price_sensitivity"])
+        self.complaint_propensity: float = float(traits["complaint_propensity"])
+        self.preferred: float = float(traits["preferred_contact"])
+        self.referral_rate: float = float(traits["referral_rate"])
+        self.service_rate: float = float(traits["service_rate"])
+        self.lam_max: float = self.lam * ctx.max_wallet
+        # --- state ---------------------------------------------------------------------
+        self.alive = True
+        self.satisfaction: float = float(traits["initial_satisfaction"])
+        self.expectation: float = float(traits["expectation"])
+        self.level: int = int(traits["initial_level"]) if ctx.behaviour else 0
+        self._balance = 0.0
+        self._balance_t = acquired
+        self.interactions = 0
+        self.acquired = acquired
+        self.channel = channel
+        self.referrer = -1
+        self.churned_at = float("nan")
+        self.churn_reason = -1
+        self.cancel_intent = -1
+        self.won_back = 0
+        self.last_winback = float("-inf")
+        self.purchases = 0
+        self.repeat = 0
+        self.last_repeat = acquired
+        self.repeat_spend = 0.0
+        self.revenue = 0.0
+        self.margin = 0.0
+        self.cost = 0.0
+        self.clv = 0.0
+        self.last_touch = acquired
+        # No earlier contact: the first one is never "too soon".
+        self.last_contact = float("-inf")
+        self.tier = -1
+        self.low_cost = False
+        self.offer = 0.0
+        self.offer_until = float("-inf")
+        self.value = 0.0
+        self._value_t = acquired
+        self.prior_value = (
+            365.25 * (self.lam * self.spend_p / self.spend_nu) + self.fee * ctx.renewals_per_year
+        )
+        self.care_every: float | None = None
+        self.care_due = float("inf")
+        self.last_care = float("-inf")
+        self._recent_margin = 0.0
+        self._recent_cost = 0.0
+        self._money_t = acquired
+        self.complaints = 0
+        self.last_failure = 0.0
+        self.failures = 0
+        self.recent_failures = 0.0
+        self.recent_unresolved = 0.0
+        self._recent_t = acquired
+        self.deposits = 0.0
+        self.withdrawals = 0.0
+        self.withdrawn_by: dict[int, float] = {}
+
+    # ------------------------------------------------------------------ account
+    @property
+    def balance_raw(self) -> float:
+        """Balance right after the last entry (before any cooling since)."""
+        return self._balance
+
+    def balance_at(self, t: float) -> float:
+        """Emotional-account balance at day ``t`` (cooled since the last entry)."""
+        return float(
+            rules.decay_balance(self._balance, t - self._balance_t, self.model.ctx.half_life)
+        )
+
+    def entry(self, reason: Reason, amount: float) -> float:
+        """Book a deposit (> 0) or withdrawal (< 0); withdrawals are scaled by tolerance.
+
+        Returns:
+            The amount actually booked.
+        """
+        w: World = self.model
+        if not w.ctx.behaviour or amount == 0.0:
+            return 0.0
+        t = w.now
+        b = self.balance_at(t)
+        if amount < 0.0:
+            amount = amount * float(rules.tolerance(b, w.ctx.kappa, w.ctx.acct.tolerance_cap))
+            self.withdrawals += amount
+            self.withdrawn_by[reason] = self.withdrawn_by.get(reason, 0.0) + amount
+        else:
+            self.deposits += amount
+        self._balance = b + amount
+        self._balance_t = t
+        w.record_entry(self, int(reason), amount)
+        self.level = ladder_step(self.level, self._balance, self.interactions, w.ctx.ladder)
+        return amount
+
+    def feel(self, impact: float) -> None:
+        """Let an experience's felt impact move satisfaction (tolerance on losses)."""
+        w: World = self.model
+        if not w.ctx.behaviour:
+            return
+        tol = rules.tolerance(self.balance_at(w.now), w.ctx.kappa, w.ctx.acct.tolerance_cap)
+        self.satisfaction = float(
+            rules.satisfaction_step(self.satisfaction, impact, w.ctx.sat_rate, tol)
+        )
+
+    def touch(self) -> None:
+        """Any interaction: counts toward the ladder and resets neglect."""
+        self.interactions += 1
+        self.last_touch = self.model.now
+
+    # ------------------------------------------------------------------ multipliers
+    def wallet(self) -> float:
+        """Purchase-rate multiplier from the ladder and loyalty membership."""
+        ctx = self.model.ctx
+        return ctx.wallet[self.level] * ctx.loyalty_wallet if ctx.behaviour else 1.0
+
+    def hazard_multiplier(self) -> float:
+        """Churn multiplier: ladder switching cost × loyalty lock-in."""
+        ctx = self.model.ctx
+        return ctx.hazard[self.level] * ctx.loyalty_lock if ctx.behaviour else 1.0
+
+    # ------------------------------------------------------------------ reactions
+    def purchase(self, repeat: bool) -> None:
+        """Buy: pay, experience the product and delivery, maybe complain, maybe drop out."""
+        w: World = self.model
+        ctx = w.ctx
+        t = w.now
+        z = w.spend_draws.gamma(self.spend_p, 1.0 / self.spend_nu)
+        w.earn(z, z * ctx.cogs_share, self)
+        self.purchases += 1
+        self._add_value(z, t)
+        if repeat:
+            self.repeat += 1
+            self.last_repeat = t
+            self.repeat_spend += z
+        w.count("purchases")
+        if ctx.behaviour:
+            self._experience_purchase(w)
+        self.touch()
+        w.on_purchase(self, repeat)
+        # BG/NBD: after a repeat purchase the customer may become inactive (latent).
+        if (
+            repeat
+            and ctx.dropout_at_purchase
+            and w.churn_draws.random() < self.dropout_p * self.hazard_multiplier()
+        ):
+            self.churn(ChurnReason.baseline)
+
+    def _experience_purchase(self, w: World) -> None:
+        ctx = w.ctx
+        d_ = w.experience_draws
+        perf = ctx.quality + ctx.quality_sd * d_.normal()
+        d = perf - self.expectation
+        impact = float(rules.kano_response(d, Kano.one_dimensional, ctx.loss_aversion))
+        failed = d < -ctx.failure_margin
+        lost = 0.0
+        if d > ctx.exceed_margin:
+            self.entry(Reason.exceeded_expectation, ctx.acct.exceeded_per_unit * d)
+        elif failed:
+            lost += self.entry(
+                Reason.service_failure, ctx.acct.failure_per_unit * ctx.loss_aversion * d
+            )
+        if d_.random() >= ctx.on_time:
+            # Delivery is a must-be attribute: on time goes unnoticed, late is a broken promise.
+            failed = True
+            lost += self.entry(Reason.broken_promise, -ctx.acct.broken_promise)
+            impact += float(
+                rules.kano_response(-ctx.failure_margin, Kano.must_be, ctx.loss_aversion)
+            )
+        if ctx.delight > 0.0 and d_.random() < ctx.delight:
+            impact += float(
+                rules.kano_response(ctx.delight_size, Kano.attractive, ctx.loss_aversion)
+            )
+            self.entry(Reason.exceeded_expectation, ctx.acct.exceeded_per_unit * ctx.delight_size)
+        self.feel(impact)
+        self.expectation = float(rules.adapt_expectation(self.expectation, perf, ctx.exp_rate))
+        if failed:
+            self.last_failure = -lost
+            self.fail(w)
+
+    def fail(self, w: World) -> None:
+        """A failure happened: complain (voice) or stay silent (grudge)."""
+        self.failures += 1
+        self._decay_recent(w.now)
+        self.recent_failures += 1.0
+        w.count("failures")
+        if w.experience_draws.random() < self.complaint_propensity:
+            self.complaints += 1
+            w.count("complaints")
+            w.complain(self)
+        else:
+            w.count("silent_failures")
+            self.entry(Reason.silent_dissatisfaction, -w.ctx.acct.silent_dissatisfaction)
+
+    def complaint_outcome(self, resolved: bool, quick: bool, handling: str) -> None:
+        """The complaint was handled (or not): recovery deposit or unresolved withdrawal."""
+        w: World = self.model
+        ctx = w.ctx
+        if not resolved:
+            self._decay_recent(w.now)
+            self.recent_unresolved += 1.0
+            self.entry(Reason.unresolved_complaint, -ctx.acct.unresolved_complaint)
+            self.feel(-ctx.acct.unresolved_complaint * ctx.sat_per_point)
+            return
+        w.count("complaints_resolved")
+        fix = ctx.acct.apology_fix * ctx.apology[handling]
+        if quick:
+            w.count("complaints_quick")
+            if ctx.recovery_paradox:
+                # Explicit option: a quick recovery over-compensates the failure it repairs.
+                fix = max(fix, ctx.paradox_bonus * self.last_failure)
+        self.entry(Reason.apology_fix, fix)
+        if quick:
+            self.entry(Reason.respected_time, ctx.acct.respected_time)
+        self.feel(fix * ctx.sat_per_point)
+
+    def service_outcome(self, wait: float, resolved_first_time: bool, performance: float) -> None:
+        """A service ticket was handled after ``wait`` days."""
+        w: World = self.model
+        ctx = w.ctx
+        self.touch()
+        if not ctx.behaviour:
+            return
+        if wait <= ctx.promise:
+            self.entry(Reason.respected_time, ctx.acct.respected_time)
+        else:
+            over = min(
+                ctx.acct.long_wait_per_promise * (wait / ctx.promise - 1.0), ctx.acct.long_wait_cap
+            )
+            self.entry(Reason.long_wait, -over)
+            self._decay_recent(w.now)
+            self.recent_failures += 1.0
+        d = performance - self.expectation
+        impact = float(rules.kano_response(d, Kano.one_dimensional, ctx.loss_aversion))
+        if not resolved_first_time:
+            impact += float(
+                rules.kano_response(-ctx.failure_margin, Kano.must_be, ctx.loss_aversion)
+            )
+        self.feel(impact)
+
+    def contact(self, reason: Reason, deposit: float) -> None:
+        """A scheduled contact or visit: deposit, or annoyance if it comes too soon."""
+        w: World = self.model
+        ctx = w.ctx
+        t = w.now
+        gap = t - self.last_contact
+        self.last_contact = t
+        self.touch()
+        effect = float(
+            rules.contact_effect(
+                gap, self.preferred, deposit, ctx.acct.over_contact, ctx.acct.over_contact_cap
+            )
+        )
+        if effect >= 0.0:
+            self.entry(reason, effect)
+        else:
+            w.count("over_contacts")
+            self.entry(Reason.over_contact, effect)
+
+    def promised_step(self, reason: Reason, deposit: float, kept: float) -> None:
+        """A promised post-sale step done on time: part of the service, never "too soon"."""
+        self.touch()
+        self.entry(reason, deposit)
+        self.entry(Reason.kept_promise, kept)
+
+    def broken_promise(self) -> None:
+        """A promised contact did not happen (missed or late)."""
+        self.model.count("broken_promises")
+        self.entry(Reason.broken_promise, -self.model.ctx.acct.broken_promise)
+
+    def price_change(self, rise: float) -> None:
+        """Our list price moved by ``rise`` (relative); a rise is a withdrawal."""
+        ctx = self.model.ctx
+        if rise > 0.0:
+            sens = self.price_sensitivity * ctx.price_sens[self.level]
+            amount = ctx.acct.price_rise_per_unit * rise * sens
+            self.entry(Reason.price_rise, -amount)
+            self.feel(-amount * ctx.sat_per_point)
+
+    def intervene(self, offer: float, until: float, deposit: float) -> None:
+        """Early-warning intervention: a personal call that helps, plus a retention offer."""
+        self.offer = offer
+        self.offer_until = until
+        self.touch()
+        self.last_contact = self.model.now
+        self.entry(Reason.help_in_difficulty, deposit)
+
+    def review(self) -> None:
+        """A moment of reconsideration (thinning candidate of the behavioural hazard)."""
+        w: World = self.model
+        ctx = w.ctx
+        t = w.now
+        comps = self.hazards(t)
+        total = comps[0] + comps[1] + comps[2] + comps[3]
+        if w.churn_draws.random() < rules.churn_accept_probability(total, ctx.max_hazard_rate):
+            reason = int(rules.dominant_reason(comps))
+            if ctx.contractual:
+                self.cancel_intent = reason
+            else:
+                self.churn(reason)
+
+    def hazards(self, t: float) -> tuple[float, float, float, float]:
+        """Behavioural churn hazards per day now (dissatisfaction, overdrawn, price, neglect)."""
+        w: World = self.model
+        ctx = w.ctx
+        paid, _ = w.price_paid(self)
+        gap = rules.price_gap(paid, w.market_price())
+        sens = self.price_sensitivity * ctx.price_sens[self.level]
+        neglect = rules.neglect_pressure(t - self.last_touch, self.preferred, ctx.hazard_params)
+        return rules.churn_components(
+            self.satisfaction, self.balance_at(t), gap, sens, neglect, self.hazard_multiplier(),
+            ctx.hazard_params,
+        )  # fmt: skip
+
+    # ------------------------------------------------------------------ life and death
+    def churn(self, reason: int) -> None:
+        """Leave: record when and why; the engine stops this customer's processes."""
+        if not self.alive:
+            return
+        self.alive = False
+        self.churned_at = self.model.now
+        self.churn_reason = int(reason)
+        self.cancel_intent = -1
+        self.model.on_churn(self, int(reason))
+
+    def reactivate(self, deposit: float) -> None:
+        """Won back: active again with a fresh start on trust and a reset expectation gap."""
+        w: World = self.model
+        self.alive = True
+        self.won_back += 1
+        self.last_winback = w.now
+        self.churned_at = float("nan")
+        self.churn_reason = -1
+        self._balance = 0.0
+        self._balance_t = w.now
+        self.satisfaction = max(self.satisfaction, w.ctx.winback_satisfaction)
+        self.last_touch = w.now
+        self.last_contact = w.now
+        self.entry(Reason.help_in_difficulty, deposit)
+
+    # ------------------------------------------------------------------ bookkeeping
+    def _add_value(self, amount: float, t: float) -> None:
+        # Trailing value: revenue with a one-year exponential memory (what a CRM ranks on).
+        self.value = self.value * float(rules.exp((self._value_t - t) / 365.25)) + amount
+        self._value_t = t
+
+    def value_score(self, t: float) -> float:
+        """Ranking value: trailing revenue plus the acquisition-time potential, fading."""
+        fade = float(rules.exp((self._value_t - t) / 365.25))
+        return self.value * fade + self.prior_value * float(rules.exp((self.acquired - t) / 365.25))
+
+    def add_money(self, margin: float, cost: float, t: float) -> None:
+        """Track margin and cost to serve with the selection policy's memory (lookback)."""
+        f = float(rules.exp((self._money_t - t) / self.model.ctx.lookback))
+        self._recent_margin = self._recent_margin * f + margin
+        self._recent_cost = self._recent_cost * f + cost
+        self._money_t = t
+
+    def recent_margin(self, t: float) -> float:
+        """Margin over the recent past (exponential memory of one lookback)."""
+        return self._recent_margin * float(rules.exp((self._money_t - t) / self.model.ctx.lookback))
+
+    def recent_cost(self, t: float) -> float:
+        """Cost to serve over the recent past (exponential memory of one lookback)."""
+        return self._recent_cost * float(rules.exp((self._money_t - t) / self.model.ctx.lookback))
+
+    def recent_signal(self, t: float) -> tuple[float, float]:
+        """Recent failures and unresolved complaints (90-day memory) — observable signals."""
+        f = float(rules.exp((self._recent_t - t) / 90.0))
+        return self.recent_failures * f, self.recent_unresolved * f
+
+    def _decay_recent(self, t: float) -> None:
+        # Recent-failure counters forget with a 90-day memory (the warning window).
+        f = float(rules.exp((self._recent_t - t) / 90.0))
+        self.recent_failures *= f
+        self.recent_unresolved *= f
+        self._recent_t = t

@@ -1,0 +1,42 @@
+"""The market around the firm: the going price and the competitor's moves.
+
+The competitor is not an agent here but a set of scheduled shocks: a promotion cuts the
+market price for a while, widening our price gap, and price-sensitive customers feel it as a
+pull toward the competitor (the price/competitor churn reason).
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from agents.units import Days, Frozen
+
+__all__ = ["MarketParams", "Promotion"]
+
+
+class Promotion(Frozen):
+    """A competitor promotion: from ``start`` for ``duration``, the market price drops."""
+
+    start: Days = Field(ge=0.0)
+    duration: Days = Field(gt=0.0)
+    discount: float = Field(gt=0.0, lt=1.0, description="relative cut of the market price")
+
+
+class MarketParams(Frozen):
+    """Market price index (1.0 = the average; our list price is on the same index)."""
+
+    price: float = Field(default=1.0, gt=0.0)
+    promotions: tuple[Promotion, ...] = ()
+
+    def price_at(self, t: float) -> float:
+        """Market price index at day ``t`` (promotions multiply)."""
+        p = self.price
+        for promo in self.promotions:
+            if promo.start <= t < promo.start + promo.duration:
+                p *= 1.0 - promo.discount
+        return p
+
+    def change_times(self) -> list[float]:
+        """Days at which the market price changes (promotion starts and ends)."""
+        times = {p.start for p in self.promotions} | {p.start + p.duration for p in self.promotions}
+        return sorted(times)

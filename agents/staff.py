@@ -1,0 +1,122 @@
+"""The people who serve customers: account managers and the service desk.
+
+Account managers are the scarce resource of key-account management: a few people with a
+fixed number of hours a week. Where those hours go — 60 % to the top 10 % of customers
+(the course's pyramid) or an equal slice to everyone — is the key-account lesson.
+
+The service desk is the gas station of customer service: tickets queue for a finite
+number of agents, and the wait itself is an experience (a long one is a withdrawal from the
+emotional account, one inside the promised response time a small deposit).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from numpy.typing import NDArray
+from pydantic import Field, model_validator
+
+from agents.units import Days, Frozen
+
+__all__ = ["AccountManagerParams", "ServiceDeskParams", "allocate_hours", "rank_groups"]
+
+
+class PyramidBand(Frozen):
+    """One band of the customer pyramid: a share of customers and a share of AM time."""
+
+    customers: float = Field(gt=0.0, le=1.0, description="share of customers, top first")
+    time: float = Field(ge=0.0, le=1.0, description="share of account-manager time")
+
+
+class AccountManagerParams(Frozen):
+    """Account managers: headcount, hours, and how their time is allocated."""
+
+    count: int = Field(default=0, ge=0)
+    hours_per_week: float = Field(default=30.0, gt=0.0, le=80.0)
+    hours_per_visit: float = Field(default=2.0, gt=0.0)
+    cost_per_visit: float = Field(default=20.0, ge=0.0, description="travel etc., money")
+    salary_per_period: float = Field(default=4000.0, ge=0.0, description="money per AM per period")
+    allocation: Literal["pyramid", "equal", "none"] = "none"
+    pyramid: tuple[PyramidBand, ...] = (
+        PyramidBand(customers=0.1, time=0.6),
+        PyramidBand(customers=0.3, time=0.3),
+        PyramidBand(customers=0.6, time=0.1),
+    )
+
+    @model_validator(mode="after")
+    def _bands(self) -> AccountManagerParams:
+        c = sum(b.customers for b in self.pyramid)
+        t = sum(b.time for b in self.pyramid)
+        if abs(c - 1.0) > 1e-9 or abs(t - 1.0) > 1e-9:
+            raise ValueError(
+                f"pyramid customer shares sum to {c:g} and time shares to {t:g}; both must be 1"
+            )
+        if self.allocation != "none" and self.count == 0:
+            raise ValueError(f"allocation {self.allocation!r} needs count > 0 account managers")
+        return self
+
+    def hours_per_period(self, period_days: float) -> float:
+        """Total account-manager hours available in one reporting period."""
+        return self.count * self.hours_per_week * period_days / 7.0
+
+
+class ServiceDeskParams(Frozen):
+    """The service desk: staff, handling time, the response-time promise, FCR and costs.
+
+    ``staff: null`` means unbounded staff (an M/M/∞ desk): nobody ever waits.
+    """
+
+    staff: int | None = Field(default=3, ge=1)
+    handling_time: Days = Field(default=0.25, gt=0.0, description="mean, exponential (6h)")
+    promise: Days = Field(default=1.0, gt=0.0, description="promised response time")
+    first_contact_resolution: float = Field(default=0.8, ge=0.0, le=1.0)
+    quality: float = Field(
+        default=0.7, ge=0.0, le=1.0, description="mean performance of a handled ticket"
+    )
+    cost_per_ticket: float = Field(default=8.0, ge=0.0)
+    salary_per_period: float = Field(default=3000.0, ge=0.0, description="per agent per period")
+    low_cost_factor: float = Field(
+        default=0.3, ge=0.0, le=1.0, description="ticket cost multiplier in the low-cost channel"
+    )
+
+
+def rank_groups(values: NDArray[np.float64], shares: NDArray[np.float64]) -> NDArray[np.int64]:
+    """Assign each customer a group by value rank; group 0 gets the top ``shares[0]``.
+
+    Ties are broken by position (stable sort), so the result depends only on the inputs.
+
+    Args:
+        values: one value score per customer.
+        shares: group shares, top first, summing to 1.
+
+    Returns:
+        Group index per customer.
+    """
+    n = values.shape[0]
+    order = np.argsort(-values, kind="stable")
+    bounds = np.rint(np.cumsum(shares) * n).astype(np.int64)
+    bounds[-1] = n
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n)
+    return np.searchsorted(bounds, rank, side="right")
+
+
+def allocate_hours(
+    values: NDArray[np.float64], hours: float, params: AccountManagerParams
+) -> NDArray[np.float64]:
+    """Account-manager hours per customer for one period under the allocation policy.
+
+    pyramid: each band's share of time split equally inside the band; equal: the same for
+    everyone; none: nobody gets visits.
+    """
+    n = values.shape[0]
+    if n == 0 or params.allocation == "none" or hours <= 0.0:
+        return np.zeros(n)
+    if params.allocation == "equal":
+        return np.full(n, hours / n)
+    band = rank_groups(values, np.array([b.customers for b in params.pyramid]))
+    size = np.bincount(band, minlength=len(params.pyramid)).astype(float)
+    time = np.array([b.time for b in params.pyramid]) * hours
+    per = np.divide(time, size, out=np.zeros_like(time), where=size > 0)
+    return per[band]

@@ -1,0 +1,290 @@
+"""Who the customers are: segments and the heterogeneous traits drawn within them.
+
+Each segment is a recipe for customers: how often they buy (NBD heterogeneity,
+λ ~ Gamma(r, α)), how much they spend per purchase (Gamma–Gamma), how they drop out
+(BG: per purchase p ~ Beta(a, b); Pareto: lifetime rate μ ~ Gamma(s, β); contractual sBG:
+per period θ ~ Beta(α, β)), and what they expect, tolerate and prefer. Traits are drawn
+as arrays in one pass by :func:`draw_traits` so that both engines, handed the same random
+stream, start from exactly the same customers.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Annotated, Literal
+
+import numpy as np
+from pydantic import Field
+
+from agents.units import Days, Frozen
+
+__all__ = [
+    "BGDropout",
+    "Beta01",
+    "ConstantDropout",
+    "Level",
+    "ParetoDropout",
+    "PositiveTrait",
+    "PurchaseParams",
+    "SBGDropout",
+    "SegmentParams",
+    "SpendParams",
+    "Traits",
+    "draw_traits",
+]
+
+
+class Level(IntEnum):
+    """Relationship ladder levels, lowest first (DOMAIN §1, seed 004)."""
+
+    transactional = 0
+    collaborative = 1
+    trust = 2
+    strategic = 3
+
+
+class Beta01(Frozen):
+    """A trait on [0, 1] drawn from a Beta distribution given by mean and concentration.
+
+    ``concentration`` = a + b; large values make the segment homogeneous. A concentration
+    of 0 means "every customer has exactly the mean".
+    """
+
+    mean: float = Field(ge=0.0, le=1.0)
+    concentration: float = Field(default=20.0, ge=0.0)
+
+    def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """Draw ``n`` values (exactly ``mean`` when concentration is 0 or mean is 0/1)."""
+        if self.concentration == 0.0 or self.mean in (0.0, 1.0):
+            return np.full(n, self.mean)
+        a = self.mean * self.concentration
+        return rng.beta(a, self.concentration - a, size=n)
+
+
+class PositiveTrait(Frozen):
+    """A positive trait drawn from a Gamma distribution given by mean and coefficient of variation.
+
+    ``cv`` = 0 makes every customer equal to ``mean``. Durations are written with units.
+    """
+
+    mean: Days = Field(gt=0.0)
+    cv: float = Field(default=0.3, ge=0.0)
+
+    def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """Draw ``n`` values with the given mean and coefficient of variation."""
+        if self.cv == 0.0:
+            return np.full(n, self.mean)
+        shape = 1.0 / self.cv**2
+        return rng.gamma(shape, self.mean / shape, size=n)
+
+
+class PurchaseParams(Frozen):
+    """Purchase rate heterogeneity λ ~ Gamma(shape r, rate α): NBD (Ehrenberg; Fader et al. 2005).
+
+    ``alpha`` carries time units (λ is per day, so α is in days): ``alpha: 4.4w``.
+    Mean purchases per day is r/α. Calibration example: CDNOW r=0.24, α=4.4 weeks.
+    """
+
+    r: float = Field(gt=0.0)
+    alpha: Days = Field(gt=0.0)
+
+
+class SpendParams(Frozen):
+    """Spend per purchase, Gamma–Gamma (Fader, Hardie & Lee 2005), in money units.
+
+    z ~ Gamma(p, ν), ν ~ Gamma(q, γ): a customer's mean spend is p/ν and the population mean
+    is p·γ/(q − 1) (needs q > 1).
+    """
+
+    p: float = Field(gt=0.0)
+    q: float = Field(gt=1.0)
+    gamma: float = Field(gt=0.0)
+
+
+class BGDropout(Frozen):
+    """BG/NBD: after each repeat purchase the customer dies with probability p ~ Beta(a, b)."""
+
+    model: Literal["bg"] = "bg"
+    a: float = Field(gt=0.0)
+    b: float = Field(gt=0.0)
+
+
+class ParetoDropout(Frozen):
+    """Pareto/NBD: exponential lifetime with rate μ ~ Gamma(s, β); β in days."""
+
+    model: Literal["pareto"] = "pareto"
+    s: float = Field(gt=0.0)
+    beta: Days = Field(gt=0.0)
+
+
+class SBGDropout(Frozen):
+    """Shifted-beta-geometric (contractual): cancel at each renewal with θ ~ Beta(α, β)."""
+
+    model: Literal["sbg"] = "sbg"
+    alpha: float = Field(gt=0.0)
+    beta: float = Field(gt=0.0)
+
+
+class ConstantDropout(Frozen):
+    """Homogeneous dropout: every customer has the same per-renewal (or per-purchase) θ."""
+
+    model: Literal["constant"] = "constant"
+    theta: float = Field(ge=0.0, le=1.0)
+
+
+Dropout = Annotated[
+    BGDropout | ParetoDropout | SBGDropout | ConstantDropout, Field(discriminator="model")
+]
+
+
+class SegmentParams(Frozen):
+    """One customer segment: its share of arrivals and the recipe for its customers."""
+
+    name: str = Field(min_length=1)
+    share: float = Field(gt=0.0, le=1.0, description="share of initial and new customers")
+    purchase: PurchaseParams | None = Field(
+        default=None, description="repeat purchases; null = none (pure subscription)"
+    )
+    spend: SpendParams
+    dropout: Dropout
+    fee: float = Field(
+        default=0.0, ge=0.0, description="subscription fee per renewal (contractual), money"
+    )
+    expectation: Beta01 = Beta01(mean=0.6, concentration=20.0)
+    price_sensitivity: Beta01 = Beta01(mean=0.5, concentration=10.0)
+    complaint_propensity: Beta01 = Beta01(mean=0.3, concentration=10.0)
+    referral_rate: float = Field(
+        default=0.5, ge=0.0, description="referrals per year by an advocate at the base level"
+    )
+    preferred_contact: PositiveTrait = PositiveTrait(mean=30.0, cv=0.3)
+    service_interval: Days = Field(
+        default=180.0, gt=0.0, description="mean time between service needs (tickets)"
+    )
+    initial_level: Literal["transactional", "collaborative", "trust", "strategic"] = "transactional"
+    initial_satisfaction: float = Field(default=0.7, ge=0.0, le=1.0)
+
+
+class Traits:
+    """Arrays of customer traits (one entry per customer), the engines' common start.
+
+    Attributes are plain numpy arrays so that an engine can slice them into agents or keep
+    them as columns.
+    """
+
+    __slots__ = (
+        "complaint_propensity",
+        "dropout_p",
+        "expectation",
+        "fee",
+        "initial_level",
+        "initial_satisfaction",
+        "lam",
+        "mean_spend_nu",
+        "mu",
+        "preferred_contact",
+        "price_sensitivity",
+        "referral_rate",
+        "segment",
+        "service_rate",
+        "spend_p",
+    )
+
+    segment: np.ndarray
+    lam: np.ndarray
+    spend_p: np.ndarray
+    mean_spend_nu: np.ndarray
+    dropout_p: np.ndarray
+    mu: np.ndarray
+    fee: np.ndarray
+    expectation: np.ndarray
+    price_sensitivity: np.ndarray
+    complaint_propensity: np.ndarray
+    preferred_contact: np.ndarray
+    referral_rate: np.ndarray
+    service_rate: np.ndarray
+    initial_level: np.ndarray
+    initial_satisfaction: np.ndarray
+
+    def __init__(self, **arrays: np.ndarray) -> None:
+        for key, value in arrays.items():
+            setattr(self, key, value)
+
+    def __len__(self) -> int:
+        return len(self.segment)
+
+
+def draw_traits(segments: tuple[SegmentParams, ...], rng: np.random.Generator, n: int) -> Traits:
+    """Draw ``n`` customers: segment by share, then every trait from its segment's recipe.
+
+    The order of draws is fixed (segment labels first, then one trait at a time over all
+    customers) so the same stream always yields the same population.
+
+    Args:
+        segments: the scenario's segments (shares sum to 1, checked at load).
+        rng: the population stream.
+        n: number of customers to draw.
+
+    Returns:
+        The customers' traits; ``dropout_p`` holds p (BG), θ (sBG / constant) or NaN,
+        ``mu`` holds the Pareto lifetime rate or 0.
+    """
+    shares = np.array([s.share for s in segments], dtype=float)
+    seg = rng.choice(len(segments), size=n, p=shares / shares.sum()).astype(np.int16)
+    lam = np.zeros(n)
+    spend_p = np.zeros(n)
+    nu = np.zeros(n)
+    dropout_p = np.zeros(n)
+    mu = np.zeros(n)
+    fee = np.zeros(n)
+    expectation = np.zeros(n)
+    price_sens = np.zeros(n)
+    complaint = np.zeros(n)
+    preferred = np.zeros(n)
+    referral = np.zeros(n)
+    service_rate = np.zeros(n)
+    level0 = np.zeros(n, dtype=np.int8)
+    sat0 = np.zeros(n)
+    for k, s in enumerate(segments):
+        idx = np.flatnonzero(seg == k)
+        m = idx.size
+        if m == 0:
+            continue
+        if s.purchase is not None:
+            lam[idx] = rng.gamma(s.purchase.r, 1.0 / s.purchase.alpha, size=m)
+        spend_p[idx] = s.spend.p
+        nu[idx] = rng.gamma(s.spend.q, 1.0 / s.spend.gamma, size=m)
+        d = s.dropout
+        if isinstance(d, BGDropout):
+            dropout_p[idx] = rng.beta(d.a, d.b, size=m)
+        elif isinstance(d, SBGDropout):
+            dropout_p[idx] = rng.beta(d.alpha, d.beta, size=m)
+        elif isinstance(d, ConstantDropout):
+            dropout_p[idx] = d.theta
+        else:
+            mu[idx] = rng.gamma(d.s, 1.0 / d.beta, size=m)
+        fee[idx] = s.fee
+        expectation[idx] = s.expectation.draw(rng, m)
+        price_sens[idx] = s.price_sensitivity.draw(rng, m)
+        complaint[idx] = s.complaint_propensity.draw(rng, m)
+        preferred[idx] = s.preferred_contact.draw(rng, m)
+        referral[idx] = s.referral_rate / 365.25
+        service_rate[idx] = 1.0 / s.service_interval
+        level0[idx] = Level[s.initial_level]
+        sat0[idx] = s.initial_satisfaction
+    return Traits(
+        segment=seg,
+        lam=lam,
+        spend_p=spend_p,
+        mean_spend_nu=nu,
+        dropout_p=dropout_p,
+        mu=mu,
+        fee=fee,
+        expectation=expectation,
+        price_sensitivity=price_sens,
+        complaint_propensity=complaint,
+        preferred_contact=preferred,
+        referral_rate=referral,
+        service_rate=service_rate,
+        initial_level=level0,
+        initial_satisfaction=sat0,
+    )

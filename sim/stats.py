@@ -1,0 +1,401 @@
+"""Statistics of a policy comparison: intervals, paired differences, pairing gain, P(best).
+
+A comparison runs every arm on the same replication seeds, so replication ``i`` of arm A and
+replication ``i`` of arm B see the same customers and the same shocks (common random
+numbers). Their difference is then a *paired* quantity: the noise both arms share cancels,
+and an interval on the per-replication differences is much narrower than one on two
+independent samples. Think of weighing two parcels on a scale that drifts through the day:
+weighing them one after the other and subtracting beats weighing each on a different day.
+
+Everything here is a pure function of numpy arrays (one value per replication):
+
+* :func:`mean_interval` — the arm mean with its Student-t interval;
+* :func:`paired_difference` — mean of ``b − a`` with the t-interval of the differences;
+* :func:`unpaired_difference` — Welch's interval on the same runs, for contrast;
+* :func:`relative_difference` — ``(mean b − mean a) / |mean a|`` in %, delta method;
+* :func:`pairing_gain` — variance removed by pairing and the equivalent replication factor;
+* :func:`prob_best` — probability each arm is best, by a paired bootstrap;
+* :func:`parse_target` — ``"profit:2%"`` / ``"profit:5000"`` precision targets.
+
+Values that are not finite (a KPI undefined in one run, such as a recovery rate without
+complaints) are dropped; in paired functions the whole pair is dropped.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+from scipy import stats as sps
+
+from sim.errors import UserError
+
+__all__ = [
+    "DIRECTIONS",
+    "Interval",
+    "PairingGain",
+    "Target",
+    "direction",
+    "mean_interval",
+    "paired_difference",
+    "pairing_gain",
+    "parse_target",
+    "prob_best",
+    "relative_difference",
+    "unpaired_difference",
+]
+
+ArrayLike = npt.ArrayLike
+FloatArray = npt.NDArray[np.float64]
+
+#: Which way is better for each headline KPI: +1 higher, −1 lower, 0 neither (a share of a
+#: mix, a utilisation: more is not better by itself). Metrics not listed fall back to
+#: :func:`direction`'s name rules.
+DIRECTIONS: dict[str, int] = {
+    "customers_acquired": 1,
+    "active_end": 1,
+    "retention_12m": 1,
+    "retention_24m": 1,
+    "retention_36m": 1,
+    "retention_60m": 1,
+    "revenue": 1,
+    "costs": -1,
+    "profit": 1,
+    "discounted_profit": 1,
+    "mean_clv": 1,
+    "complaint_rate": -1,
+    "recovery_rate": 1,
+    "mean_wait": -1,
+    "utilisation": 0,
+    "share_transactional": 0,
+    "share_collaborative": 1,
+    "share_trust": 1,
+    "share_strategic": 1,
+    "satisfaction_end": 1,
+    "balance_end": 1,
+    "referrals": 1,
+    "won_back": 1,
+    "warning_precision": 1,
+    "warning_recall": 1,
+    "trust_deposits": 1,
+    "trust_withdrawals": 1,  # withdrawals are negative: higher means fewer
+}
+
+
+def direction(metric: str) -> int:
+    """Which way is better for ``metric``: +1 (higher), −1 (lower) or 0 (neither).
+
+    Listed metrics use :data:`DIRECTIONS`; otherwise names starting with ``cost`` or
+    containing ``wait`` are lower-is-better, ``churn_share_*`` (a mix of reasons) is neutral,
+    and anything else is higher-is-better.
+    """
+    if metric in DIRECTIONS:
+        return DIRECTIONS[metric]
+    if metric.startswith("cost") or "wait" in metric:
+        return -1
+    if metric.startswith("churn_share_"):
+        return 0
+    return 1
+
+
+class Interval(NamedTuple):
+    """A point estimate with its two-sided confidence interval.
+
+    Attributes:
+        estimate: the point estimate (NaN with fewer than two usable values).
+        low: lower end of the interval.
+        high: upper end of the interval.
+        se: standard error of the estimate.
+        n: number of values (or pairs) used.
+    """
+
+    estimate: float
+    low: float
+    high: float
+    se: float
+    n: int
+
+    @property
+    def half_width(self) -> float:
+        """Half the interval's width."""
+        return (self.high - self.low) / 2.0
+
+    def excludes(self, value: float = 0.0) -> bool:
+        """Whether ``value`` lies outside the interval (False when it is undefined)."""
+        return bool(self.low > value or self.high < value)
+
+
+_NAN_INTERVAL = Interval(math.nan, math.nan, math.nan, math.nan, 0)
+
+
+def _finite(x: ArrayLike) -> FloatArray:
+    arr = np.asarray(x, dtype=float).ravel()
+    return arr[np.isfinite(arr)]
+
+
+def _finite_pairs(a: ArrayLike, b: ArrayLike) -> tuple[FloatArray, FloatArray]:
+    xa = np.asarray(a, dtype=float).ravel()
+    xb = np.asarray(b, dtype=float).ravel()
+    if xa.shape != xb.shape:
+        raise ValueError(f"paired samples need equal lengths, got {xa.size} and {xb.size}")
+    ok = np.isfinite(xa) & np.isfinite(xb)
+    return xa[ok], xb[ok]
+
+
+def _t_interval(estimate: float, se: float, df: float, n: int, level: float) -> Interval:
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"level must be in (0, 1), got {level}")
+    if not (math.isfinite(estimate) and math.isfinite(se) and df > 0):
+        return Interval(estimate, math.nan, math.nan, se, n)
+    h = float(sps.t.ppf(0.5 + level / 2.0, df)) * se
+    return Interval(estimate, estimate - h, estimate + h, se, n)
+
+
+def mean_interval(x: ArrayLike, level: float = 0.95) -> Interval:
+    """Mean of ``x`` with its Student-t interval (``n − 1`` degrees of freedom).
+
+    Args:
+        x: one value per replication.
+        level: confidence level.
+
+    Returns:
+        The interval ``mean ± t(n−1) · sd / √n``; NaN bounds with fewer than two values.
+    """
+    v = _finite(x)
+    n = int(v.size)
+    if n == 0:
+        return _NAN_INTERVAL
+    m = float(v.mean())
+    if n < 2:
+        return Interval(m, math.nan, math.nan, math.nan, n)
+    se = float(v.std(ddof=1)) / math.sqrt(n)
+    return _t_interval(m, se, n - 1, n, level)
+
+
+def paired_difference(a: ArrayLike, b: ArrayLike, level: float = 0.95) -> Interval:
+    """Mean of ``b − a`` over replications, with the t-interval of the differences.
+
+    Args:
+        a: the baseline arm, one value per replication.
+        b: the other arm, on the same replications (same order).
+        level: confidence level.
+
+    Returns:
+        The paired-t interval (equal to ``scipy.stats.ttest_rel(b, a)``'s).
+    """
+    xa, xb = _finite_pairs(a, b)
+    return mean_interval(xb - xa, level)
+
+
+def unpaired_difference(a: ArrayLike, b: ArrayLike, level: float = 0.95) -> Interval:
+    """Welch's interval for ``mean b − mean a`` treating the samples as independent.
+
+    Shown next to the paired interval to make the gain from common random numbers visible.
+
+    Args:
+        a: the baseline arm's values.
+        b: the other arm's values.
+        level: confidence level.
+
+    Returns:
+        The interval with Welch–Satterthwaite degrees of freedom.
+    """
+    xa, xb = _finite(a), _finite(b)
+    na, nb = int(xa.size), int(xb.size)
+    if na < 2 or nb < 2:
+        est = float(xb.mean() - xa.mean()) if na and nb else math.nan
+        return Interval(est, math.nan, math.nan, math.nan, min(na, nb))
+    va, vb = float(xa.var(ddof=1)) / na, float(xb.var(ddof=1)) / nb
+    se = math.sqrt(va + vb)
+    est = float(xb.mean() - xa.mean())
+    if se == 0.0:
+        return Interval(est, est, est, 0.0, min(na, nb))
+    df = (va + vb) ** 2 / (va**2 / (na - 1) + vb**2 / (nb - 1))
+    return _t_interval(est, se, df, min(na, nb), level)
+
+
+def relative_difference(a: ArrayLike, b: ArrayLike, level: float = 0.95) -> Interval:
+    """``100 · (mean b − mean a) / |mean a|`` with a paired delta-method t-interval.
+
+    The estimate is a ratio of means. Its standard error comes from the first-order (delta)
+    expansion around the sample means, computed on the pairs so the pairing is kept: with
+    ``d = b − a`` and ``r`` the estimate as a fraction, the linearised per-replication values
+    are ``e_i = (d_i − r · sign(ā) · a_i) / |ā|`` and ``se = sd(e) / √n``. The interval uses
+    ``n − 1`` degrees of freedom like the paired-t interval it refines. When ``ā > 0`` this
+    is the classical ratio-estimator interval for ``b̄ / ā − 1``.
+
+    Args:
+        a: the baseline arm, one value per replication.
+        b: the other arm, on the same replications.
+        level: confidence level.
+
+    Returns:
+        The relative difference in percent of the baseline's magnitude; NaN when the
+        baseline mean is zero or fewer than two pairs are usable.
+    """
+    xa, xb = _finite_pairs(a, b)
+    n = int(xa.size)
+    if n == 0:
+        return _NAN_INTERVAL
+    ma = float(xa.mean())
+    if ma == 0.0:
+        return Interval(math.nan, math.nan, math.nan, math.nan, n)
+    d = xb - xa
+    r = float(d.mean()) / abs(ma)
+    if n < 2:
+        return Interval(100.0 * r, math.nan, math.nan, math.nan, n)
+    e = (d - r * math.copysign(1.0, ma) * xa) / abs(ma)
+    se = float(e.std(ddof=1)) / math.sqrt(n)
+    iv = _t_interval(r, se, n - 1, n, level)
+    return Interval(100.0 * iv.estimate, 100.0 * iv.low, 100.0 * iv.high, 100.0 * se, n)
+
+
+class PairingGain(NamedTuple):
+    """What pairing on common random numbers bought for one metric.
+
+    Attributes:
+        reduction: ``1 − Var(b − a) / (Var(a) + Var(b))``: the share of the unpaired
+            variance of a difference that pairing removed (equals the correlation of the
+            arms when their variances are equal; negative if pairing hurt).
+        factor: ``(Var(a) + Var(b)) / Var(b − a)``: an unpaired comparison would need
+            ``factor`` times as many replications per arm for the same interval width
+            (``inf`` when the paired differences do not vary at all).
+    """
+
+    reduction: float
+    factor: float
+
+
+def pairing_gain(a: ArrayLike, b: ArrayLike) -> PairingGain:
+    """Variance reduction achieved by pairing arm ``b`` with the baseline ``a``.
+
+    Args:
+        a: the baseline arm, one value per replication.
+        b: the other arm, on the same replications.
+
+    Returns:
+        The reduction and the equivalent replication factor (NaN when undefined: fewer than
+        two pairs, or neither arm varies).
+    """
+    xa, xb = _finite_pairs(a, b)
+    if xa.size < 2:
+        return PairingGain(math.nan, math.nan)
+    total = float(xa.var(ddof=1) + xb.var(ddof=1))
+    vd = float((xb - xa).var(ddof=1))
+    if total == 0.0:
+        return PairingGain(math.nan, math.nan)
+    factor = math.inf if vd == 0.0 else total / vd
+    return PairingGain(1.0 - vd / total, factor)
+
+
+def prob_best(
+    values: ArrayLike,
+    sense: int = 1,
+    n_boot: int = 4000,
+    rng: np.random.Generator | None = None,
+) -> FloatArray:
+    """Probability that each arm has the best mean, by a paired bootstrap over replications.
+
+    Each bootstrap draw resamples replication indices with replacement and uses the *same*
+    indices for every arm, so the arms' shared noise stays shared (as in the experiment).
+    The arm with the best resampled mean wins the draw; ties split the draw equally.
+
+    Args:
+        values: array of shape (replications, arms). Replications with a non-finite value
+            in any arm are dropped.
+        sense: +1 when higher is better, −1 when lower is better.
+        n_boot: number of bootstrap draws.
+        rng: generator to draw with; a fixed default (``default_rng(0)``) keeps reports
+            reproducible.
+
+    Returns:
+        One probability per arm (they sum to 1); NaN when ``sense`` is 0 or no replication
+        is usable.
+    """
+    x = np.asarray(values, dtype=float)
+    if x.ndim != 2:
+        raise ValueError(f"values must be (replications, arms), got shape {x.shape}")
+    k = x.shape[1]
+    x = x[np.all(np.isfinite(x), axis=1)]
+    if sense == 0 or x.shape[0] == 0:
+        return np.full(k, math.nan)
+    if sense not in (1, -1):
+        raise ValueError(f"sense must be +1, -1 or 0, got {sense}")
+    gen = rng if rng is not None else np.random.default_rng(0)
+    n = x.shape[0]
+    idx = gen.integers(0, n, size=(n_boot, n))
+    means = sense * x[idx].mean(axis=1)  # (n_boot, arms)
+    best = means >= means.max(axis=1, keepdims=True)
+    wins = (best / best.sum(axis=1, keepdims=True)).sum(axis=0)
+    return np.asarray(wins / n_boot, dtype=float)
+
+
+@dataclass(frozen=True)
+class Target:
+    """A precision target for adaptive replication.
+
+    Attributes:
+        metric: the KPI whose arm means must be precise.
+        value: the allowed half-width of each arm mean's 95 % interval: in percent of the
+            mean's magnitude when ``relative``, otherwise in the metric's unit.
+        relative: whether ``value`` is a percentage.
+    """
+
+    metric: str
+    value: float
+    relative: bool
+
+    def allowed(self, mean: float) -> float:
+        """The half-width allowed for an arm whose mean is ``mean``."""
+        return self.value / 100.0 * abs(mean) if self.relative else self.value
+
+    def met(self, interval: Interval) -> bool:
+        """Whether an arm mean's interval is as narrow as the target asks."""
+        hw = interval.half_width
+        return bool(math.isfinite(hw) and hw <= self.allowed(interval.estimate))
+
+    def __str__(self) -> str:
+        return f"{self.metric}:{self.value:g}{'%' if self.relative else ''}"
+
+
+_TARGET_HINT = "write METRIC:VALUE, e.g. profit:2% (relative half-width) or profit:5000"
+
+
+def parse_target(text: str) -> Target:
+    """Parse ``"profit:2%"`` (relative) or ``"profit:5000"`` (absolute) into a :class:`Target`.
+
+    Args:
+        text: the metric name, a colon, and a positive half-width; a trailing ``%`` makes it
+            relative to the arm mean's magnitude (at most 100 %).
+
+    Returns:
+        The target. The metric name is checked against the run's KPIs later, when known.
+
+    Raises:
+        UserError: the text is not of that form, or the value is not a positive number.
+    """
+    raw = text.strip() if isinstance(text, str) else ""
+    if raw.count(":") != 1:
+        raise UserError(
+            f"target {text!r}: expected one ':' between metric and value; {_TARGET_HINT}"
+        )
+    metric, value_text = (p.strip() for p in raw.split(":"))
+    if not re.fullmatch(r"[A-Za-z_]\w*", metric):
+        raise UserError(f"target {text!r}: {metric!r} is not a metric name; {_TARGET_HINT}")
+    relative = value_text.endswith("%")
+    number = value_text[:-1].strip() if relative else value_text
+    try:
+        value = float(number)
+    except ValueError:
+        raise UserError(
+            f"target {text!r}: {value_text!r} is not a number; {_TARGET_HINT}"
+        ) from None
+    if not math.isfinite(value) or value <= 0.0:
+        raise UserError(f"target {text!r}: the half-width must be a positive number")
+    if relative and value > 100.0:
+        raise UserError(f"target {text!r}: a relative half-width must be at most 100%")
+    return Target(metric, value, relative)
