@@ -15,8 +15,8 @@ from agents.relationship import Stage, lifecycle_stage
 from agents.rules import ChurnReason
 from agents.traits import Level
 from sim.metrics import churn_truth, summarise
-from sim.results import RunResult
-from sim.schema import TABLES, columns
+from sim.results import RunResult, conform
+from sim.schema import columns
 
 if TYPE_CHECKING:
     from sim.model import CRMModel
@@ -36,15 +36,6 @@ def versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             out[pkg] = "not installed"
     return out
-
-
-def _typed(frame: pd.DataFrame, table: str) -> pd.DataFrame:
-    """Order and type columns exactly as documented."""
-    frame = frame[columns(table)]
-    types: dict[str, Any] = {}
-    for col in TABLES[table]:
-        types[col.name] = "object" if col.dtype == "string" else col.dtype
-    return frame.astype(types)
 
 
 def _customers(model: CRMModel) -> pd.DataFrame:
@@ -108,7 +99,7 @@ def _customers(model: CRMModel) -> pd.DataFrame:
             "mu": [c.mu for c in cs],
         }
     )
-    return _typed(frame, "customers")
+    return conform(frame, "customers")
 
 
 def _ledger(model: CRMModel) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -123,7 +114,7 @@ def _ledger(model: CRMModel) -> tuple[pd.DataFrame, pd.DataFrame]:
             "amount": agg["amount"],
         }
     )
-    agg_frame = _typed(agg_frame, "ledger_aggregate")
+    agg_frame = conform(agg_frame, "ledger_aggregate")
     if not model.ledger.full:
         return agg_frame, agg_frame
     e = model.ledger.entries()
@@ -141,7 +132,7 @@ def _ledger(model: CRMModel) -> tuple[pd.DataFrame, pd.DataFrame]:
             "balance": e["balance"],
         }
     )
-    return _typed(full, "ledger"), agg_frame
+    return conform(full, "ledger"), agg_frame
 
 
 def collect(model: CRMModel, seed: Any, engine: str = "agent") -> RunResult:
@@ -149,15 +140,15 @@ def collect(model: CRMModel, seed: Any, engine: str = "agent") -> RunResult:
     from sim.scenario import scenario_hash, scenario_to_dict
 
     sc = model.scenario
-    periods = _typed(pd.DataFrame(model.books.rows), "periods")
+    periods = conform(pd.DataFrame(model.books.rows), "periods")
     customers = _customers(model)
     ledger, totals = _ledger(model)
     if model.event_log is not None:
         events = pd.DataFrame(model.event_log, columns=columns("events"))
     else:
         events = pd.DataFrame({c: [] for c in columns("events")})
-    events = _typed(events, "events")
-    mix = _typed(pd.DataFrame(model.books.mix, columns=columns("mix")), "mix")
+    events = conform(events, "events")
+    mix = conform(pd.DataFrame(model.books.mix, columns=columns("mix")), "mix")
     window = sc.strategy.early_warning.window
     warnings = churn_truth(model.warnings, model.churn_log, window)
     summary = summarise(periods, customers, totals, warnings, model.churn_log, window, sc.horizon)

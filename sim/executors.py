@@ -93,8 +93,11 @@ class RunTask:
         from sim.scenario import scenario_to_dict
 
         root = replication_seed(seed, replication)
+        entropy = root.entropy
+        if not isinstance(entropy, int):
+            raise TypeError(f"an experiment seed is one integer, got {seed!r}")
         text = json.dumps(scenario_to_dict(scenario), sort_keys=True, separators=(",", ":"))
-        return cls(arm, replication, text, int(root.entropy), tuple(root.spawn_key), keep_result)
+        return cls(arm, replication, text, entropy, tuple(root.spawn_key), keep_result)
 
     def seed_sequence(self) -> np.random.SeedSequence:
         """The run's root ``SeedSequence``, rebuilt exactly."""

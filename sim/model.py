@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 import time
 from collections import Counter
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import mesa
@@ -19,13 +21,13 @@ import simpy
 
 from agents.context import Context
 from agents.customer import Customer
-from agents.economics import COST_LINES, to_cents
+from agents.economics import to_cents
 from agents.emotional_account import Ledger
 from agents.traits import draw_traits
 from sim import operations, processes
 from sim.books import Books
 from sim.rng import Streams
-from sim.scenario import Scenario
+from sim.scenario import Scenario, load_scenario
 
 __all__ = ["CRMModel"]
 
@@ -34,8 +36,24 @@ class CRMModel(mesa.Model):
     """The reference engine: one Mesa ``Customer`` per customer, SimPy processes for time."""
 
     def __init__(
-        self, scenario: Scenario, seed: int | np.random.SeedSequence | None = None
+        self,
+        scenario: Scenario | str | Path = "baseline",
+        seed: int | np.random.SeedSequence | None = None,
+        overrides: Mapping[str, Any] | None = None,
     ) -> None:
+        """Build the world of ``scenario`` on the seed streams of ``seed``.
+
+        Args:
+            scenario: a :class:`Scenario`, a library name or a YAML path (keywords only, so
+                ``mesa.batch_run(CRMModel, {"scenario": "baseline", "seed": range(5)})`` works).
+            seed: root seed; defaults to the scenario's ``seed``.
+            overrides: dotted-path overrides applied on top of the scenario.
+        """
+        if not isinstance(scenario, Scenario) or overrides:
+            scenario = load_scenario(
+                scenario.model_dump(mode="json") if isinstance(scenario, Scenario) else scenario,
+                dict(overrides) if overrides else None,
+            )
         streams = Streams(scenario.seed if seed is None else seed)
         super().__init__(rng=streams.generator("mesa"))
         self.wall_start = time.perf_counter()
@@ -96,6 +114,10 @@ class CRMModel(mesa.Model):
             self.env.process(operations.price_moves(self))
         if st.acquisition.bass is not None:
             self.env.process(operations.bass_diffusion(self))
+        # Mesa's own tools (batch_run, visualisation) read the model through a DataCollector.
+        self.datacollector = mesa.DataCollector(
+            model_reporters={name: _last(name) for name in _REPORTED}
+        )
 
     # ------------------------------------------------------------------ World protocol
     @property
@@ -247,6 +269,7 @@ class CRMModel(mesa.Model):
         end = min((k + 1) * sc.period, sc.horizon)
         self.env.run(until=end)
         self.books.close(self, k, k * sc.period, end)
+        self.datacollector.collect(self)
         if k + 1 >= sc.n_periods:
             self.running = False
 
@@ -264,4 +287,17 @@ class CRMModel(mesa.Model):
         return self._counts
 
 
-COST_LINE_SET = frozenset(COST_LINES)
+#: Period columns exposed to Mesa's DataCollector (``batch_run`` output columns).
+_REPORTED = (
+    "active", "new", "churned", "won_back", "revenue", "costs", "profit",
+    "discounted_profit", "satisfaction_mean", "balance_mean", "complaints", "wait_mean",
+)  # fmt: skip
+
+
+def _last(column: str) -> Callable[[CRMModel], Any]:
+    """A reporter returning ``column`` of the period just closed."""
+
+    def report(model: CRMModel) -> Any:
+        return model.books.rows[-1][column]
+
+    return report

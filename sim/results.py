@@ -18,7 +18,7 @@ import pandas as pd
 
 from sim.schema import TABLES, columns
 
-__all__ = ["RunResult", "atomic_write_bytes"]
+__all__ = ["RunResult", "atomic_write_bytes", "conform"]
 
 _TABLE_NAMES = ("periods", "customers", "ledger", "events", "mix", "warnings", "summary")
 
@@ -34,6 +34,17 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def conform(frame: pd.DataFrame, table: str) -> pd.DataFrame:
+    """Order and type ``frame``'s columns exactly as :mod:`sim.schema` documents ``table``.
+
+    Strings are plain Python objects whichever reader produced them, so a saved and reloaded
+    result compares equal to the original.
+    """
+    frame = frame[columns(table)]
+    types = {c.name: ("object" if c.dtype == "string" else c.dtype) for c in TABLES[table]}
+    return frame.astype(types)
 
 
 @dataclass
@@ -101,6 +112,11 @@ class RunResult:
         if not (src / "manifest.json").exists():
             raise FileNotFoundError(f"{src} holds no saved run (no manifest.json)")
         tables = {n: pd.read_parquet(src / f"{n}.parquet") for n in _TABLE_NAMES}
+        for name, frame in tables.items():
+            key = name
+            if name == "ledger" and "customer_id" not in frame.columns:
+                key = "ledger_aggregate"
+            tables[name] = conform(frame, key)
         manifest = json.loads((src / "manifest.json").read_text())
         return cls(**tables, manifest=manifest)
 

@@ -343,7 +343,7 @@ def _read_source(
         data, origins = _with_parent(data, origins, None, Path.cwd(), ())
         return data, origins, None
     if isinstance(source, Path) or _looks_like_path(source):
-        file = _shown(Path(source))
+        file = _shown(Path(source).expanduser())
     else:
         try:
             file = _shown(scenarios.path(source))
