@@ -50,8 +50,15 @@ class Beta01(Frozen):
     of 0 means "every customer has exactly the mean".
     """
 
-    mean: float = Field(ge=0.0, le=1.0)
-    concentration: float = Field(default=20.0, ge=0.0)
+    mean: float = Field(
+        ge=0.0, le=1.0, description="segment mean of the trait on its 0–1 scale (index)"
+    )
+    concentration: float = Field(
+        default=20.0,
+        ge=0.0,
+        description="a + b of the Beta draw: higher = more alike (20: sd ≈ 0.1 at mean 0.5); "
+        "0 = everyone at the mean; assumption, calibrate per lesson",
+    )
 
     def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """Draw ``n`` values (exactly ``mean`` when concentration is 0 or mean is 0/1)."""
@@ -67,8 +74,17 @@ class PositiveTrait(Frozen):
     ``cv`` = 0 makes every customer equal to ``mean``. Durations are written with units.
     """
 
-    mean: Days = Field(gt=0.0)
-    cv: float = Field(default=0.3, ge=0.0)
+    mean: Days = Field(
+        gt=0.0,
+        description="segment mean of the trait (for preferred_contact: the contact interval "
+        "the customer likes)",
+    )
+    cv: float = Field(
+        default=0.3,
+        ge=0.0,
+        description="coefficient of variation (sd / mean) of the Gamma draw; 0 = everyone at "
+        "the mean; 0.3: assumption, moderate spread",
+    )
 
     def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """Draw ``n`` values with the given mean and coefficient of variation."""
@@ -85,8 +101,16 @@ class PurchaseParams(Frozen):
     Mean purchases per day is r/α. Calibration example: CDNOW r=0.24, α=4.4 weeks.
     """
 
-    r: float = Field(gt=0.0)
-    alpha: Days = Field(gt=0.0)
+    r: float = Field(
+        gt=0.0,
+        description="shape r of λ ~ Gamma(r, α): smaller = more uneven buying habits "
+        "(CDNOW: 0.24, Fader, Hardie & Lee 2005)",
+    )
+    alpha: Days = Field(
+        gt=0.0,
+        description="rate α of λ's Gamma, as a duration: mean purchases per day = r/α "
+        "(CDNOW: 4.4w)",
+    )
 
 
 class SpendParams(Frozen):
@@ -96,40 +120,88 @@ class SpendParams(Frozen):
     is p·γ/(q − 1) (needs q > 1).
     """
 
-    p: float = Field(gt=0.0)
-    q: float = Field(gt=1.0)
-    gamma: float = Field(gt=0.0)
+    p: float = Field(
+        gt=0.0,
+        description="shape p of the spend per purchase z ~ Gamma(p, ν): higher = steadier "
+        "baskets (CDNOW: 6.25, Fader, Hardie & Lee 2005)",
+    )
+    q: float = Field(
+        gt=1.0,
+        description="shape q of the customer's ν ~ Gamma(q, γ): higher = customers more alike; "
+        "> 1 for a finite mean (CDNOW: 3.74)",
+    )
+    gamma: float = Field(
+        gt=0.0,
+        description="rate γ of ν, in money: the population mean spend per purchase is "
+        "p·γ/(q − 1) (CDNOW: 15.44)",
+    )
 
 
 class BGDropout(Frozen):
     """BG/NBD: after each repeat purchase the customer dies with probability p ~ Beta(a, b)."""
 
-    model: Literal["bg"] = "bg"
-    a: float = Field(gt=0.0)
-    b: float = Field(gt=0.0)
+    model: Literal["bg"] = Field(
+        default="bg", description="selects BG/NBD dropout (noncontractual setting)"
+    )
+    a: float = Field(
+        gt=0.0,
+        description="Beta shape a of the per-purchase dropout p ~ Beta(a, b); mean p = a/(a + b) "
+        "(CDNOW: 0.79, Fader, Hardie & Lee 2005)",
+    )
+    b: float = Field(
+        gt=0.0,
+        description="Beta shape b of p: larger = customers survive more repeat purchases "
+        "(CDNOW: 2.43)",
+    )
 
 
 class ParetoDropout(Frozen):
     """Pareto/NBD: exponential lifetime with rate μ ~ Gamma(s, β); β in days."""
 
-    model: Literal["pareto"] = "pareto"
-    s: float = Field(gt=0.0)
-    beta: Days = Field(gt=0.0)
+    model: Literal["pareto"] = Field(
+        default="pareto", description="selects Pareto/NBD dropout (noncontractual setting)"
+    )
+    s: float = Field(
+        gt=0.0,
+        description="shape s of the lifetime rate μ ~ Gamma(s, β): smaller = more uneven "
+        "lifetimes (CDNOW: 0.61, Fader, Hardie & Lee 2005)",
+    )
+    beta: Days = Field(
+        gt=0.0,
+        description="rate β of μ's Gamma, as a duration: mean μ = s/β per day (CDNOW: 11.67w)",
+    )
 
 
 class SBGDropout(Frozen):
     """Shifted-beta-geometric (contractual): cancel at each renewal with θ ~ Beta(α, β)."""
 
-    model: Literal["sbg"] = "sbg"
-    alpha: float = Field(gt=0.0)
-    beta: float = Field(gt=0.0)
+    model: Literal["sbg"] = Field(
+        default="sbg", description="selects shifted-beta-geometric dropout (contractual setting)"
+    )
+    alpha: float = Field(
+        gt=0.0,
+        description="Beta shape α of the per-renewal cancel chance θ ~ Beta(α, β); mean "
+        "α/(α + β) (Fader & Hardie 2007: 0.704 regular, 0.668 high end)",
+    )
+    beta: float = Field(
+        gt=0.0,
+        description="Beta shape β of θ: larger = fewer cancellations "
+        "(Fader & Hardie 2007: 1.182 regular, 3.806 high end)",
+    )
 
 
 class ConstantDropout(Frozen):
     """Homogeneous dropout: every customer has the same per-renewal (or per-purchase) θ."""
 
-    model: Literal["constant"] = "constant"
-    theta: float = Field(ge=0.0, le=1.0)
+    model: Literal["constant"] = Field(
+        default="constant", description="selects homogeneous dropout (either setting)"
+    )
+    theta: float = Field(
+        ge=0.0,
+        le=1.0,
+        description="dropout probability per renewal (contractual) or per repeat purchase "
+        "(noncontractual), the same for every customer",
+    )
 
 
 Dropout = Annotated[
@@ -140,28 +212,77 @@ Dropout = Annotated[
 class SegmentParams(Frozen):
     """One customer segment: its share of arrivals and the recipe for its customers."""
 
-    name: str = Field(min_length=1)
-    share: float = Field(gt=0.0, le=1.0, description="share of initial and new customers")
+    name: str = Field(
+        min_length=1, description="segment label, unique; names it in the customers and mix tables"
+    )
+    share: float = Field(
+        gt=0.0,
+        le=1.0,
+        description="share of the initial cohort and of every later arrival drawn from this "
+        "segment; shares sum to 1",
+    )
     purchase: PurchaseParams | None = Field(
-        default=None, description="repeat purchases; null = none (pure subscription)"
+        default=None,
+        description="repeat-purchase rate heterogeneity (NBD); null = no repeat purchases "
+        "(pure subscription); required in the noncontractual setting",
     )
-    spend: SpendParams
-    dropout: Dropout
+    spend: SpendParams = Field(
+        description="spend per purchase at list price 1 (Gamma–Gamma), in money"
+    )
+    dropout: Dropout = Field(
+        description="baseline dropout (the 'baseline' churn reason): bg or pareto "
+        "(noncontractual), sbg (contractual) or constant"
+    )
     fee: float = Field(
-        default=0.0, ge=0.0, description="subscription fee per renewal (contractual), money"
+        default=0.0,
+        ge=0.0,
+        description="subscription fee charged at every renewal (contractual), money at list "
+        "price 1; 0 = none",
     )
-    expectation: Beta01 = Beta01(mean=0.6, concentration=20.0)
-    price_sensitivity: Beta01 = Beta01(mean=0.5, concentration=10.0)
-    complaint_propensity: Beta01 = Beta01(mean=0.3, concentration=10.0)
+    expectation: Beta01 = Field(
+        default=Beta01(mean=0.6, concentration=20.0),
+        description="expectation E each experience is compared with (index, 0–1); default "
+        "mean 0.6, concentration 20: just below quality 0.65, so most orders satisfy",
+    )
+    price_sensitivity: Beta01 = Field(
+        default=Beta01(mean=0.5, concentration=10.0),
+        description="weight of our price gap in churn and of price rises on trust (index, "
+        "0–1); default mean 0.5, concentration 10: assumption, calibrate per lesson",
+    )
+    complaint_propensity: Beta01 = Field(
+        default=Beta01(mean=0.3, concentration=10.0),
+        description="probability a failure is voiced as a complaint, else a silent grudge; "
+        "default mean 0.3 (TARP: most dissatisfied customers never complain)",
+    )
     referral_rate: float = Field(
-        default=0.5, ge=0.0, description="referrals per year by an advocate at the base level"
+        default=0.5,
+        ge=0.0,
+        description="referrals per year by a satisfied advocate at ladder multiplier 1 (the "
+        "trust level); assumption, calibrate per lesson",
     )
-    preferred_contact: PositiveTrait = PositiveTrait(mean=30.0, cv=0.3)
+    preferred_contact: PositiveTrait = Field(
+        default=PositiveTrait(mean=30.0, cv=0.3),
+        description="contact interval the customer likes: sooner annoys, much later is neglect; "
+        "default mean 30d, cv 0.3 (seed 004: monthly care for important customers)",
+    )
     service_interval: Days = Field(
-        default=180.0, gt=0.0, description="mean time between service needs (tickets)"
+        default=180.0,
+        gt=0.0,
+        description="mean time between service needs (Poisson tickets to the desk), the same "
+        "for everyone in the segment; 180d: assumption",
     )
-    initial_level: Literal["transactional", "collaborative", "trust", "strategic"] = "transactional"
-    initial_satisfaction: float = Field(default=0.7, ge=0.0, le=1.0)
+    initial_level: Literal["transactional", "collaborative", "trust", "strategic"] = Field(
+        default="transactional",
+        description="relationship level at acquisition, for the initial cohort and later "
+        "arrivals alike (seed 004: new customers start price-driven)",
+    )
+    initial_satisfaction: float = Field(
+        default=0.7,
+        ge=0.0,
+        le=1.0,
+        description="satisfaction at acquisition (index, 0–1); 0.7: a customer who just chose "
+        "us is fairly satisfied (assumption)",
+    )
 
 
 class Traits:

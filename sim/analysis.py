@@ -45,7 +45,7 @@ CHURN_LABELS: dict[str, str] = {
     "overdrawn": "overdrawn trust",
     "price": "price",
     "neglect": "neglect",
-    "fired": "let go by the firm",
+    "fired": "firing by the firm",
 }
 
 # Tolerance for "observed long enough": period ends are sums of floats.
@@ -167,7 +167,7 @@ def trust_waterfall(ledger: pd.DataFrame) -> pd.DataFrame:
     cols = ["reason", "kind", "amount", "start", "end"]
     if ledger.empty:
         return pd.DataFrame({c: pd.Series(dtype="float64") for c in cols})
-    totals = ledger.groupby(["reason", "kind"], as_index=False, sort=False)["amount"].sum()
+    totals = ledger.groupby(["reason", "kind"], sort=False)["amount"].sum().reset_index()
     totals["is_deposit"] = totals["kind"] == "deposit"
     totals["size"] = totals["amount"].abs()
     totals = totals.sort_values(

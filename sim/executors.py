@@ -67,7 +67,7 @@ class RunTask:
     Attributes:
         arm: the arm's name.
         replication: the replication index.
-        scenario_json: the resolved scenario as canonical JSON.
+        scenario_json: the resolved scenario as JSON (keys in the scenario's own order).
         entropy: the experiment seed (the ``SeedSequence`` entropy).
         spawn_key: the replication's spawn key (``(replication,)``).
         keep_result: whether to send the full :class:`RunResult` back.
@@ -96,7 +96,9 @@ class RunTask:
         entropy = root.entropy
         if not isinstance(entropy, int):
             raise TypeError(f"an experiment seed is one integer, got {seed!r}")
-        text = json.dumps(scenario_to_dict(scenario), sort_keys=True, separators=(",", ":"))
+        # Keep key order: some mappings are ordered (the acquisition funnel's stages run in
+        # the order written), so sorted keys would change the run.
+        text = json.dumps(scenario_to_dict(scenario), separators=(",", ":"))
         return cls(arm, replication, text, entropy, tuple(root.spawn_key), keep_result)
 
     def seed_sequence(self) -> np.random.SeedSequence:

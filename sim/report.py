@@ -145,10 +145,19 @@ def write_report(result: RunResult, out_dir: str | Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     images = render_figures(result)
     for key, png in images.items():
-        atomic_write_bytes(out / f"{key}.png", png)
+        _publish(out / f"{key}.png", png)
     target = out / "report.html"
-    atomic_write_bytes(target, render_html(result, images).encode("utf-8"))
+    _publish(target, render_html(result, images).encode("utf-8"))
     return target
+
+
+def _publish(path: Path, data: bytes) -> None:
+    """Write atomically, then make the file world-readable.
+
+    A report is meant to be shared, and the atomic write's temporary file is owner-only.
+    """
+    atomic_write_bytes(path, data)
+    path.chmod(0o644)
 
 
 def render_html(result: RunResult, images: dict[str, bytes]) -> str:
@@ -202,7 +211,7 @@ def _header(result: RunResult) -> str:
         )
     versions = m.get("versions") or {}
     if versions:
-        text = ", ".join(f"{k} {v}" for k, v in versions.items())
+        text = ", ".join(f"{k} {v}" for k, v in sorted(versions.items()))
         rows.append(["versions", _e(text)])
     parts = [f"<h1>{_e(name)}</h1>"]
     if lesson:
@@ -282,7 +291,9 @@ def _story(result: RunResult, cid: int) -> str:
     wdr = entries[entries["amount"] < 0]
     reason = CHURN_LABELS.get(str(c["churn_reason"]), str(c["churn_reason"]))
     by_reason = wdr.groupby("reason")["amount"].sum().sort_values()
-    top = f", mostly {str(by_reason.index[0]).replace('_', ' ')}" if len(by_reason) else ""
+    top = ""
+    if len(by_reason):
+        top = f", the largest part through {str(by_reason.index[0]).replace('_', ' ')}"
     text = (
         f"Customer {cid}, a {c['segment']} customer acquired on day {float(c['acquired']):.0f} "
         f"({c['channel']}), left on day {float(c['churned']):.0f} for {reason} after "
@@ -302,6 +313,7 @@ def _story(result: RunResult, cid: int) -> str:
         ]
         for _, r in shown.iterrows()
     ]
+    rows.append([_e(f"{float(c['churned']):.1f}"), _e(f"churned: {reason}"), "", "", ""])
     note = ""
     if len(entries) > len(shown):
         note = f"<p class='note'>The last {len(shown)} of {len(entries)} entries.</p>"
