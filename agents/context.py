@@ -57,6 +57,8 @@ class Context:
     renewals_per_year: float
     winback_satisfaction: float
     lookback: float
+    signal_memory: float
+    max_hazard_mult: float
 
     @classmethod
     def build(
@@ -110,4 +112,8 @@ class Context:
             renewals_per_year=365.25 / renewal_every if contractual else 0.0,
             winback_satisfaction=strategy.win_back.restart_satisfaction,
             lookback=strategy.selection.lookback,
+            signal_memory=strategy.early_warning.signal_memory,
+            max_hazard_mult=(
+                max(lad.hazard) * (1.0 - loyal.switching_cost * loyal.enabled) if on else 1.0
+            ),
         )

@@ -437,13 +437,13 @@ class Customer(mesa.Agent):
         return self._recent_cost * float(rules.exp((self._money_t - t) / self.model.ctx.lookback))
 
     def recent_signal(self, t: float) -> tuple[float, float]:
-        """Recent failures and unresolved complaints (90-day memory) — observable signals."""
-        f = float(rules.exp((self._recent_t - t) / 90.0))
+        """Recent failures and unresolved complaints (fading memory) — observable signals."""
+        f = float(rules.exp((self._recent_t - t) / self.model.ctx.signal_memory))
         return self.recent_failures * f, self.recent_unresolved * f
 
     def _decay_recent(self, t: float) -> None:
-        # Recent-failure counters forget with a 90-day memory (the warning window).
-        f = float(rules.exp((self._recent_t - t) / 90.0))
+        # Recent-failure counters fade with the early-warning signal memory.
+        f = float(rules.exp((self._recent_t - t) / self.model.ctx.signal_memory))
         self.recent_failures *= f
         self.recent_unresolved *= f
         self._recent_t = t

@@ -36,11 +36,23 @@ class EconomicsParams(Frozen):
     """Margins, fixed costs and the discount rate."""
 
     cogs_share: float = Field(
-        default=0.6, ge=0.0, le=1.0, description="cost of goods per money of spend at list price 1"
+        default=0.6,
+        ge=0.0,
+        le=1.0,
+        description="cost of goods as a share of spend at list price 1 (list-price changes and "
+        "discounts do not move it); 0.6: a 40 % gross margin, assumption",
     )
-    fixed_cost_per_period: float = Field(default=0.0, ge=0.0)
+    fixed_cost_per_period: float = Field(
+        default=0.0,
+        ge=0.0,
+        description="fixed overhead, money per period (pro rata in a shorter last period)",
+    )
     discount_rate: float = Field(
-        default=0.10, ge=0.0, le=1.0, description="annual rate for discounted profit and CLV"
+        default=0.10,
+        ge=0.0,
+        le=1.0,
+        description="discount rate per year for discounted profit and CLV (10 %: a common "
+        "cost-of-capital assumption)",
     )
 
 

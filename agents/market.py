@@ -17,16 +17,30 @@ __all__ = ["MarketParams", "Promotion"]
 class Promotion(Frozen):
     """A competitor promotion: from ``start`` for ``duration``, the market price drops."""
 
-    start: Days = Field(ge=0.0)
-    duration: Days = Field(gt=0.0)
-    discount: float = Field(gt=0.0, lt=1.0, description="relative cut of the market price")
+    start: Days = Field(ge=0.0, description="day the competitor promotion starts")
+    duration: Days = Field(gt=0.0, description="how long the promotion runs")
+    discount: float = Field(
+        gt=0.0,
+        lt=1.0,
+        description="relative cut of the market price while it runs (overlapping promotions "
+        "multiply)",
+    )
 
 
 class MarketParams(Frozen):
     """Market price index (1.0 = the average; our list price is on the same index)."""
 
-    price: float = Field(default=1.0, gt=0.0)
-    promotions: tuple[Promotion, ...] = ()
+    price: float = Field(
+        default=1.0,
+        gt=0.0,
+        description="market average price index: our price gap is price paid / this − 1 "
+        "(1.0 = the reference our list price is quoted against)",
+    )
+    promotions: tuple[Promotion, ...] = Field(
+        default=(),
+        description="competitor promotions, scheduled shocks that widen our price gap (seed "
+        "004: competitor promotions are key churn moments)",
+    )
 
     def price_at(self, t: float) -> float:
         """Market price index at day ``t`` (promotions multiply)."""

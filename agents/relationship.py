@@ -36,25 +36,39 @@ class LadderParams(Frozen):
     """
 
     promote_at: tuple[float, float, float] = Field(
-        default=(5.0, 12.0, 25.0), description="balance needed to climb from level 0, 1, 2"
+        default=(5.0, 12.0, 25.0),
+        description="balance in trust points needed to climb from transactional, "
+        "collaborative, trust (assumption, calibrate per lesson)",
     )
     demote_below: tuple[float, float, float] = Field(
-        default=(0.0, 5.0, 15.0), description="balance below which level 1, 2, 3 slips back"
+        default=(0.0, 5.0, 15.0),
+        description="balance in trust points below which collaborative, trust, strategic slip "
+        "one rung; at most promote_at (hysteresis)",
     )
     min_interactions: tuple[int, int, int] = Field(
-        default=(2, 6, 12), description="interactions needed before climbing from level 0, 1, 2"
+        default=(2, 6, 12),
+        description="interactions (purchases, renewals, contacts, tickets) needed before "
+        "climbing from transactional, collaborative, trust (assumption)",
     )
     wallet: tuple[float, float, float, float] = Field(
-        default=(1.0, 1.15, 1.3, 1.5), description="purchase-rate multiplier per level"
+        default=(1.0, 1.15, 1.3, 1.5),
+        description="purchase-rate multiplier (share of wallet) per level, transactional first "
+        "(seed 004: wallet share rises up the ladder; sizes assumed)",
     )
     hazard: tuple[float, float, float, float] = Field(
-        default=(1.0, 0.75, 0.5, 0.3), description="churn-hazard multiplier per level"
+        default=(1.0, 0.75, 0.5, 0.3),
+        description="churn multiplier (switching cost) per level, on behavioural churn and the "
+        "per-purchase or per-renewal baseline dropout; strategic at 30 %: assumption",
     )
     price_sensitivity: tuple[float, float, float, float] = Field(
-        default=(1.0, 0.8, 0.6, 0.4), description="price-sensitivity multiplier per level"
+        default=(1.0, 0.8, 0.6, 0.4),
+        description="price-sensitivity multiplier per level (seed 004: transactional customers "
+        "are price-driven; sizes assumed)",
     )
     referral: tuple[float, float, float, float] = Field(
-        default=(0.25, 0.5, 1.0, 2.0), description="referral-rate multiplier per level"
+        default=(0.25, 0.5, 1.0, 2.0),
+        description="referral-rate multiplier per level (advocacy grows up the ladder; sizes "
+        "assumed)",
     )
 
     @property

@@ -79,58 +79,124 @@ class HazardParams(Frozen):
     """
 
     dissatisfaction: float = Field(
-        default=2.0, ge=0.0, description="per year at satisfaction 0 (linear to 0 at threshold)"
+        default=2.0,
+        ge=0.0,
+        description="dissatisfaction churn per year at satisfaction 0, falling linearly to 0 at "
+        "satisfaction_threshold; assumption, calibrate per lesson",
     )
-    satisfaction_threshold: float = Field(default=0.5, gt=0.0, le=1.0)
+    satisfaction_threshold: float = Field(
+        default=0.5,
+        gt=0.0,
+        le=1.0,
+        description="satisfaction (index, 0–1) below which dissatisfaction churn starts; 0.5: "
+        "the middle of the scale (assumption)",
+    )
     overdrawn: float = Field(
-        default=0.05, ge=0.0, description="per year scale of exp(k·overdraft) − 1"
+        default=0.05,
+        ge=0.0,
+        description="overdrawn-trust churn per year × (exp(k·overdraft) − 1): ≈ 0.56 at a "
+        "balance of −10, ≈ 7.4 at −20 (assumption: steep, MODEL 'Churn')",
     )
-    overdraft_steepness: float = Field(default=0.25, ge=0.0, description="k, per trust point")
+    overdraft_steepness: float = Field(
+        default=0.25,
+        ge=0.0,
+        description="k, per trust point of overdraft (counted up to 60): how steeply an "
+        "overdrawn account drives churn (assumption)",
+    )
     price: float = Field(
-        default=10.0, ge=0.0, description="per year per unit price gap at sensitivity 1"
+        default=10.0,
+        ge=0.0,
+        description="price/competitor churn per year per unit of relative price gap over the "
+        "market at price sensitivity 1: a 10 % gap adds 1 (assumption)",
     )
     neglect: float = Field(
-        default=0.3, ge=0.0, description="per year per preferred interval overdue"
+        default=0.3,
+        ge=0.0,
+        description="neglect churn per year per preferred contact interval overdue beyond the "
+        "grace (seed 004: too rare contact and the relationship cools; size assumed)",
     )
     neglect_grace: float = Field(
-        default=1.5, ge=1.0, description="no neglect until the gap exceeds this × preferred"
+        default=1.5,
+        ge=1.0,
+        description="no neglect until the time since the last interaction exceeds this "
+        "multiple of the preferred contact interval (assumption)",
     )
-    neglect_cap: float = Field(default=5.0, ge=0.0, description="overdue intervals counted at most")
+    neglect_cap: float = Field(
+        default=5.0,
+        ge=0.0,
+        description="overdue preferred intervals counted at most (bounds the neglect component)",
+    )
     max_hazard: Days = Field(
         default=30.0,
         gt=0.0,
-        description="the total hazard saturates at 1/max_hazard per day (thinning bound)",
+        description="shortest mean time to a behavioural churn: the total hazard saturates at "
+        "1/max_hazard per day (thinning bound); 30d: assumption",
     )
 
 
 class BehaviourParams(Frozen):
     """Parameters of the customer's mind. ``enabled: false`` gives the pure BTYD modes."""
 
-    enabled: bool = True
+    enabled: bool = Field(
+        default=True,
+        description="false = the pure BTYD modes: no satisfaction, trust, ladder or behavioural "
+        "churn, only the baseline dropout (MODEL property 1)",
+    )
     loss_aversion: float = Field(
-        default=2.25, ge=1.0, le=5.0, description="λ: losses weigh λ× gains (Kahneman–Tversky)"
+        default=2.25,
+        ge=1.0,
+        le=5.0,
+        description="λ: a shortfall weighs λ× an equal surplus, in satisfaction and trust "
+        "(Tversky & Kahneman 1992)",
     )
     satisfaction_rate: float = Field(
-        default=0.3, gt=0.0, le=1.0, description="weight of one experience on satisfaction"
+        default=0.3,
+        gt=0.0,
+        le=1.0,
+        description="share of the way to 1 (gain) or 0 (loss) one unit of felt impact moves "
+        "satisfaction; assumption, calibrate per lesson",
     )
     expectation_rate: float = Field(
-        default=0.1, ge=0.0, le=1.0, description="how fast expectations follow experience"
+        default=0.1,
+        ge=0.0,
+        le=1.0,
+        description="share of the gap to the latest performance that expectation closes per "
+        "purchase (adaptive expectations, Oliver 1980); 0.1: assumption",
     )
     tolerance: float = Field(
-        default=0.05, ge=0.0, description="κ per trust point: impacts × exp(−κ·balance)"
+        default=0.05,
+        ge=0.0,
+        description="κ, per trust point: negative impacts × exp(−κ·balance); 0.05: a +10 "
+        "balance softens a failure by ≈ 40 %, −10 worsens it by ≈ 65 % (assumption)",
     )
     satisfaction_per_point: float = Field(
-        default=0.03, ge=0.0, description="felt impact per trust point of a service event"
+        default=0.03,
+        ge=0.0,
+        description="felt satisfaction impact per trust point of a complaint outcome or price "
+        "rise; assumption",
     )
-    account: AccountParams = AccountParams()
-    ladder: LadderParams = LadderParams()
-    hazard: HazardParams = HazardParams()
+    account: AccountParams = Field(
+        default=AccountParams(),
+        description="the emotional account: deposit and withdrawal sizes, cooling, tolerance",
+    )
+    ladder: LadderParams = Field(
+        default=LadderParams(),
+        description="relationship ladder: promotion and demotion thresholds, per-level effects",
+    )
+    hazard: HazardParams = Field(
+        default=HazardParams(),
+        description="behavioural churn hazard: dissatisfaction, overdrawn, price, neglect",
+    )
     recovery_paradox: bool = Field(
         default=False,
-        description="if true, a quick resolution over-compensates the failure (explicit option)",
+        description="true = a quick complaint resolution over-compensates the failure (explicit "
+        "option; off by default: MODEL property 6)",
     )
     paradox_bonus: float = Field(
-        default=1.5, ge=1.0, description="apology_fix multiplier when recovery_paradox is on"
+        default=1.5,
+        ge=1.0,
+        description="with recovery_paradox: a quick fix deposits at least this multiple of the "
+        "trust the failure withdrew (assumption)",
     )
 
 

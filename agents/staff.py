@@ -25,23 +25,56 @@ __all__ = ["AccountManagerParams", "ServiceDeskParams", "allocate_hours", "rank_
 class PyramidBand(Frozen):
     """One band of the customer pyramid: a share of customers and a share of AM time."""
 
-    customers: float = Field(gt=0.0, le=1.0, description="share of customers, top first")
-    time: float = Field(ge=0.0, le=1.0, description="share of account-manager time")
+    customers: float = Field(
+        gt=0.0, le=1.0, description="share of customers in the band, ranked by value, top first"
+    )
+    time: float = Field(
+        ge=0.0, le=1.0, description="share of the account managers' spare hours the band gets"
+    )
 
 
 class AccountManagerParams(Frozen):
     """Account managers: headcount, hours, and how their time is allocated."""
 
-    count: int = Field(default=0, ge=0)
-    hours_per_week: float = Field(default=30.0, gt=0.0, le=80.0)
-    hours_per_visit: float = Field(default=2.0, gt=0.0)
-    cost_per_visit: float = Field(default=20.0, ge=0.0, description="travel etc., money")
-    salary_per_period: float = Field(default=4000.0, ge=0.0, description="money per AM per period")
-    allocation: Literal["pyramid", "equal", "none"] = "none"
-    pyramid: tuple[PyramidBand, ...] = (
-        PyramidBand(customers=0.1, time=0.6),
-        PyramidBand(customers=0.3, time=0.3),
-        PyramidBand(customers=0.6, time=0.1),
+    count: int = Field(
+        default=0,
+        ge=0,
+        description="account managers (headcount); 0 = none: no AM visits of any kind",
+    )
+    hours_per_week: float = Field(
+        default=30.0,
+        gt=0.0,
+        le=80.0,
+        description="customer hours per account manager per week (30: assumption, the rest is "
+        "admin and selling)",
+    )
+    hours_per_visit: float = Field(
+        default=2.0,
+        gt=0.0,
+        description="account-manager hours one visit takes, travel included (assumption)",
+    )
+    cost_per_visit: float = Field(
+        default=20.0, ge=0.0, description="money per visit (travel etc.), on top of salaries"
+    )
+    salary_per_period: float = Field(
+        default=4000.0,
+        ge=0.0,
+        description="money per account manager per period, booked whether or not the hours "
+        "are used",
+    )
+    allocation: Literal["pyramid", "equal", "none"] = Field(
+        default="none",
+        description="how hours left after care-tier visits become visits: pyramid bands, an "
+        "equal split, or none",
+    )
+    pyramid: tuple[PyramidBand, ...] = Field(
+        default=(
+            PyramidBand(customers=0.1, time=0.6),
+            PyramidBand(customers=0.3, time=0.3),
+            PyramidBand(customers=0.6, time=0.1),
+        ),
+        description="customer pyramid, top first; default 10 % / 30 % / 60 % of customers get "
+        "60 % / 30 % / 10 % of the time (seed 001)",
     )
 
     @model_validator(mode="after")
@@ -67,17 +100,54 @@ class ServiceDeskParams(Frozen):
     ``staff: null`` means unbounded staff (an M/M/∞ desk): nobody ever waits.
     """
 
-    staff: int | None = Field(default=3, ge=1)
-    handling_time: Days = Field(default=0.25, gt=0.0, description="mean, exponential (6h)")
-    promise: Days = Field(default=1.0, gt=0.0, description="promised response time")
-    first_contact_resolution: float = Field(default=0.8, ge=0.0, le=1.0)
-    quality: float = Field(
-        default=0.7, ge=0.0, le=1.0, description="mean performance of a handled ticket"
+    staff: int | None = Field(
+        default=3,
+        ge=1,
+        description="agents at the desk, the c of an M/M/c queue; null = unbounded (M/M/∞: "
+        "nobody waits, no salaries)",
     )
-    cost_per_ticket: float = Field(default=8.0, ge=0.0)
-    salary_per_period: float = Field(default=3000.0, ge=0.0, description="per agent per period")
+    handling_time: Days = Field(
+        default=0.25,
+        gt=0.0,
+        description="mean handling time of a ticket, exponential; complaints take × effort "
+        "(6h: assumption)",
+    )
+    promise: Days = Field(
+        default=1.0,
+        gt=0.0,
+        description="promised response time: a wait within it deposits, a longer one withdraws; "
+        "complaints resolved within it count as quick",
+    )
+    first_contact_resolution: float = Field(
+        default=0.8,
+        ge=0.0,
+        le=1.0,
+        description="probability a ticket is solved at first contact; otherwise the customer "
+        "comes back with a new ticket (0.8: assumption)",
+    )
+    quality: float = Field(
+        default=0.7,
+        ge=0.0,
+        le=1.0,
+        description="mean performance of a handled ticket on the 0–1 expectation scale (index; "
+        "spread strategy.quality.sd)",
+    )
+    cost_per_ticket: float = Field(
+        default=8.0,
+        ge=0.0,
+        description="money per ticket handled, × low_cost_factor for migrated customers",
+    )
+    salary_per_period: float = Field(
+        default=3000.0,
+        ge=0.0,
+        description="money per agent per period (none with unbounded staff)",
+    )
     low_cost_factor: float = Field(
-        default=0.3, ge=0.0, le=1.0, description="ticket cost multiplier in the low-cost channel"
+        default=0.3,
+        ge=0.0,
+        le=1.0,
+        description="ticket-cost multiplier for customers migrated to the low-cost channel "
+        "(seed 001: serve loss-makers through cheap channels)",
     )
 
 

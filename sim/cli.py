@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 import sys
 from collections.abc import Callable
 from enum import StrEnum
@@ -199,7 +200,7 @@ def run_command(
 
     _check_engine(engine)
     sc = _load(scenario, overrides)
-    target = out if out is not None else Path("out") / sc.name
+    target = out if out is not None else Path("out") / _folder_name(sc.name)
     err = _stderr()
     show_bar = not quiet and err.is_terminal
     with ProgressBar(sc.name, enabled=show_bar, console=err) as bar:
@@ -226,6 +227,12 @@ def run_command(
         console.print(f"report: {report}", soft_wrap=True, markup=False)
     else:
         console.print(f"results: {target}", soft_wrap=True, markup=False)
+
+
+def _folder_name(name: str) -> str:
+    """A scenario name made safe as one folder name (no separators, no leading dots)."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).lstrip(".")
+    return safe or "scenario"
 
 
 def _save_manifest(result: RunResult, target: Path) -> Path:

@@ -97,7 +97,7 @@ def _pct(x: float) -> str:
     return "n/a" if not math.isfinite(x) else f"{x:.1f}".replace("-", "−")
 
 
-def verdict(row: Mapping[str, Any]) -> str:
+def verdict(row: Mapping[Any, Any]) -> str:
     """One sentence for one row of :meth:`Comparison.differences`.
 
     The paired interval decides: when it excludes zero the sentence names the winner and
@@ -117,7 +117,9 @@ def verdict(row: Mapping[str, Any]) -> str:
             rel, rlo, rhi = -rel, -rhi, -rlo
         size = f"{_pct(rel)} % [{_pct(rlo)}, {_pct(rhi)}]"
     else:
-        size = f"{fmt(abs(diff))} [{fmt(min(abs(low), abs(high)))}, {fmt(max(abs(low), abs(high)))}]"
+        size = (
+            f"{fmt(abs(diff))} [{fmt(min(abs(low), abs(high)))}, {fmt(max(abs(low), abs(high)))}]"
+        )
     sense, better = int(row["direction"]), int(row["better"])
     if sense == 0:
         return f"{arm} is {'higher' if diff > 0 else 'lower'} than {base} on {metric} by {size}"
@@ -186,8 +188,11 @@ def _retention_figure(curves: pd.DataFrame) -> Figure:
 
 
 def figures(comparison: Comparison, metrics: Iterable[str] | None = None) -> dict[str, Figure]:
-    """The report's figures by file stem: an interval and a paired-difference plot per
-    metric, and the retention curves of every arm on one chart."""
+    """The report's figures by file stem.
+
+    An interval plot and a paired-difference plot per metric, and the retention curves of
+    every arm on one chart.
+    """
     chosen = list(metrics) if metrics is not None else headline_metrics(comparison)
     summary = comparison.arm_summary(chosen)
     diffs = comparison.differences(chosen)

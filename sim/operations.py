@@ -2,7 +2,8 @@
 
 At the start of every reporting period (a declared *synchronisation epoch*) the firm looks
 at a snapshot of its customers — values, risk signals, profitability — and decides, with the
-array policies of :mod:`agents.firm` and :mod:`agents.staff`, who gets which care tier, how
+array policies of :mod:`agents.care`, :mod:`agents.staff`, :mod:`agents.retention` and
+:mod:`agents.portfolio`, who gets which care tier, how
 the account managers' hours are spread, who is flagged as at risk, who is migrated or let go,
 and how many referrals and paid leads arrive in the period. The decisions are then executed
 at their own moments inside the period by scheduled SimPy events.
@@ -16,8 +17,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import simpy
 
+from agents.care import assign_tiers
 from agents.emotional_account import Reason
-from agents.firm import assign_tiers, unprofitable, warning_score
+from agents.portfolio import unprofitable
+from agents.retention import warning_score
 from agents.rules import ChurnReason, winback_probability
 from agents.staff import allocate_hours
 
@@ -350,7 +353,7 @@ def win_back(model: CRMModel, c: Customer, reason: int) -> None:
         p = float(winback_probability(reason, wb.offer, model.winback_base, wb.offer_elasticity))
         if model.winback_draws.random() < p:
             c.offer = wb.offer
-            c.offer_until = model.env.now + 90.0
+            c.offer_until = model.env.now + wb.offer_duration
             model.reactivate(c)
 
     at(model, model.env.now + wb.delay, attempt)

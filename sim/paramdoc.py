@@ -22,6 +22,8 @@ from sim.scenario import Scenario
 
 __all__ = ["ParamDoc", "markdown", "parameters"]
 
+_MISSING: Any = object()
+
 
 @dataclass(frozen=True)
 class ParamDoc:
@@ -87,10 +89,13 @@ def _allowed(field: FieldInfo, days: bool) -> str:
     return text
 
 
-def _default(field: FieldInfo, days: bool) -> str:
-    if field.is_required():
+def _default(field: FieldInfo, days: bool, inherited: Any = _MISSING) -> str:
+    if inherited is not _MISSING:
+        value = inherited
+    elif field.is_required():
         return "required"
-    value = field.get_default(call_default_factory=True)
+    else:
+        value = field.get_default(call_default_factory=True)
     if isinstance(value, BaseModel):
         return "(block)"
     if isinstance(value, tuple) and value and isinstance(value[0], BaseModel):
@@ -110,29 +115,39 @@ def _unit(field: FieldInfo, days: bool) -> str:
     return ""
 
 
-def parameters(model: type[BaseModel] = Scenario, prefix: str = "") -> list[ParamDoc]:
-    """Every field of ``model`` and of the models nested in it, depth first."""
+def parameters(
+    model: type[BaseModel] = Scenario, prefix: str = "", instance: BaseModel | None = None
+) -> list[ParamDoc]:
+    """Every field of ``model`` and of the models nested in it, depth first.
+
+    ``instance`` is the parent's default block, when it has one: its values are the real
+    defaults of the nested fields (a block's class defaults may differ from its parent's).
+    """
     out: list[ParamDoc] = []
     for name, field in model.model_fields.items():
         path = f"{prefix}{name}"
         days = _is_days(field)
         nested = _models(field.annotation)
+        inherited = getattr(instance, name) if instance is not None else _MISSING
         out.append(
             ParamDoc(
                 path=path,
                 type=_type_name(field.annotation),
                 unit=_unit(field, days),
-                default=_default(field, days),
+                default=_default(field, days, inherited),
                 allowed=_allowed(field, days),
                 description=(field.description or "").strip(),
             )
         )
         is_list = get_origin(field.annotation) in (tuple, list)
+        if inherited is _MISSING and not field.is_required():
+            inherited = field.get_default(call_default_factory=True)
         for sub in nested:
             label = f"{path}[]" if is_list else path
             if len(nested) > 1:
                 label = f"{label}<{sub.__name__}>"
-            out += parameters(sub, prefix=f"{label}.")
+            block = inherited if isinstance(inherited, sub) else None
+            out += parameters(sub, prefix=f"{label}.", instance=block)
     return out
 
 

@@ -218,7 +218,9 @@ def plot_satisfaction(result: RunResult) -> Figure:
     """Satisfaction (0–1) and emotional-account balance distributions over time."""
     p = result.periods
     x = _months(p)
-    fig = _figure(_TALL, "Satisfaction (0–1) and trust balance (points) of active customers")
+    fig = _figure(
+        _TALL, "Satisfaction and trust: spread among active customers (0–1 scale, trust points)"
+    )
     top, bottom = fig.subplots(2, 1, sharex=True)
     _band(top, x, p, "satisfaction", "satisfaction", 0)
     top.set_ylabel("satisfaction (0–1)")

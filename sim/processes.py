@@ -39,7 +39,9 @@ def life(model: CRMModel, c: Customer) -> Proc:
     d = model.purchase_draws
     gen = c.won_back
     rp = c.lam_max
-    rm = c.mu
+    # Pareto death runs at the largest multiplier and is thinned to the current one, so the
+    # ladder and loyalty lock-in act on it like on BG and sBG dropout.
+    rm = c.mu * model.ctx.max_hazard_mult
     rs = c.service_rate if model.service_on else 0.0
     rr = model.review_rate
     total = rp + rm + rs + rr
@@ -55,7 +57,8 @@ def life(model: CRMModel, c: Customer) -> Proc:
             if d.random() * c.lam_max < c.lam * c.wallet():
                 c.purchase(repeat=True)
         elif u < rp + rm:
-            c.churn(ChurnReason.baseline)
+            if d.random() * model.ctx.max_hazard_mult < c.hazard_multiplier():
+                c.churn(ChurnReason.baseline)
         elif u < rp + rm + rs:
             env.process(ticket(model, c, complaint=False, opened=env.now))
         elif c.cancel_intent < 0:

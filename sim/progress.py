@@ -8,11 +8,13 @@ context manager, so the command line and a notebook use it the same way::
 
 Used without ``with``, the bar starts at the first call and stops itself once the last
 period is done. When disabled it does nothing at all, which keeps ``--quiet`` runs, piped
-output and test logs clean.
+output and test logs clean; in a notebook without ``ipywidgets`` it disables itself rather
+than print a warning.
 """
 
 from __future__ import annotations
 
+import importlib.util
 from types import TracebackType
 
 from rich.console import Console
@@ -26,6 +28,11 @@ from rich.progress import (
 )
 
 __all__ = ["ProgressBar"]
+
+
+def _can_draw(console: Console) -> bool:
+    """Whether a live bar can be drawn: in Jupyter, rich needs ``ipywidgets`` for it."""
+    return not console.is_jupyter or importlib.util.find_spec("ipywidgets") is not None
 
 
 class ProgressBar:
@@ -60,13 +67,17 @@ class ProgressBar:
         """Show the bar (idempotent; nothing happens when disabled)."""
         if not self.enabled or self._progress is not None:
             return
+        console = self._console or Console(stderr=True)
+        if not _can_draw(console):
+            self.enabled = False
+            return
         self._progress = Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
             TextColumn("periods"),
             TimeElapsedColumn(),
-            console=self._console or Console(stderr=True),
+            console=console,
             transient=self._transient,
         )
         self._progress.start()

@@ -8,6 +8,7 @@ shocks (common random numbers): their differences are paired.
 from __future__ import annotations
 
 import zlib
+from typing import Any
 
 import numpy as np
 
@@ -70,24 +71,20 @@ class Draws:
     """
 
     __slots__ = (
-        "_block",
-        "_exp",
-        "_ie",
-        "_in",
-        "_iu",
-        "_norm",
-        "_ue",
-        "_un",
-        "_unif",
-        "_uu",
-        "rng",
-    )
+        "_block", "_exp", "_gam", "_ie", "_in", "_iu", "_norm", "_root", "_ue", "_un", "_unif",
+        "_uu", "rng",
+    )  # fmt: skip
 
     def __init__(self, seed: np.random.SeedSequence, block: int = 4096) -> None:
-        kids = seed.spawn(4)
+        self._root = seed
+        kids = [
+            np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, k)) for k in range(4)
+        ]
         self.rng, self._ue, self._un, uu = (np.random.Generator(np.random.PCG64(k)) for k in kids)
         self._uu = uu
         self._block = block
+        # Standard-gamma blocks per shape: shapes are per segment, so there are few.
+        self._gam: dict[float, list[Any]] = {}
         self._unif: list[float] = []
         self._exp: list[float] = []
         self._norm: list[float] = []
@@ -121,5 +118,25 @@ class Draws:
         return x
 
     def gamma(self, shape: float, scale: float) -> float:
-        """A Gamma(shape, scale) draw (unbuffered: the shape varies by customer)."""
-        return float(self.rng.gamma(shape, scale))
+        """A Gamma(shape, scale) draw: a buffered standard gamma of that shape, scaled.
+
+        Each shape has its own child generator (spawned on first use, keyed by the order of
+        first use, which is itself deterministic), so buffering never reorders draws.
+        """
+        cell = self._gam.get(shape)
+        if cell is None:
+            child = np.random.Generator(np.random.PCG64(self._seed_for(len(self._gam))))
+            cell = [child, [], 0]
+            self._gam[shape] = cell
+        gen, values, i = cell
+        if i >= len(values):
+            values = gen.standard_gamma(shape, self._block).tolist()
+            cell[1] = values
+            i = 0
+        cell[2] = i + 1
+        return float(values[i] * scale)
+
+    def _seed_for(self, k: int) -> np.random.SeedSequence:
+        return np.random.SeedSequence(
+            self._root.entropy, spawn_key=(*self._root.spawn_key, 1000 + k)
+        )

@@ -129,6 +129,9 @@ class Interval(NamedTuple):
         return bool(self.low > value or self.high < value)
 
 
+#: Relative variance below which paired differences count as constant (float rounding).
+_NEGLIGIBLE = 1e-12
+
 _NAN_INTERVAL = Interval(math.nan, math.nan, math.nan, math.nan, 0)
 
 
@@ -263,7 +266,7 @@ class PairingGain(NamedTuple):
             arms when their variances are equal; negative if pairing hurt).
         factor: ``(Var(a) + Var(b)) / Var(b − a)``: an unpaired comparison would need
             ``factor`` times as many replications per arm for the same interval width
-            (``inf`` when the paired differences do not vary at all).
+            (``inf`` when the paired differences do not vary beyond float rounding).
     """
 
     reduction: float
@@ -288,8 +291,10 @@ def pairing_gain(a: ArrayLike, b: ArrayLike) -> PairingGain:
     vd = float((xb - xa).var(ddof=1))
     if total == 0.0:
         return PairingGain(math.nan, math.nan)
-    factor = math.inf if vd == 0.0 else total / vd
-    return PairingGain(1.0 - vd / total, factor)
+    if vd <= _NEGLIGIBLE * total:
+        # Differences constant up to rounding (a pure cost lever): pairing removed it all.
+        return PairingGain(1.0, math.inf)
+    return PairingGain(1.0 - vd / total, total / vd)
 
 
 def prob_best(

@@ -18,6 +18,7 @@ rates' scale parameters in the same time unit as the data (``recency`` and ``T``
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import NamedTuple
 
@@ -445,7 +446,9 @@ def pareto_loglik_individual(
 
 def _pareto_ll_core(p: FloatArray, x: FloatArray, tx: FloatArray, age: FloatArray) -> FloatArray:
     """Unvalidated per-customer Pareto/NBD log-likelihood via ``lifetimes``."""
-    from lifetimes import ParetoNBDFitter
+    with warnings.catch_warnings():  # lifetimes' import pokes at deprecated pandas options
+        warnings.simplefilter("ignore")
+        from lifetimes import ParetoNBDFitter
 
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         ll = ParetoNBDFitter._conditional_log_likelihood(tuple(float(v) for v in p), x, tx, age)

@@ -1,0 +1,128 @@
+"""The customer portfolio: who the firm takes on and who it lets go.
+
+Acquisition through a paid funnel (prospect → contact → needs → proposal → close, seed 004),
+referrals from advocates, or pure Bass diffusion; and customer selection (seeds 000/001):
+not every buyer is worth serving, so loss-makers can be migrated to a low-cost channel or
+let go. ``unprofitable`` is the array policy.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from numpy.typing import NDArray
+from pydantic import Field, model_validator
+
+from agents.units import Days, Frozen
+
+__all__ = [
+    "AcquisitionParams",
+    "BassParams",
+    "SelectionParams",
+    "unprofitable",
+]
+
+
+class BassParams(Frozen):
+    """Pure Bass diffusion: market potential M, innovation p and imitation q (per year)."""
+
+    market_potential: int = Field(
+        gt=0, description="M: customers who will ever adopt, the initial ones included"
+    )
+    p: float = Field(
+        gt=0.0, description="innovation coefficient per year (Bass 1969; typical ≈ 0.03)"
+    )
+    q: float = Field(
+        ge=0.0,
+        description="imitation (word-of-mouth) coefficient per year (Bass 1969; typical ≈ 0.38)",
+    )
+
+
+class AcquisitionParams(Frozen):
+    """New customers: paid acquisition through a funnel, referrals, or pure Bass diffusion."""
+
+    budget_per_period: float = Field(
+        default=0.0,
+        ge=0.0,
+        description="money per period spent on paid leads; 0 = none; ignored under bass",
+    )
+    cost_per_lead: float = Field(
+        default=40.0,
+        gt=0.0,
+        description="money per lead: leads per period ~ Poisson(budget / cost) (assumption)",
+    )
+    funnel: dict[str, float] = Field(
+        default={"contact": 0.6, "needs": 0.6, "proposal": 0.7, "close": 0.5},
+        description="conversion probability per funnel stage, in order (seed 004); defaults "
+        "give 12.6 % lead to customer (assumption)",
+    )
+    referral_conversion: float = Field(
+        default=0.3,
+        ge=0.0,
+        le=1.0,
+        description="probability a referral becomes a customer; 0 = no referrals (assumption)",
+    )
+    referral_reward: float = Field(
+        default=20.0,
+        ge=0.0,
+        description="money paid to the referrer per referred customer (seed 003: referral rewards)",
+    )
+    advocate_satisfaction: float = Field(
+        default=0.6,
+        ge=0.0,
+        le=1.0,
+        description="satisfaction (index) at or above which a customer refers others",
+    )
+    bass: BassParams | None = Field(
+        default=None,
+        description="pure Bass diffusion in place of paid leads; null = no Bass diffusion; "
+        "referrals still run unless referral_conversion is 0",
+    )
+
+    @model_validator(mode="after")
+    def _funnel(self) -> AcquisitionParams:
+        for stage, rate in self.funnel.items():
+            if not 0.0 <= rate <= 1.0:
+                raise ValueError(f"funnel.{stage}={rate} is not a conversion rate in [0, 1]")
+        return self
+
+    def conversion(self) -> float:
+        """Lead-to-customer conversion through the whole funnel."""
+        return float(np.prod(list(self.funnel.values()))) if self.funnel else 1.0
+
+
+class SelectionParams(Frozen):
+    """Customer selection: migrate or fire customers who cost more than they bring."""
+
+    policy: Literal["none", "migrate", "fire"] = Field(
+        default="none",
+        description="what happens to unprofitable customers: nothing, migrate to the low-cost "
+        "channel, or fire (seed 000)",
+    )
+    min_tenure: Days = Field(
+        default=180.0,
+        ge=0.0,
+        description="customers younger than this are never judged (assumption)",
+    )
+    lookback: Days = Field(
+        default=365.25,
+        gt=0.0,
+        description="time constant of the exponential memory of margin and cost to serve "
+        "(not a hard window)",
+    )
+    threshold: float = Field(
+        default=0.0,
+        description="money: margin − cost to serve over the lookback below which a customer "
+        "is unprofitable (0 = loss-making)",
+    )
+
+
+def unprofitable(
+    margin: NDArray[np.float64],
+    cost_to_serve: NDArray[np.float64],
+    tenure: NDArray[np.float64],
+    params: SelectionParams,
+) -> NDArray[np.bool_]:
+    """Customers whose profit over the lookback is below the threshold (tenure permitting)."""
+    return (margin - cost_to_serve < params.threshold) & (tenure >= params.min_tenure)

@@ -1,0 +1,296 @@
+"""Retention levers: complaint handling, loyalty, early warning and win-back.
+
+The course's retention toolkit: handle complaints well (LESCANT; "complaints are a gift"),
+lock members in with points and privileges, spot the customers drifting away before they
+go and intervene at the key moment, and win back the ones who left, by the reason they left.
+``warning_score`` is the array policy that scores risk from what the firm can observe.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from numpy.typing import NDArray
+from pydantic import Field, model_validator
+
+from agents.units import Days, Frozen
+
+__all__ = [
+    "ComplaintParams",
+    "EarlyWarningParams",
+    "LoyaltyParams",
+    "PerHandling",
+    "WinBackParams",
+    "WinBackResponse",
+    "warning_score",
+]
+
+
+class PerHandling(Frozen):
+    """A value for each complaint-handling quality that handles complaints."""
+
+    basic: float = Field(
+        ge=0.0, description="value under basic handling (listen and fix); meaning as its block"
+    )
+    lescant: float = Field(
+        ge=0.0,
+        description="value under LESCANT handling (Listen, Express, State, Confirm, Act, Notify, "
+        "Thank); meaning as its block",
+    )
+
+    def of(self, handling: str) -> float:
+        """The value for ``handling`` ("basic" or "lescant")."""
+        return float(getattr(self, handling))
+
+
+class ComplaintParams(Frozen):
+    """Complaint handling quality: none, basic, or LESCANT (seed 004).
+
+    LESCANT (Listen, Express, State, Confirm, Act, Notify, Thank) resolves more, apologises
+    better and takes longer; the defaults encode that ordering, not measured rates.
+    """
+
+    handling: Literal["none", "basic", "lescant"] = Field(
+        default="basic",
+        description="none (complaints go nowhere: all unresolved), basic, or lescant (seed 004)",
+    )
+    resolve: PerHandling = Field(
+        default=PerHandling(basic=0.6, lescant=0.9),
+        description="probability a handled complaint is resolved; default basic 0.6, lescant "
+        "0.9 (ordering assumed; seed 004: ~70 % of well-handled complainers turn loyal)",
+    )
+    apology: PerHandling = Field(
+        default=PerHandling(basic=1.0, lescant=1.5),
+        description="multiplier on the apology_fix deposit of a resolved complaint; default "
+        "basic 1.0, lescant 1.5 (assumption)",
+    )
+    effort: PerHandling = Field(
+        default=PerHandling(basic=1.0, lescant=1.5),
+        description="handling-time multiplier of a complaint ticket at the desk; default basic "
+        "1.0, lescant 1.5 (assumption)",
+    )
+    cost_per_complaint: float = Field(
+        default=15.0,
+        ge=0.0,
+        description="money per handled complaint, on top of the ticket cost",
+    )
+
+    @model_validator(mode="after")
+    def _probabilities(self) -> ComplaintParams:
+        for k in ("basic", "lescant"):
+            v = self.resolve.of(k)
+            if v > 1.0:
+                raise ValueError(f"resolve.{k}={v} is not a probability in [0, 1]")
+        return self
+
+
+class LoyaltyParams(Frozen):
+    """Loyalty programme: points, their cost (liability) and their hold on members."""
+
+    enabled: bool = Field(
+        default=False, description="run the programme; every customer is then a member"
+    )
+    points_per_money: float = Field(
+        default=1.0,
+        ge=0.0,
+        description="points earned per currency unit paid, after discounts and offers",
+    )
+    point_value: float = Field(
+        default=0.01, ge=0.0, description="money per point redeemed (1 % back at the defaults)"
+    )
+    redemption_rate: float = Field(
+        default=0.7,
+        ge=0.0,
+        le=1.0,
+        description="share of points expected to be redeemed; their cost is booked when issued "
+        "(0.7: assumption)",
+    )
+    switching_cost: float = Field(
+        default=0.2,
+        ge=0.0,
+        lt=1.0,
+        description="relative cut of members' churn (lock-in), like the ladder's multiplier; "
+        "0.2: assumption",
+    )
+    wallet_uplift: float = Field(
+        default=0.05,
+        ge=0.0,
+        le=1.0,
+        description="relative rise of members' purchase rate (0.05: assumption)",
+    )
+    fixed_cost_per_period: float = Field(
+        default=500.0, ge=0.0, description="money per period to run the programme"
+    )
+
+
+class EarlyWarningParams(Frozen):
+    """Churn early warning: a score from observable signals, a threshold, an intervention."""
+
+    enabled: bool = Field(
+        default=False,
+        description="score active customers every period and flag those at risk (seed 004)",
+    )
+    threshold: float = Field(
+        default=0.5,
+        gt=0.0,
+        lt=1.0,
+        description="risk score (index, 0–1) at or above which a customer is flagged",
+    )
+    window: Days = Field(
+        default=90.0,
+        gt=0.0,
+        description="truth window: a flag is a hit if the customer churns within it; used for "
+        "precision and recall only",
+    )
+    signal_memory: Days = Field(
+        default=90.0,
+        gt=0.0,
+        description="time constant of the fading memory of recent failures and unresolved "
+        "complaints that feed the score (a CRM's 'last quarter' view)",
+    )
+    intervene: bool = Field(
+        default=True,
+        description="call flagged customers with a retention offer; false = flag only",
+    )
+    offer: float = Field(
+        default=0.1,
+        ge=0.0,
+        lt=1.0,
+        description="retention discount off the price paid, booked as offers (0.1: assumption)",
+    )
+    offer_duration: Days = Field(
+        default=90.0, gt=0.0, description="how long the retention offer lasts"
+    )
+    cost_per_intervention: float = Field(
+        default=10.0, ge=0.0, description="money per intervention (the call)"
+    )
+    value_share: float = Field(
+        default=1.0,
+        gt=0.0,
+        le=1.0,
+        description="only the top share by value score is eligible; 1 = everyone (seed 004: "
+        "tailored offers for high-value customers)",
+    )
+    weights: tuple[float, float, float, float] = Field(
+        default=(-2.0, 1.2, 0.8, 1.5),
+        description="logistic score weights: intercept, log recency ratio, recent failures, "
+        "recent unresolved complaints (assumption)",
+    )
+
+
+class WinBackResponse(Frozen):
+    """Base chance that a lapsed customer answers a win-back call, by why they left.
+
+    Those lost to price or neglect come back most readily (the fix is cheap); those whose
+    trust was overdrawn rarely do (seed 004: understand why they left before the offer).
+    """
+
+    baseline: float = Field(
+        default=0.05,
+        ge=0.0,
+        le=1.0,
+        description="probability a customer lost to baseline drift returns (assumption)",
+    )
+    dissatisfaction: float = Field(
+        default=0.10,
+        ge=0.0,
+        le=1.0,
+        description="probability a customer lost to dissatisfaction returns (assumption)",
+    )
+    overdrawn: float = Field(
+        default=0.03,
+        ge=0.0,
+        le=1.0,
+        description="probability a customer lost to overdrawn trust returns: rarely (assumption)",
+    )
+    price: float = Field(
+        default=0.25,
+        ge=0.0,
+        le=1.0,
+        description="probability a customer lost to price or a competitor returns (assumption)",
+    )
+    neglect: float = Field(
+        default=0.30,
+        ge=0.0,
+        le=1.0,
+        description="probability a neglected customer returns: the cheapest fix (assumption)",
+    )
+
+
+class WinBackParams(Frozen):
+    """Win-back campaign for lapsed customers (seed 004: 82 % of targeted high-value churners)."""
+
+    enabled: bool = Field(default=False, description="call lapsed customers once, after the delay")
+    delay: Days = Field(
+        default=30.0, ge=0.0, description="time from churn to the win-back call (assumption)"
+    )
+    offer: float = Field(
+        default=0.2,
+        ge=0.0,
+        lt=1.0,
+        description="discount off the price paid for offer_duration after a return; also lifts "
+        "the response (seed 004: special offer)",
+    )
+    offer_duration: Days = Field(
+        default=90.0, gt=0.0, description="how long the win-back discount lasts (assumption)"
+    )
+    offer_elasticity: float = Field(
+        default=2.0,
+        ge=0.0,
+        description="response × (1 + this × offer), capped at 1: a 20 % offer lifts it by 40 % "
+        "(assumption)",
+    )
+    cost_per_attempt: float = Field(
+        default=25.0, ge=0.0, description="money per win-back call (seed 004: senior AM call)"
+    )
+    min_revenue: float = Field(
+        default=0.0,
+        ge=0.0,
+        description="lifetime revenue, money, a lapsed customer needs to be called; 0 = all",
+    )
+    restart_satisfaction: float = Field(
+        default=0.6,
+        ge=0.0,
+        le=1.0,
+        description="satisfaction (index) a won-back customer restarts with at least",
+    )
+    deposit: float = Field(
+        default=3.0,
+        ge=0.0,
+        description="trust points of the win-back call; the account restarts from 0",
+    )
+    response: WinBackResponse = Field(
+        default_factory=lambda: WinBackResponse(),
+        description="base probability of returning, by churn reason",
+    )
+
+    def response_array(self) -> NDArray[np.float64]:
+        """Base response by churn-reason code (ChurnReason order)."""
+        r = self.response
+        return np.array(
+            # Fired customers are never called (the firm chose to let them go): 0.
+            [r.baseline, r.dissatisfaction, r.overdrawn, r.price, r.neglect, 0.0],
+            dtype=float,
+        )
+
+
+def warning_score(
+    recency_ratio: NDArray[np.float64],
+    recent_failures: NDArray[np.float64],
+    recent_unresolved: NDArray[np.float64],
+    weights: tuple[float, float, float, float],
+) -> NDArray[np.float64]:
+    """Churn-risk score in (0, 1) from signals the firm can observe (RFM-style).
+
+    ``recency_ratio`` is days since the last purchase over the customer's own mean
+    inter-purchase time: a falling purchase frequency is the course's first warning sign.
+    """
+    w0, w1, w2, w3 = weights
+    z = (
+        w0
+        + w1 * np.log(np.maximum(recency_ratio, 1e-3))
+        + w2 * recent_failures
+        + w3 * recent_unresolved
+    )
+    return 1.0 / (1.0 + np.exp(-z))
