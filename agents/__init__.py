@@ -1,11 +1,14 @@
 """CRM Sandbox behaviour: customers, their minds, and the firm's levers.
 
-Nothing here imports ``sim``; the engine hands agents everything they use.
+Nothing here imports ``sim``; the engine hands agents everything they use. ``Customer`` (a
+Mesa agent) is imported on first use, so tools that only read parameters or results do not
+pay for importing Mesa.
 """
 
 from __future__ import annotations
 
-from agents.customer import Customer, World
+from typing import TYPE_CHECKING, Any
+
 from agents.emotional_account import AccountParams, Ledger, Reason
 from agents.firm import StrategyParams
 from agents.relationship import LadderParams, Stage, ladder_step, lifecycle_stage
@@ -31,3 +34,14 @@ __all__ = [
     "ladder_step",
     "lifecycle_stage",
 ]
+
+if TYPE_CHECKING:
+    from agents.customer import Customer, World
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("Customer", "World"):
+        from agents import customer
+
+        return getattr(customer, name)
+    raise AttributeError(f"module 'agents' has no attribute {name!r}")

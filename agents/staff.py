@@ -19,7 +19,13 @@ from pydantic import Field, model_validator
 
 from agents.units import Days, Frozen
 
-__all__ = ["AccountManagerParams", "ServiceDeskParams", "allocate_hours", "rank_groups"]
+__all__ = [
+    "AccountManagerParams",
+    "ServiceDeskParams",
+    "allocate_hours",
+    "apportion",
+    "rank_groups",
+]
 
 
 class PyramidBand(Frozen):
@@ -190,3 +196,14 @@ def allocate_hours(
     time = np.array([b.time for b in params.pyramid]) * hours
     per = np.divide(time, size, out=np.zeros_like(time), where=size > 0)
     return per[band]
+
+
+def apportion(expected: NDArray[np.float64], u: float) -> NDArray[np.int64]:
+    """Whole visits per customer from fractional ones by systematic sampling.
+
+    Each customer gets floor or ceil of its expected visits, with mean exactly the expected
+    number, and the total never exceeds ⌈Σ expected⌉ (independent rounding could overshoot
+    the account managers' hours by many visits). ``u`` is one uniform draw on [0, 1).
+    """
+    cum = np.floor(np.cumsum(expected) + u)
+    return np.diff(np.concatenate(([np.floor(u)], cum))).astype(np.int64)

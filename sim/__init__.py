@@ -4,12 +4,31 @@ Running a scenario is one line::
 
     import sim
     result = sim.run(sim.load_scenario("baseline"), seed=1)
+
+``run`` and ``RunResult`` are imported on first use, so ``crmsim --help`` and scenario
+validation start quickly.
 """
 
 from __future__ import annotations
 
-from sim.experiments import run
-from sim.results import RunResult
+from typing import TYPE_CHECKING, Any
+
 from sim.scenario import Scenario, load_scenario
 
 __all__ = ["RunResult", "Scenario", "load_scenario", "run"]
+
+if TYPE_CHECKING:
+    from sim.experiments import run
+    from sim.results import RunResult
+
+
+def __getattr__(name: str) -> Any:
+    if name == "run":
+        from sim.experiments import run
+
+        return run
+    if name == "RunResult":
+        from sim.results import RunResult
+
+        return RunResult
+    raise AttributeError(f"module 'sim' has no attribute {name!r}")

@@ -28,6 +28,7 @@ from matplotlib.figure import Figure
 
 from sim.results import atomic_write_bytes
 from sim.scenario import scenario_hash
+from sim.stats import mean_interval
 
 if TYPE_CHECKING:
     from sim.experiments import Comparison
@@ -37,6 +38,7 @@ __all__ = [
     "figures",
     "fmt",
     "headline_metrics",
+    "retention_curves",
     "verdict",
     "verdicts",
     "write_report",
@@ -187,6 +189,20 @@ def _retention_figure(curves: pd.DataFrame) -> Figure:
     return fig
 
 
+def retention_curves(comparison: Comparison, level: float = 0.95) -> pd.DataFrame:
+    """Mean share of the day-0 cohort still active per arm and period, with t-intervals.
+
+    Returns:
+        Columns ``arm, period, day, retention, low, high`` (period 0 is day 0).
+    """
+    rows = []
+    for key, grp in comparison.curves.groupby(["arm", "period"], sort=False):
+        arm, period = key
+        iv = mean_interval(grp["retention"].to_numpy(dtype=float), level)
+        rows.append((arm, period, float(grp["day"].iloc[0]), iv.estimate, iv.low, iv.high))
+    return pd.DataFrame(rows, columns=["arm", "period", "day", "retention", "low", "high"])
+
+
 def figures(comparison: Comparison, metrics: Iterable[str] | None = None) -> dict[str, Figure]:
     """The report's figures by file stem.
 
@@ -200,7 +216,7 @@ def figures(comparison: Comparison, metrics: Iterable[str] | None = None) -> dic
     for m in chosen:
         out[f"interval_{_slug(m)}"] = _interval_figure(summary, m, comparison.baseline)
         out[f"difference_{_slug(m)}"] = _difference_figure(diffs, m, comparison.baseline)
-    out["retention"] = _retention_figure(comparison.retention_curves())
+    out["retention"] = _retention_figure(retention_curves(comparison))
     return out
 
 
@@ -349,7 +365,7 @@ def write_report(
         "summary": comparison.arm_summary(),
         "differences": comparison.differences(),
         "prob_best": comparison.prob_best(),
-        "retention": comparison.retention_curves(),
+        "retention": retention_curves(comparison),
     }
     for name, frame in tables.items():
         atomic_write_bytes(out / f"{name}.csv", frame.to_csv(index=False).encode())

@@ -13,7 +13,9 @@ turns a spec into a :class:`RunOutput` (the KPI dict and a retention curve; the 
   ``LocalCluster`` on loopback started (and closed) by the executor.
 
 Because every run is a pure function of its spec, the answer does not depend on the
-executor, the number of workers or the order in which workers finish.
+executor, the number of workers or the order in which workers finish. :func:`execute`
+builds and runs the tasks of an experiment, :func:`tabulate` turns the outputs into tidy
+tables.
 """
 
 from __future__ import annotations
@@ -22,13 +24,14 @@ import json
 import multiprocessing
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import numpy as np
+import pandas as pd
 
 from sim.errors import UserError
 
@@ -43,8 +46,11 @@ __all__ = [
     "ProcessPool",
     "RunOutput",
     "RunTask",
+    "cohort_retention",
+    "execute",
     "make_executor",
     "run_task",
+    "tabulate",
 ]
 
 T = TypeVar("T")
@@ -181,6 +187,83 @@ def run_task(task: RunTask) -> RunOutput:
         time.perf_counter() - start,
         result if task.keep_result else None,
     )
+
+
+def execute(
+    arms: Mapping[str, Scenario],
+    replications: range,
+    seed: int,
+    executor: Executor,
+    keep_results: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+    done: int = 0,
+    total: int | None = None,
+) -> list[RunOutput]:
+    """Run every arm on every replication in ``replications``; outputs in task order.
+
+    Tasks go replication by replication (every arm of replication 0, then of 1 …) so that
+    a progress bar fills evenly across arms.
+
+    Args:
+        arms: arm name → scenario.
+        replications: replication indices to run.
+        seed: the experiment seed.
+        executor: where the runs happen.
+        keep_results: ship the full results back.
+        progress: optional ``progress(done_runs, total_runs)``, called after each run.
+        done: runs already done before this call (for the progress count).
+        total: total runs to report; ``done`` plus this call's runs by default.
+
+    Returns:
+        One output per task.
+    """
+    tasks = [
+        RunTask.build(arm, i, sc, seed, keep_results)
+        for i in replications
+        for arm, sc in arms.items()
+    ]
+    total = done + len(tasks) if total is None else total
+    outputs: list[RunOutput] = []
+    if progress is not None:
+        progress(done, total)
+    for out in executor.map(run_task, tasks):
+        outputs.append(out)
+        if progress is not None:
+            progress(done + len(outputs), total)
+    return outputs
+
+
+def tabulate(
+    outputs: Iterable[RunOutput], arm_order: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[tuple[str, int], RunResult]]:
+    """Outputs as tidy tables, sorted by arm (in ``arm_order``) and replication.
+
+    Returns:
+        The KPI table (``arm``, ``replication``, one column per KPI), the retention curves
+        (``arm``, ``replication``, ``period``, ``day``, ``retention``) and the kept results
+        by ``(arm, replication)``.
+    """
+    rank = {a: k for k, a in enumerate(arm_order)}
+    ordered = sorted(outputs, key=lambda o: (rank[o.arm], o.replication))
+    metrics: dict[str, None] = {}
+    for o in ordered:
+        metrics.update(dict.fromkeys(o.kpis))
+    columns: dict[str, pd.Series] = {
+        "arm": pd.Series([o.arm for o in ordered], dtype="object"),
+        "replication": pd.Series([o.replication for o in ordered], dtype="int64"),
+    }
+    for m in metrics:
+        columns[m] = pd.Series([o.kpis.get(m, np.nan) for o in ordered], dtype="float64")
+    rows = [
+        (o.arm, o.replication, p, day, share)
+        for o in ordered
+        for p, (day, share) in enumerate(zip(o.days, o.retention, strict=True))
+    ]
+    curves = pd.DataFrame(rows, columns=["arm", "replication", "period", "day", "retention"])
+    curves = curves.astype({"arm": "object", "replication": "int64", "period": "int64",
+                            "day": "float64", "retention": "float64"})  # fmt: skip
+    kept = {(o.arm, o.replication): o.result for o in ordered if o.result is not None}
+    return pd.DataFrame(columns), curves, kept
 
 
 # ------------------------------------------------------------------------- executors

@@ -14,7 +14,6 @@ intervals and P(best) come from :mod:`sim.stats`. The runs themselves go to an e
 from __future__ import annotations
 
 import difflib
-import math
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -22,25 +21,23 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 
 from sim.errors import UserError
-from sim.executors import Executor, InProcess, RunOutput, RunTask, run_task
+from sim.executors import Executor, InProcess, RunOutput, execute, tabulate
 from sim.results import RunResult
 from sim.rng import replication_seed
 from sim.scenario import Overrides, Scenario, load_scenario, scenario_to_dict
 from sim.stats import (
-    Interval,
     Target,
+    TargetStatus,
+    contrast,
+    describe,
     direction,
     mean_interval,
-    paired_difference,
-    pairing_gain,
+    next_batch,
     parse_target,
     prob_best,
-    relative_difference,
-    unpaired_difference,
 )
 
 __all__ = [
@@ -49,7 +46,6 @@ __all__ = [
     "ENGINES",
     "Comparison",
     "Replications",
-    "TargetStatus",
     "arms_from_scenario",
     "compare",
     "replicate",
@@ -90,83 +86,33 @@ def run(
     return collect(model, used, engine)
 
 
-# ====================================================================== replications
 #: Replications per arm when neither ``n`` nor a target is given.
 DEFAULT_N = 30
-
-
-def _seconds_since(start: float) -> float:
-    return time.perf_counter() - start
 
 
 def _as_scenario(scenario: Scenario | str | Path) -> Scenario:
     return scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
 
 
-def _execute(
-    arms: Mapping[str, Scenario],
-    replications: range,
-    seed: int,
-    executor: Executor,
-    keep_results: bool,
-    progress: Progress | None,
-    done: int = 0,
-    total: int | None = None,
-) -> list[RunOutput]:
-    """Run every arm on every replication in ``replications``; outputs in task order.
-
-    Tasks go replication by replication (all arms of replication 0, then of 1 …) so that
-    the progress bar fills evenly and an interrupted batch still holds complete pairs.
-    """
-    tasks = [
-        RunTask.build(arm, i, sc, seed, keep_results)
-        for i in replications
-        for arm, sc in arms.items()
-    ]
-    total = done + len(tasks) if total is None else total
-    outputs: list[RunOutput] = []
-    if progress is not None:
-        progress(done, total)
-    for out in executor.map(run_task, tasks):
-        outputs.append(out)
-        if progress is not None:
-            progress(done + len(outputs), total)
-    return outputs
-
-
-def _tables(
-    outputs: list[RunOutput], arm_order: list[str]
-) -> tuple[pd.DataFrame, pd.DataFrame, dict[tuple[str, int], RunResult]]:
-    """The tidy per-replication KPI table, the retention curves and any kept results."""
-    rank = {a: k for k, a in enumerate(arm_order)}
-    ordered = sorted(outputs, key=lambda o: (rank[o.arm], o.replication))
-    metrics: dict[str, None] = {}
-    for o in ordered:
-        metrics.update(dict.fromkeys(o.kpis))
-    table = pd.DataFrame(
-        {
-            "arm": pd.Series([o.arm for o in ordered], dtype="object"),
-            "replication": pd.Series([o.replication for o in ordered], dtype="int64"),
-            **{
-                m: pd.Series([o.kpis.get(m, math.nan) for o in ordered], dtype="float64")
-                for m in metrics
-            },
-        }
-    )
-    rows = [
-        (o.arm, o.replication, p, day, share)
-        for o in ordered
-        for p, (day, share) in enumerate(zip(o.days, o.retention, strict=True))
-    ]
-    curves = pd.DataFrame(rows, columns=["arm", "replication", "period", "day", "retention"])
-    curves = curves.astype({"arm": "object", "replication": "int64", "period": "int64"})
-    kept = {(o.arm, o.replication): o.result for o in ordered if o.result is not None}
-    return table, curves, kept
-
-
 def _check_n(name: str, n: int, least: int = 2) -> None:
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < least:
         raise UserError(f"{name} must be a whole number ≥ {least}, got {n!r}")
+
+
+def _unknown_metric(metric: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(metric, known, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"unknown metric {metric!r}{hint} Known: {', '.join(known)}"
+
+
+def _chosen(known: list[str], metrics: Iterable[str] | None) -> list[str]:
+    if metrics is None:
+        return list(known)
+    chosen = [metrics] if isinstance(metrics, str) else list(metrics)
+    for m in chosen:
+        if m not in known:
+            raise UserError(_unknown_metric(m, known))
+    return chosen
 
 
 @dataclass
@@ -210,19 +156,12 @@ class Replications:
         return run(self.scenario, replication_seed(self.seed, replication))
 
     def summary(self, metrics: Iterable[str] | None = None, level: float = 0.95) -> pd.DataFrame:
-        """Mean, sd and t-interval of each metric over the replications.
-
-        Args:
-            metrics: KPIs to summarise; all of them by default.
-            level: confidence level of the intervals.
-
-        Returns:
-            Columns ``metric, n, mean, sd, low, high, half_width``.
-        """
-        chosen = _chosen(self.metrics, metrics)
-        return pd.DataFrame(
-            [_describe(m, self.table[m].to_numpy(dtype=float), level) for m in chosen]
-        )
+        """Per metric: ``metric, n, mean, sd, low, high, half_width`` (t-interval)."""
+        rows = [
+            {"metric": m, **describe(self.table[m].to_numpy(dtype=float), level)}
+            for m in _chosen(self.metrics, metrics)
+        ]
+        return pd.DataFrame(rows)
 
 
 def replicate(
@@ -256,13 +195,12 @@ def replicate(
     sc = _as_scenario(scenario)
     start = time.perf_counter()
     ex: Executor = executor if executor is not None else InProcess()
-    outputs = _execute({sc.name: sc}, range(n), seed, ex, keep_results, progress)
-    table, curves, kept = _tables(outputs, [sc.name])
+    outputs = execute({sc.name: sc}, range(n), seed, ex, keep_results, progress)
+    table, curves, kept = tabulate(outputs, [sc.name])
     results = {i: r for (_, i), r in kept.items()}
-    return Replications(sc, seed, table, curves, results, _seconds_since(start))
+    return Replications(sc, seed, table, curves, results, time.perf_counter() - start)
 
 
-# ============================================================================== arms
 #: Name of the base scenario when it takes part in a comparison as an arm of its own.
 BASE_ARM = "base"
 
@@ -325,26 +263,6 @@ def _arm_map(arms: Mapping[str, Scenario] | Scenario | str | Path) -> dict[str, 
     if len(out) < 2:
         raise UserError(f"a comparison needs at least two arms, got {len(out)}: {list(out)}")
     return out
-
-
-# ======================================================================== comparison
-@dataclass(frozen=True)
-class TargetStatus:
-    """Whether one arm reached the precision target.
-
-    Attributes:
-        arm: the arm's name.
-        met: whether the arm mean's interval was narrow enough at the final ``n``.
-        n_met: the replication count from which the target held (None if not met).
-        half_width: the final half-width of the arm mean's interval.
-        allowed: the half-width the target allows at the final mean.
-    """
-
-    arm: str
-    met: bool
-    n_met: int | None
-    half_width: float
-    allowed: float
 
 
 @dataclass
@@ -414,7 +332,7 @@ class Comparison:
         for m in _chosen(self.metrics, metrics):
             wide = self.values(m)
             for arm in self.arms:
-                rows.append({"arm": arm, **_describe(m, wide[arm].to_numpy(dtype=float), level)})
+                rows.append({"arm": arm, "metric": m, **describe(wide[arm].to_numpy(float), level)})
         return pd.DataFrame(rows)
 
     def differences(
@@ -422,39 +340,20 @@ class Comparison:
     ) -> pd.DataFrame:
         """Every arm against the baseline, per metric, on paired replications.
 
-        Columns: ``arm, baseline, metric, n, diff, low, high`` (paired t-interval of
-        ``arm − baseline``), ``rel_pct, rel_low, rel_high`` (in % of the baseline mean's
-        magnitude, delta method), ``unpaired_low, unpaired_high`` (Welch, same runs),
-        ``reduction, factor`` (variance removed by pairing and the equivalent replication
-        factor), ``direction`` (+1 higher is better, −1 lower, 0 neither), ``detected``
-        (the paired interval excludes zero) and ``better`` (+1 the arm is better, −1
-        worse, 0 no detectable difference or a neutral metric).
+        Columns ``arm, baseline, metric`` and those of :func:`sim.stats.contrast`: the
+        paired difference ``arm − baseline`` with its t-interval, the relative difference
+        in % (delta method), Welch's unpaired interval on the same runs, the variance
+        removed by pairing with its replication factor, and whether the arm is better.
         """
         rows = []
         for m in _chosen(self.metrics, metrics):
             wide = self.values(m)
             a = wide[self.baseline].to_numpy(dtype=float)
-            sense = direction(m)
             for arm in self.arms:
-                if arm == self.baseline:
-                    continue
-                b = wide[arm].to_numpy(dtype=float)
-                d = paired_difference(a, b, level)
-                r = relative_difference(a, b, level)
-                u = unpaired_difference(a, b, level)
-                g = pairing_gain(a, b)
-                detected = d.excludes(0.0)
-                better = int(np.sign(d.estimate)) * sense if detected else 0
-                rows.append(
-                    {
-                        "arm": arm, "baseline": self.baseline, "metric": m, "n": d.n,
-                        "diff": d.estimate, "low": d.low, "high": d.high,
-                        "rel_pct": r.estimate, "rel_low": r.low, "rel_high": r.high,
-                        "unpaired_low": u.low, "unpaired_high": u.high,
-                        "reduction": g.reduction, "factor": g.factor,
-                        "direction": sense, "detected": detected, "better": better,
-                    }
-                )  # fmt: skip
+                if arm != self.baseline:
+                    b = wide[arm].to_numpy(dtype=float)
+                    row = contrast(a, b, direction(m), level)
+                    rows.append({"arm": arm, "baseline": self.baseline, "metric": m, **row})
         return pd.DataFrame(rows)
 
     def prob_best(
@@ -479,46 +378,6 @@ class Comparison:
                 for a, v in zip(self.arms, p, strict=True)
             ]
         return pd.DataFrame(rows)
-
-    def retention_curves(self, level: float = 0.95) -> pd.DataFrame:
-        """Mean share of the day-0 cohort still active per arm and period, with intervals.
-
-        Returns:
-            Columns ``arm, period, day, retention, low, high``.
-        """
-        rows = []
-        for key, grp in self.curves.groupby(["arm", "period"], sort=False):
-            arm, period = key
-            iv = mean_interval(grp["retention"].to_numpy(dtype=float), level)
-            day = float(grp["day"].iloc[0])
-            rows.append((arm, period, day, iv.estimate, iv.low, iv.high))
-        return pd.DataFrame(rows, columns=["arm", "period", "day", "retention", "low", "high"])
-
-
-def _unknown_metric(metric: str, known: list[str]) -> str:
-    close = difflib.get_close_matches(metric, known, n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
-    return f"unknown metric {metric!r}{hint} Known: {', '.join(known)}"
-
-
-def _chosen(known: list[str], metrics: Iterable[str] | None) -> list[str]:
-    if metrics is None:
-        return list(known)
-    chosen = [metrics] if isinstance(metrics, str) else list(metrics)
-    for m in chosen:
-        if m not in known:
-            raise UserError(_unknown_metric(m, known))
-    return chosen
-
-
-def _describe(metric: str, x: npt.NDArray[np.float64], level: float) -> dict[str, Any]:
-    iv = mean_interval(x, level)
-    finite = x[np.isfinite(x)]
-    sd = float(finite.std(ddof=1)) if finite.size > 1 else math.nan
-    return {
-        "metric": metric, "n": iv.n, "mean": iv.estimate, "sd": sd,
-        "low": iv.low, "high": iv.high, "half_width": iv.half_width,
-    }  # fmt: skip
 
 
 def compare(
@@ -567,11 +426,8 @@ def compare(
     """
     start = time.perf_counter()
     arm_map = _arm_map(arms)
-    if baseline is None:
-        base_name = BASE_ARM if BASE_ARM in arm_map else next(iter(arm_map))
-    elif baseline in arm_map:
-        base_name = baseline
-    else:
+    base_name = baseline or (BASE_ARM if BASE_ARM in arm_map else next(iter(arm_map)))
+    if base_name not in arm_map:
         raise UserError(f"no arm named {baseline!r} to use as baseline; arms: {', '.join(arm_map)}")
     tgt = parse_target(target) if isinstance(target, str) else target
     if tgt is not None and n is not None:
@@ -581,14 +437,14 @@ def compare(
     if tgt is None:
         count = DEFAULT_N if n is None else n
         _check_n("n", count)
-        outputs = _execute(arm_map, range(count), seed, ex, keep_results, progress)
+        outputs = execute(arm_map, range(count), seed, ex, keep_results, progress)
     else:
         _check_n("min_n", min_n)
         _check_n("max_n", max_n, min_n)
         outputs, status = _adaptive(arm_map, tgt, seed, ex, min_n, max_n, keep_results, progress)
-    table, curves, kept = _tables(outputs, list(arm_map))
+    table, curves, kept = tabulate(outputs, list(arm_map))
     return Comparison(
-        arm_map, base_name, seed, table, curves, kept, tgt, status, _seconds_since(start)
+        arm_map, base_name, seed, table, curves, kept, tgt, status, time.perf_counter() - start
     )
 
 
@@ -612,11 +468,11 @@ def _adaptive(
     done, goal = 0, min_n
     k = len(arms)
     while True:
-        outputs += _execute(
+        outputs += execute(
             arms, range(done, goal), seed, executor, keep_results, progress, done * k, goal * k
         )
         done = goal
-        table, _, _ = _tables(outputs, list(arms))
+        table, _, _ = tabulate(outputs, list(arms))
         if target.metric not in table.columns:
             known = [c for c in table.columns if c not in ("arm", "replication")]
             raise UserError("target: " + _unknown_metric(target.metric, known))
@@ -631,13 +487,10 @@ def _adaptive(
                     "pick a metric this scenario produces (retention_36m needs a 3-year "
                     "horizon, for instance)"
                 )
-            if target.met(iv):
-                since[a] = since[a] if since[a] is not None else done
-            else:
-                since[a] = None
+            since[a] = (since[a] or done) if target.met(iv) else None
         if all(v is not None for v in since.values()) or done >= max_n:
             break
-        goal = _next_goal(done, intervals, target, max_n)
+        goal = next_batch(done, intervals.values(), target, max_n)
     status = {
         a: TargetStatus(
             a, since[a] is not None, since[a], iv.half_width, target.allowed(iv.estimate)
@@ -645,24 +498,3 @@ def _adaptive(
         for a, iv in intervals.items()
     }
     return outputs, status
-
-
-def _next_goal(done: int, intervals: dict[str, Interval], target: Target, max_n: int) -> int:
-    """Size of the next batch: the spread seen so far says how many runs the target needs.
-
-    The half-width shrinks like 1/√n, so an arm at half-width ``h`` against an allowed ``w``
-    needs about ``n · (h / w)²`` runs. Aim 10 % above the worst arm, but at least a quarter
-    more runs than so far and at most twice as many, so a noisy early estimate can neither
-    stall the loop nor overshoot wildly.
-    """
-    need = done
-    for iv in intervals.values():
-        if target.met(iv):
-            continue
-        allowed = target.allowed(iv.estimate)
-        if allowed > 0 and math.isfinite(iv.half_width):
-            need = max(need, math.ceil(done * (iv.half_width / allowed) ** 2 * 1.1))
-        else:
-            need = max(need, 2 * done)
-    step = min(max(need, done + max(1, done // 4)), 2 * done)
-    return min(max_n, step)

@@ -22,7 +22,7 @@ from agents.emotional_account import Reason
 from agents.portfolio import unprofitable
 from agents.retention import warning_score
 from agents.rules import ChurnReason, winback_probability
-from agents.staff import allocate_hours
+from agents.staff import allocate_hours, apportion
 
 if TYPE_CHECKING:
     from agents.customer import Customer
@@ -133,15 +133,20 @@ def _care_tiers(
         while c.care_due < t1:
             plans.append((c.care_due, c, ti))
             c.care_due += every
-    am_visits = sum(1 for _, _, ti in plans if ct.tiers[ti].owner == "account_manager")
-    demand = am_visits * am.hours_per_visit
-    keep_p = 1.0 if demand <= am_hours else am_hours / demand
+    owned = [i for i, (_, _, ti) in enumerate(plans) if ct.tiers[ti].owner == "account_manager"]
+    fits = int(am_hours / am.hours_per_visit + 1e-9)
+    missed: set[int] = set()
+    if len(owned) > fits:
+        # Capacity runs out: a random subset of the promised visits cannot be made.
+        keys = [d.random() for _ in owned]
+        order = sorted(range(len(owned)), key=keys.__getitem__)
+        missed = {owned[k] for k in order[fits:]}
     used = 0.0
     acct = model.scenario.behaviour.account
-    for t, c, ti in plans:
+    for i, (t, c, ti) in enumerate(plans):
         tier = ct.tiers[ti]
         if tier.owner == "account_manager":
-            if d.random() >= keep_p:
+            if i in missed:
                 # Capacity ran out: the promised visit does not happen.
                 at(model, t, _missed, c)
                 continue
@@ -187,11 +192,15 @@ def _key_accounts(
     d = model.contact_draws
     eligible = np.array([not c.low_cost for c in active])
     h = allocate_hours(np.where(eligible, values, -np.inf), hours, am) * eligible
-    visits = h / am.hours_per_visit
+    # Whole visits that fit in the hours left (the last fractional visit is not made).
+    expected = h / am.hours_per_visit
+    budget = np.floor(hours / am.hours_per_visit + 1e-9)
+    if expected.sum() > budget > 0:
+        expected *= budget / expected.sum()
+    visits = apportion(expected, d.random())
     acct = model.scenario.behaviour.account
     length = t1 - t0
-    for c, v in zip(active, visits.tolist(), strict=True):
-        n = int(v) + (1 if d.random() < v - int(v) else 0)
+    for c, n in zip(active, visits.tolist(), strict=True):
         if n == 0:
             continue
         phase = d.random()

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import StrMethodFormatter
 
 from agents.units import DAYS_PER_MONTH
 from sim.analysis import (
@@ -60,10 +61,15 @@ _TALL = (9.0, 7.0)
 
 
 def _style(i: int) -> dict[str, Any]:
-    """Colour, line style and marker of the ``i``-th line series."""
+    """Colour, line style and marker of the ``i``-th line series.
+
+    Colour and marker cycle together; the line style shifts by one after each full cycle,
+    so the first 32 series differ in line style or marker even when printed in grey.
+    """
+    lap = i // len(MARKERS)
     return {
         "color": COLOURS[i % len(COLOURS)],
-        "linestyle": LINESTYLES[i % len(LINESTYLES)],
+        "linestyle": LINESTYLES[(i + lap) % len(LINESTYLES)],
         "marker": MARKERS[i % len(MARKERS)],
         "markersize": 4,
     }
@@ -78,6 +84,11 @@ def _figure(size: tuple[float, float], title: str) -> Figure:
     fig = Figure(figsize=size, layout="constrained")
     fig.suptitle(title)
     return fig
+
+
+def _thousands(ax: Axes) -> None:
+    """Plain numbers with thousands separators on the y axis (no ``1e6`` offset)."""
+    ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
 
 
 def _no_data(ax: Axes, what: str) -> None:
@@ -194,6 +205,8 @@ def plot_economics(result: RunResult) -> Figure:
     bottom.axhline(0.0, color="grey", linewidth=0.8)
     bottom.set_xlabel("months since start")
     bottom.set_ylabel("money, discounted")
+    _thousands(top)
+    _thousands(bottom)
     bottom.legend(fontsize="small")
     bottom.grid(alpha=0.3)
     return fig
@@ -335,6 +348,7 @@ def plot_trust(result: RunResult) -> Figure:
         ax.grid(alpha=0.3, axis="y")
     ax.set_xlabel("reason")
     ax.set_ylabel("total over all customers (trust points)")
+    _thousands(ax)
     return fig
 
 

@@ -15,7 +15,9 @@ Everything here is a pure function of numpy arrays (one value per replication):
 * :func:`relative_difference` — ``(mean b − mean a) / |mean a|`` in %, delta method;
 * :func:`pairing_gain` — variance removed by pairing and the equivalent replication factor;
 * :func:`prob_best` — probability each arm is best, by a paired bootstrap;
-* :func:`parse_target` — ``"profit:2%"`` / ``"profit:5000"`` precision targets.
+* :func:`parse_target` — ``"profit:2%"`` / ``"profit:5000"`` precision targets, and
+  :func:`next_batch` — how many replications an adaptive comparison runs next;
+* :func:`describe` and :func:`contrast` — the per-metric rows of a comparison's tables.
 
 Values that are not finite (a KPI undefined in one run, such as a recovery rate without
 complaints) are dropped; in paired functions the whole pair is dropped.
@@ -25,7 +27,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
@@ -39,8 +43,12 @@ __all__ = [
     "Interval",
     "PairingGain",
     "Target",
+    "TargetStatus",
+    "contrast",
+    "describe",
     "direction",
     "mean_interval",
+    "next_batch",
     "paired_difference",
     "pairing_gain",
     "parse_target",
@@ -149,12 +157,17 @@ def _finite_pairs(a: ArrayLike, b: ArrayLike) -> tuple[FloatArray, FloatArray]:
     return xa[ok], xb[ok]
 
 
+@lru_cache(maxsize=1024)
+def _t_quantile(p: float, df: float) -> float:
+    return float(sps.t.ppf(p, df))
+
+
 def _t_interval(estimate: float, se: float, df: float, n: int, level: float) -> Interval:
     if not 0.0 < level < 1.0:
         raise ValueError(f"level must be in (0, 1), got {level}")
     if not (math.isfinite(estimate) and math.isfinite(se) and df > 0):
         return Interval(estimate, math.nan, math.nan, se, n)
-    h = float(sps.t.ppf(0.5 + level / 2.0, df)) * se
+    h = _t_quantile(0.5 + level / 2.0, df) * se
     return Interval(estimate, estimate - h, estimate + h, se, n)
 
 
@@ -367,6 +380,25 @@ class Target:
         return f"{self.metric}:{self.value:g}{'%' if self.relative else ''}"
 
 
+@dataclass(frozen=True)
+class TargetStatus:
+    """Whether one arm reached the precision target.
+
+    Attributes:
+        arm: the arm's name.
+        met: whether the arm mean's interval was narrow enough at the final ``n``.
+        n_met: the replication count from which the target held (None if not met).
+        half_width: the final half-width of the arm mean's interval.
+        allowed: the half-width the target allows at the final mean.
+    """
+
+    arm: str
+    met: bool
+    n_met: int | None
+    half_width: float
+    allowed: float
+
+
 _TARGET_HINT = "write METRIC:VALUE, e.g. profit:2% (relative half-width) or profit:5000"
 
 
@@ -404,3 +436,75 @@ def parse_target(text: str) -> Target:
     if relative and value > 100.0:
         raise UserError(f"target {text!r}: a relative half-width must be at most 100%")
     return Target(metric, value, relative)
+
+
+# ----------------------------------------------------------------- per-metric summaries
+def describe(x: ArrayLike, level: float = 0.95) -> dict[str, float]:
+    """Count, mean, sd and t-interval of one arm's values (non-finite values dropped).
+
+    Returns:
+        Keys ``n, mean, sd, low, high, half_width``.
+    """
+    v = _finite(x)
+    iv = mean_interval(v, level)
+    sd = float(v.std(ddof=1)) if v.size > 1 else math.nan
+    return {"n": iv.n, "mean": iv.estimate, "sd": sd, "low": iv.low, "high": iv.high,
+            "half_width": iv.half_width}  # fmt: skip
+
+
+def contrast(a: ArrayLike, b: ArrayLike, sense: int, level: float = 0.95) -> dict[str, float]:
+    """Everything said about arm ``b`` against the baseline ``a`` on one metric.
+
+    Args:
+        a: the baseline's values, one per replication.
+        b: the arm's values on the same replications.
+        sense: the metric's :func:`direction`.
+        level: confidence level.
+
+    Returns:
+        Keys ``n, diff, low, high`` (paired), ``rel_pct, rel_low, rel_high`` (relative, %),
+        ``unpaired_low, unpaired_high`` (Welch), ``reduction, factor`` (pairing gain),
+        ``direction``, ``detected`` (the paired interval excludes zero) and ``better``
+        (+1 the arm is better, −1 worse, 0 no detectable difference or a neutral metric).
+    """
+    d = paired_difference(a, b, level)
+    r = relative_difference(a, b, level)
+    u = unpaired_difference(a, b, level)
+    g = pairing_gain(a, b)
+    detected = d.excludes(0.0)
+    return {
+        "n": d.n, "diff": d.estimate, "low": d.low, "high": d.high,
+        "rel_pct": r.estimate, "rel_low": r.low, "rel_high": r.high,
+        "unpaired_low": u.low, "unpaired_high": u.high,
+        "reduction": g.reduction, "factor": g.factor, "direction": sense,
+        "detected": detected, "better": int(np.sign(d.estimate)) * sense if detected else 0,
+    }  # fmt: skip
+
+
+def next_batch(done: int, intervals: Iterable[Interval], target: Target, max_n: int) -> int:
+    """Replications to have after the next batch of an adaptive comparison.
+
+    The half-width shrinks like 1/√n, so an arm at half-width ``h`` against an allowed ``w``
+    needs about ``n · (h / w)²`` runs. Aim 10 % above the neediest arm, but at least a
+    quarter more runs than so far and at most twice as many, so that a noisy early estimate
+    can neither stall the loop nor overshoot wildly; never beyond ``max_n``.
+
+    Args:
+        done: replications run so far.
+        intervals: each arm's current interval of the target metric's mean.
+        target: the precision target.
+        max_n: the replication cap.
+
+    Returns:
+        The new total number of replications.
+    """
+    need = done
+    for iv in intervals:
+        if target.met(iv):
+            continue
+        allowed = target.allowed(iv.estimate)
+        if allowed > 0 and math.isfinite(iv.half_width):
+            need = max(need, math.ceil(done * (iv.half_width / allowed) ** 2 * 1.1))
+        else:
+            need = max(need, 2 * done)
+    return min(max_n, min(max(need, done + max(1, done // 4)), 2 * done))

@@ -122,16 +122,21 @@ def _assert_same(a, b):
     pd.testing.assert_frame_equal(a.curves, b.curves)
 
 
-def test_same_answer_in_process_and_process_pool(tiny_arms):
-    ref = compare(tiny_arms, n=3, seed=11)
+@pytest.fixture(scope="module")
+def reference(tiny_arms):
+    """The comparison run in this process: what every executor must reproduce."""
+    return compare(tiny_arms, n=3, seed=11)
+
+
+def test_same_answer_in_process_and_process_pool(tiny_arms, reference):
     with ProcessPool(2) as pool:
         got = compare(tiny_arms, n=3, seed=11, executor=pool)
-    _assert_same(ref, got)
+    _assert_same(reference, got)
 
 
-def test_same_answer_on_a_dask_local_cluster(tiny_arms):
+def test_same_answer_on_a_dask_local_cluster(tiny_arms, reference):
     pytest.importorskip("distributed")
-    ref = compare(tiny_arms, n=3, seed=11)
+    ref = reference
     with DaskExecutor("local", workers=2) as dask:
         assert dask.address.startswith("tcp://127.0.0.1")
         got = compare(tiny_arms, n=3, seed=11, executor=dask)

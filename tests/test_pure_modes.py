@@ -375,7 +375,7 @@ def _clv_closed_form(theta: float) -> float:
     """
     d_m = (1.0 + DISCOUNT) ** (1.0 / 12.0) - 1.0
     x = (1.0 - theta) / (1.0 + d_m)
-    return clv_constant(FEE, 1.0 - theta, d_m) * (1.0 - x ** CLV_HORIZON_MONTHS)
+    return clv_constant(FEE, 1.0 - theta, d_m) * (1.0 - x**CLV_HORIZON_MONTHS)
 
 
 @pytest.mark.slow

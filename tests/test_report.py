@@ -345,3 +345,10 @@ def test_report_with_an_aggregate_ledger(tmp_path: Path) -> None:
     if (result.customers["churn_reason"] != "").any():
         assert "aggregated trust ledger" in html
     assert "The story of customer" not in html
+
+
+def test_line_styles_stay_distinct_without_colour() -> None:
+    from sim.plots import _style
+
+    pairs = {(_style(i)["linestyle"], _style(i)["marker"]) for i in range(32)}
+    assert len(pairs) == 32

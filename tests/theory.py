@@ -11,8 +11,9 @@ simulation can be tested against it:
 * small statistical helpers (Welch z, binomial intervals, Holm, two-sample KS).
 
 Conventions: every random function takes an explicit ``numpy.random.Generator``;
-time-dependent parameters (BG/NBD and Pareto/NBD ``alpha``, Pareto/NBD ``beta``) are
-rates' scale parameters in the same time unit as the data (``recency`` and ``T``).
+the Gamma rate parameters of the purchase and dropout rates (BG/NBD and Pareto/NBD
+``alpha``, Pareto/NBD ``beta``) are in the same time unit as the data (``recency`` and
+``T``), e.g. days; the fits rescale time internally and convert back.
 """
 
 from __future__ import annotations
@@ -480,7 +481,7 @@ def _fit_purchase_model(
     frequency: npt.ArrayLike,
     recency: npt.ArrayLike,
     T: npt.ArrayLike,
-    initial_params: Sequence[ParamsLike],
+    initial_params: Sequence[ParamsLike] | Mapping[str, float],
 ) -> ModelFit:
     """Fit a purchase model by maximum likelihood with internal time rescaling.
 
@@ -505,9 +506,11 @@ def _fit_purchase_model(
     starts: list[FloatArray] = []
     for r0 in (0.5, 2.0):
         base = np.log(np.array([r0, r0 / mean_rate, 1.0, 1.0]))
-        if time_index == (1, 3):  # Pareto/NBD: mean lifetime ~ a few T's
+        if time_index == (1, 3):  # Pareto/NBD (s, beta): dropout rate ~ 1/10 per unit
             base[2:] = np.log([1.0, 10.0])
         starts.append(base)
+    if isinstance(initial_params, Mapping):  # a single mapping, not a list of starts
+        initial_params = [initial_params]
     starts.extend(to_scaled(_params_tuple(p, names)) for p in initial_params)
     z = _minimize_multistart(objective, starts)
     z = z.copy()
