@@ -20,6 +20,7 @@ import simpy
 
 import sim
 from sim.model import CRMModel
+from sim.scaling import scaled
 
 
 def simpy_raw_rate(processes: int = 1000, events: int = 300_000) -> float:
@@ -43,19 +44,9 @@ def simpy_raw_rate(processes: int = 1000, events: int = 300_000) -> float:
 
 
 def scenario(n: int, years: float) -> sim.Scenario:
-    """The baseline scaled to ``n`` customers, acquisition and staff scaled alike."""
-    f = n / 2000.0
-    return sim.load_scenario(
-        "baseline",
-        {
-            "population.initial": n,
-            "horizon": f"{years}y",
-            "output.ledger": "aggregate",
-            "strategy.acquisition.budget_per_period": 12000 * f,
-            "strategy.service.staff": max(1, round(3 * f)),
-            "strategy.account_managers.count": max(1, round(5 * f)),
-        },
-    )
+    """The baseline scaled to ``n`` customers (staff, budgets and fixed costs alike)."""
+    base = sim.load_scenario("baseline", {"horizon": f"{years}y", "output.ledger": "aggregate"})
+    return scaled(base, n)
 
 
 def timed_run(n: int, years: float, seed: int = 1) -> tuple[float, int]:
