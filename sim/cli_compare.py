@@ -18,11 +18,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from sim.compare_report import fmt, headline_metrics, verdict, write_report
+from sim.compare_report import fmt, fmt_factor, headline_metrics, verdict, write_report
 from sim.errors import UserError
 from sim.executors import make_executor
 from sim.experiments import Comparison, arms_from_scenario, compare
 from sim.scenario import Scenario, load_scenario
+from sim.stats import parse_target
 
 __all__ = ["compare_command", "load_arms"]
 
@@ -73,10 +74,6 @@ def _progress_callback(bar: Progress) -> Callable[[int, int], None]:
     return update
 
 
-def _factor(x: float) -> str:
-    return "> 1,000" if x > 1000 else fmt(x)
-
-
 def _means_table(comparison: Comparison, metrics: list[str]) -> Table:
     table = Table(title="Arm means [95 % interval]", title_justify="left")
     table.add_column("metric")
@@ -113,7 +110,7 @@ def _differences_table(comparison: Comparison, metrics: list[str], arm: str) -> 
             else "n/a"
         )
         gain = (
-            f"{100 * r['reduction']:.0f} % (×{_factor(r['factor'])})"
+            f"{100 * r['reduction']:.0f} % ({fmt_factor(r['factor'])})"
             if r["reduction"] == r["reduction"]
             else "n/a"
         )
@@ -185,6 +182,10 @@ def compare_command(
     ] = None,
 ) -> None:
     """Compare policies on paired replications: intervals, differences and a verdict."""
+    # Check everything the user typed before starting workers (a Dask cluster takes a while).
+    goal = parse_target(target) if target is not None else None
+    if goal is not None and n is not None:
+        raise UserError("give either -n or --target, not both")
     arms = load_arms(scenarios, set_)
     stdout, stderr = Console(), Console(stderr=True)
     columns = (
@@ -201,7 +202,7 @@ def compare_command(
             arms,
             n=n,
             seed=seed,
-            target=target,
+            target=goal,
             baseline=baseline,
             executor=executor,
             max_n=max_n,

@@ -37,6 +37,7 @@ __all__ = [
     "HEADLINE_METRICS",
     "figures",
     "fmt",
+    "fmt_factor",
     "headline_metrics",
     "retention_curves",
     "verdict",
@@ -97,6 +98,17 @@ def fmt(x: float) -> str:
 
 def _pct(x: float) -> str:
     return "n/a" if not math.isfinite(x) else f"{x:.1f}".replace("-", "−")
+
+
+def _gain(reduction: float) -> str:
+    return f"{_pct(100.0 * reduction)} %" if math.isfinite(reduction) else "n/a"
+
+
+def fmt_factor(x: float) -> str:
+    """A pairing factor (unpaired replications needed per paired one) for people."""
+    if not math.isfinite(x):
+        return "× ∞" if x > 0 else "n/a"
+    return "× > 1,000" if x > 1000 else f"× {fmt(x)}"
 
 
 def verdict(row: Mapping[Any, Any]) -> str:
@@ -258,6 +270,8 @@ def _ci(mean: float, low: float, high: float) -> str:
 
 
 def _pct_ci(rel: float, low: float, high: float) -> str:
+    if not math.isfinite(rel):
+        return "n/a"
     return f"{_pct(rel)} % <span class='muted'>[{_pct(low)}, {_pct(high)}]</span>"
 
 
@@ -308,7 +322,7 @@ def _html(comparison: Comparison, chosen: list[str], images: dict[str, bytes]) -
             [_esc(r["metric"]), _esc(r["arm"]), _ci(r["diff"], r["low"], r["high"]),
              _pct_ci(r["rel_pct"], r["rel_low"], r["rel_high"]),
              f"[{fmt(r['unpaired_low'])}, {fmt(r['unpaired_high'])}]",
-             f"{_pct(100.0 * r['reduction'])} %", f"× {fmt(r['factor'])}",
+             _gain(r["reduction"]), fmt_factor(r["factor"]),
              fmt(float(p.iloc[0])) if len(p) else "n/a"]
         )  # fmt: skip
     parts.append(_table(header, rows))
@@ -318,7 +332,8 @@ def _html(comparison: Comparison, chosen: list[str], images: dict[str, bytes]) -
         "of the replications for intervals as narrow. P(best) is the share of 4,000 paired "
         "bootstrap resamples of the replications in which the arm has the best mean "
         "(higher is better except for costs, waits and complaint rates; n/a for neutral "
-        "metrics); the baseline's own P(best) is in <code>prob_best.csv</code>.</p>"
+        "metrics); with fewer than about ten replications it is overconfident. The "
+        "baseline's own P(best) is in <code>prob_best.csv</code>.</p>"
     )
     parts.append("<h2>Retention of the day-0 cohort</h2>")
     parts.append(_img(images["retention"], "retention curves"))
