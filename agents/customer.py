@@ -102,6 +102,7 @@ class Customer(mesa.Agent):
         "mu",
         "offer",
         "offer_until",
+        "pre_failure_satisfaction",
         "preferred",
         "price_sensitivity",
         "prior_value",
@@ -120,6 +121,7 @@ class Customer(mesa.Agent):
         "spend_p",
         "tier",
         "value",
+        "visit_phase",
         "withdrawals",
         "withdrawn_by",
         "won_back",
@@ -179,6 +181,7 @@ class Customer(mesa.Agent):
         self.prior_value = (
             365.25 * (self.lam * self.spend_p / self.spend_nu) + self.fee * ctx.renewals_per_year
         )
+        self.visit_phase = -1.0  # drawn at the first account-manager visit
         self.care_every: float | None = None
         self.care_due = float("inf")
         self.last_care = float("-inf")
@@ -187,6 +190,7 @@ class Customer(mesa.Agent):
         self._money_t = acquired
         self.complaints = 0
         self.last_failure = 0.0
+        self.pre_failure_satisfaction = self.satisfaction
         self.failures = 0
         self.recent_failures = 0.0
         self.recent_unresolved = 0.0
@@ -230,12 +234,24 @@ class Customer(mesa.Agent):
         self.level = ladder_step(self.level, self._balance, self.interactions, w.ctx.ladder)
         return amount
 
-    def feel(self, impact: float) -> None:
-        """Let an experience's felt impact move satisfaction (tolerance on losses)."""
+    def tolerance_now(self) -> float:
+        """Tolerance multiplier at the current balance."""
+        w: World = self.model
+        return float(rules.tolerance(self.balance_at(w.now), w.ctx.kappa, w.ctx.acct.tolerance_cap))
+
+    def feel(self, impact: float, tol: float | None = None) -> None:
+        """Let an experience's felt impact move satisfaction (tolerance on losses).
+
+        Args:
+            impact: the felt value of the experience.
+            tol: tolerance taken *before* the experience's own ledger entries; without it,
+                a failure's withdrawal would lower the balance and so count twice.
+        """
         w: World = self.model
         if not w.ctx.behaviour:
             return
-        tol = rules.tolerance(self.balance_at(w.now), w.ctx.kappa, w.ctx.acct.tolerance_cap)
+        if tol is None:
+            tol = self.tolerance_now()
         self.satisfaction = float(
             rules.satisfaction_step(self.satisfaction, impact, w.ctx.sat_rate, tol)
         )
@@ -287,6 +303,8 @@ class Customer(mesa.Agent):
         ctx = w.ctx
         d_ = w.experience_draws
         perf = ctx.quality + ctx.quality_sd * d_.normal()
+        tol = self.tolerance_now()
+        before = self.satisfaction
         d = perf - self.expectation
         impact = float(rules.kano_response(d, Kano.one_dimensional, ctx.loss_aversion))
         failed = d < -ctx.failure_margin
@@ -309,10 +327,11 @@ class Customer(mesa.Agent):
                 rules.kano_response(ctx.delight_size, Kano.attractive, ctx.loss_aversion)
             )
             self.entry(Reason.exceeded_expectation, ctx.acct.exceeded_per_unit * ctx.delight_size)
-        self.feel(impact)
+        self.feel(impact, tol)
         self.expectation = float(rules.adapt_expectation(self.expectation, perf, ctx.exp_rate))
         if failed:
             self.last_failure = -lost
+            self.pre_failure_satisfaction = before
             self.fail(w)
 
     def fail(self, w: World) -> None:
@@ -329,27 +348,52 @@ class Customer(mesa.Agent):
             w.count("silent_failures")
             self.entry(Reason.silent_dissatisfaction, -w.ctx.acct.silent_dissatisfaction)
 
-    def complaint_outcome(self, resolved: bool, quick: bool, handling: str) -> None:
-        """The complaint was handled (or not): recovery deposit or unresolved withdrawal."""
+    def complaint_outcome(self, resolved: bool, elapsed: float, handling: str) -> None:
+        """The complaint was handled (or not) ``elapsed`` days after it was voiced.
+
+        Unresolved: a withdrawal. Resolved: an apology with a fix (a deposit that, by
+        default, only partly offsets the failure). Time counts either way: within the
+        promise it is respected (a deposit for a quick resolution), beyond it the wait is a
+        withdrawal — so resolved quickly > resolved late.
+        """
         w: World = self.model
         ctx = w.ctx
+        tol = self.tolerance_now()
+        quick = elapsed <= ctx.promise
+        if not quick:
+            self._wait_withdrawal(elapsed)
         if not resolved:
             self._decay_recent(w.now)
             self.recent_unresolved += 1.0
             self.entry(Reason.unresolved_complaint, -ctx.acct.unresolved_complaint)
-            self.feel(-ctx.acct.unresolved_complaint * ctx.sat_per_point)
+            self.feel(-ctx.acct.unresolved_complaint * ctx.sat_per_point, tol)
             return
         w.count("complaints_resolved")
         fix = ctx.acct.apology_fix * ctx.apology[handling]
+        felt = fix * ctx.sat_per_point
         if quick:
             w.count("complaints_quick")
+            self.entry(Reason.respected_time, ctx.acct.quick_resolution)
+            felt += ctx.acct.quick_resolution * ctx.sat_per_point
             if ctx.recovery_paradox:
-                # Explicit option: a quick recovery over-compensates the failure it repairs.
+                # Explicit option: a quick recovery more than repairs the failure — its trust
+                # withdrawal is repaid with a bonus, and the satisfaction it cost is restored
+                # with the bonus on top (the recovery felt as a delight).
                 fix = max(fix, ctx.paradox_bonus * self.last_failure)
+                self.satisfaction = max(self.satisfaction, self.pre_failure_satisfaction)
+                felt = (ctx.paradox_bonus - 1.0) * self.last_failure * ctx.sat_per_point
         self.entry(Reason.apology_fix, fix)
-        if quick:
-            self.entry(Reason.respected_time, ctx.acct.respected_time)
-        self.feel(fix * ctx.sat_per_point)
+        self.feel(felt, tol)
+
+    def _wait_withdrawal(self, wait: float) -> None:
+        """A wait beyond the promised response time: a withdrawal growing with the excess."""
+        ctx = self.model.ctx
+        over = min(
+            ctx.acct.long_wait_per_promise * (wait / ctx.promise - 1.0), ctx.acct.long_wait_cap
+        )
+        self.entry(Reason.long_wait, -over)
+        self._decay_recent(self.model.now)
+        self.recent_failures += 1.0
 
     def service_outcome(self, wait: float, resolved_first_time: bool, performance: float) -> None:
         """A service ticket was handled after ``wait`` days."""
@@ -358,22 +402,18 @@ class Customer(mesa.Agent):
         self.touch()
         if not ctx.behaviour:
             return
+        tol = self.tolerance_now()
         if wait <= ctx.promise:
             self.entry(Reason.respected_time, ctx.acct.respected_time)
         else:
-            over = min(
-                ctx.acct.long_wait_per_promise * (wait / ctx.promise - 1.0), ctx.acct.long_wait_cap
-            )
-            self.entry(Reason.long_wait, -over)
-            self._decay_recent(w.now)
-            self.recent_failures += 1.0
+            self._wait_withdrawal(wait)
         d = performance - self.expectation
         impact = float(rules.kano_response(d, Kano.one_dimensional, ctx.loss_aversion))
         if not resolved_first_time:
             impact += float(
                 rules.kano_response(-ctx.failure_margin, Kano.must_be, ctx.loss_aversion)
             )
-        self.feel(impact)
+        self.feel(impact, tol)
 
     def contact(self, reason: Reason, deposit: float) -> None:
         """A scheduled contact or visit: deposit, or annoyance if it comes too soon."""
@@ -411,8 +451,9 @@ class Customer(mesa.Agent):
         if rise > 0.0:
             sens = self.price_sensitivity * ctx.price_sens[self.level]
             amount = ctx.acct.price_rise_per_unit * rise * sens
+            tol = self.tolerance_now()
             self.entry(Reason.price_rise, -amount)
-            self.feel(-amount * ctx.sat_per_point)
+            self.feel(-amount * ctx.sat_per_point, tol)
 
     def intervene(self, offer: float, until: float, deposit: float) -> None:
         """Early-warning intervention: a personal call that helps, plus a retention offer."""

@@ -91,16 +91,23 @@ class AccountParams(Frozen):
         "information; size assumed)",
     )
     apology_fix: float = Field(
-        default=3.0,
+        default=2.0,
         ge=0.0,
         description="trust points of a resolved complaint, × the handling's apology multiplier "
-        "(seed 004: sincere apology with a fix)",
+        "(seed 004: sincere apology with a fix); with the quick-resolution deposit it stays "
+        "below a broken promise, so by default recovery only partly offsets a failure",
     )
     respected_time: float = Field(
         default=0.5,
         ge=0.0,
-        description="trust points when a ticket is served within the promise or a complaint "
-        "is resolved quickly (seed 004: respect the customer's time)",
+        description="trust points when a ticket is served within the promise "
+        "(seed 004: respect the customer's time)",
+    )
+    quick_resolution: float = Field(
+        default=1.0,
+        ge=0.0,
+        description="trust points for a complaint resolved within the promised response time "
+        "(booked as respected_time; TARP: speed of resolution drives repurchase)",
     )
     failure_per_unit: float = Field(
         default=10.0,
@@ -121,7 +128,7 @@ class AccountParams(Frozen):
         "a ticket's wait exceeds it",
     )
     long_wait_cap: float = Field(
-        default=5.0, ge=0.0, description="most trust points one long wait can withdraw"
+        default=3.0, ge=0.0, description="most trust points one long wait can withdraw"
     )
     unresolved_complaint: float = Field(
         default=4.0,

@@ -204,7 +204,7 @@ class CRMModel(mesa.Model):
     def complain(self, customer: Customer) -> None:
         """A voiced complaint goes to the desk — or nowhere if nobody handles complaints."""
         if self.handling == "none":
-            customer.complaint_outcome(resolved=False, quick=False, handling="basic")
+            customer.complaint_outcome(resolved=False, elapsed=0.0, handling="basic")
         else:
             self.env.process(processes.ticket(self, customer, complaint=True, opened=self.env.now))
 

@@ -203,9 +203,12 @@ def _key_accounts(
     for c, n in zip(active, visits.tolist(), strict=True):
         if n == 0:
             continue
-        phase = d.random()
+        if c.visit_phase < 0.0:
+            # A customer's visits keep one phase across periods, so a steady allocation
+            # gives a steady cadence instead of two visits days apart at a period boundary.
+            c.visit_phase = d.random()
         for j in range(n):
-            t = t0 + (j + phase) * length / n
+            t = t0 + (j + c.visit_phase) * length / n
             model.book("am_visits", am.cost_per_visit, c)
             model.am_hours_used += am.hours_per_visit
             at(model, t, _visit, model, c, acct.help_in_difficulty)
@@ -246,7 +249,8 @@ def _early_warning(model: CRMModel, active: list[Customer], values: np.ndarray, 
 def _referrals(model: CRMModel, active: list[Customer], t0: float, t1: float) -> None:
     """Referrals from advocates: a Poisson process at the advocates' total rate this period."""
     acq = model.scenario.strategy.acquisition
-    if acq.referral_conversion <= 0.0 or not active:
+    if acq.referral_conversion <= 0.0 or not active or not model.ctx.behaviour:
+        # Advocacy is behaviour: the pure modes have no referrals (Bass has its own process).
         return
     ref = model.ctx.referral
     rates = np.array(

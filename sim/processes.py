@@ -157,9 +157,8 @@ def ticket(model: CRMModel, c: Customer, complaint: bool, opened: float) -> Proc
     if complaint:
         model.book("service_tickets", model.scenario.strategy.complaints.cost_per_complaint, c)
         resolved = d.random() < model.resolve_p
-        quick = env.now - opened <= sp.promise
         if c.alive:
-            c.complaint_outcome(resolved, resolved and quick, model.handling)
+            c.complaint_outcome(resolved, env.now - opened, model.handling)
         return
     first_time = d.random() < sp.first_contact_resolution
     perf = float(np.clip(sp.quality + model.ctx.quality_sd * d.normal(), 0.0, 1.0))

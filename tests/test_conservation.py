@@ -129,14 +129,7 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
         "win_back": {
             "enabled": draw(st.booleans()),
             "delay": draw(st.sampled_from([0.0, 10.0])),
-            "response": {
-                "baseline": 0.9,
-                "dissatisfaction": 0.9,
-                "overdrawn": 0.9,
-                "price": 0.9,
-                "neglect": 0.9,
-                "fired": 0.0,
-            },  # fmt: skip
+            "response": {"baseline": 0.9, "price": 0.9, "neglect": 0.9},
         },
         "acquisition": {
             "budget_per_period": draw(st.sampled_from([0.0, 2000.0])),

@@ -604,6 +604,17 @@ def test_cli_compare_two_files_and_user_errors(tmp_path):
     assert "a − b" in result.output
     bad = CliRunner().invoke(_app(), ["compare", str(a), str(b), "--target", "profit"])
     assert isinstance(bad.exception, UserError)
+    both = CliRunner().invoke(
+        _app(), ["compare", str(a), str(b), "-n", "3", "--target", "profit:2%"]
+    )
+    assert isinstance(both.exception, UserError) and "not both" in str(both.exception)
+    adaptive = CliRunner().invoke(
+        _app(),
+        ["compare", str(a), str(b), "--target", "profit:1000000000", "--min-n", "2",
+         "--max-n", "3", "--out", str(out), "-m", "profit"],
+    )  # fmt: skip
+    assert adaptive.exit_code == 0, adaptive.output
+    assert "met at n = 2" in adaptive.output
     single = CliRunner().invoke(_app(), ["compare", str(a)])
     assert isinstance(single.exception, UserError)
     assert "no arms" in str(single.exception)

@@ -38,7 +38,7 @@ import sim
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from theory import (  # noqa: E402
+from theory import (
     bass_cumulative,
     clv_constant,
     holm,
@@ -291,7 +291,7 @@ def test_homogeneous_dropout_retention_stays_flat() -> None:
 
 # =========================================================================== Bass
 BASS = {"market_potential": 500, "p": 0.03, "q": 0.38}  # per year (Bass 1969 averages)
-BASS_REPS = 40
+BASS_REPS = 30
 
 
 def _bass_exact_mean(m: int, p: float, q: float, times: np.ndarray) -> np.ndarray:
@@ -387,6 +387,13 @@ def test_clv_closed_form_and_five_point_defection_cut() -> None:
         r = _clv_run(theta, seed)
         c, p = r.customers, r.periods
         assert (p["costs"] == 0.0).all()  # degenerate mode: margin = fee, nothing else
+        # Money reconciles exactly (property 11, money part): every fee paid is revenue
+        # and profit, to the cent, period by period and customer by customer.
+        cents = np.rint(p[["revenue", "profit"]].to_numpy() * 100).astype(np.int64)
+        np.testing.assert_array_equal(cents[:, 0], p["renewals"].to_numpy() * int(FEE * 100))
+        np.testing.assert_array_equal(cents[:, 0], cents[:, 1])
+        assert round(c["revenue"].sum() * 100) == cents[:, 0].sum()
+        np.testing.assert_allclose(c["revenue"], c["margin"])
         clv = c["clv"].to_numpy()
         cf = _clv_closed_form(theta)
         se = clv.std(ddof=1) / math.sqrt(clv.size)
