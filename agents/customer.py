@@ -9,7 +9,7 @@ random draws, the ledger, the books — comes through the :class:`World` it is h
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any
 
 import mesa
 
@@ -17,44 +17,9 @@ from agents import rules
 from agents.emotional_account import Reason
 from agents.relationship import ladder_step
 from agents.rules import ChurnReason, Kano
-
-if TYPE_CHECKING:
-    from agents.context import Context
+from agents.world import DrawSource, World
 
 __all__ = ["Customer", "DrawSource", "World"]
-
-
-class DrawSource(Protocol):
-    """Scalar random draws handed to the customer (never global state)."""
-
-    def random(self) -> float: ...  # noqa: D102
-    def normal(self) -> float: ...  # noqa: D102
-    def exponential(self) -> float: ...  # noqa: D102
-    def gamma(self, shape: float, scale: float) -> float: ...  # noqa: D102
-
-
-class World(Protocol):
-    """What a customer may use of the engine that runs it."""
-
-    ctx: Context
-    experience_draws: DrawSource
-    spend_draws: DrawSource
-    churn_draws: DrawSource
-
-    @property
-    def now(self) -> float: ...  # noqa: D102
-    @property
-    def period_index(self) -> int: ...  # noqa: D102
-
-    def record_entry(self, customer: Customer, reason: int, amount: float) -> None: ...  # noqa: D102
-    def book(self, line: str, amount: float, customer: Customer | None) -> None: ...  # noqa: D102
-    def earn(self, amount: float, cogs: float, customer: Customer) -> None: ...  # noqa: D102
-    def count(self, name: str, k: int = 1) -> None: ...  # noqa: D102
-    def price_paid(self, customer: Customer) -> tuple[float, float]: ...  # noqa: D102
-    def market_price(self) -> float: ...  # noqa: D102
-    def on_churn(self, customer: Customer, reason: int) -> None: ...  # noqa: D102
-    def on_purchase(self, customer: Customer, repeat: bool) -> None: ...  # noqa: D102
-    def complain(self, customer: Customer) -> None: ...  # noqa: D102
 
 
 class Customer(mesa.Agent):
@@ -63,69 +28,18 @@ class Customer(mesa.Agent):
     # Slots keep a customer small (the benchmark's memory target); Mesa's own attributes
     # (model, unique_id) live in the instance dict the base class provides.
     __slots__ = (
-        "_balance",
-        "_balance_t",
-        "_money_t",
-        "_recent_cost",
-        "_recent_margin",
-        "_recent_t",
-        "_value_t",
-        "acquired",
-        "alive",
-        "cancel_intent",
-        "care_due",
-        "care_every",
-        "channel",
-        "churn_reason",
-        "churned_at",
-        "clv",
-        "complaint_propensity",
-        "complaints",
-        "cost",
-        "deposits",
-        "dropout_p",
-        "expectation",
-        "failures",
-        "fee",
-        "interactions",
-        "lam",
-        "lam_max",
-        "last_care",
-        "last_contact",
-        "last_failure",
-        "last_repeat",
-        "last_touch",
-        "last_winback",
-        "level",
-        "low_cost",
-        "margin",
-        "mu",
-        "offer",
-        "offer_until",
-        "pre_failure_satisfaction",
-        "preferred",
-        "price_sensitivity",
-        "prior_value",
-        "purchases",
-        "recent_failures",
-        "recent_unresolved",
-        "referral_rate",
-        "referrer",
-        "repeat",
-        "repeat_spend",
-        "revenue",
-        "satisfaction",
-        "segment",
-        "service_rate",
-        "spend_nu",
-        "spend_p",
-        "tier",
-        "value",
-        "visit_phase",
-        "withdrawals",
-        "withdrawn_by",
-        "won_back",
-    )
+        "_balance", "_balance_t", "_money_t", "_recent_cost", "_recent_margin", "_recent_t",
+        "_value_t", "acquired", "alive", "cancel_intent", "care_due", "care_every",
+        "channel", "churn_reason", "churned_at", "clv", "complaint_propensity",
+        "complaints", "cost", "deposits", "dropout_p", "expectation", "failures", "fee",
+        "interactions", "lam", "lam_max", "last_care", "last_contact", "last_failure",
+        "last_repeat", "last_touch", "last_winback", "level", "low_cost", "margin", "mu",
+        "offer", "offer_until", "pre_failure_satisfaction", "preferred",
+        "price_sensitivity", "prior_value", "purchases", "recent_failures",
+        "recent_unresolved", "referral_rate", "referrer", "repeat", "repeat_spend",
+        "revenue", "satisfaction", "segment", "service_rate", "spend_nu", "spend_p", "tier",
+        "value", "visit_phase", "withdrawals", "withdrawn_by", "won_back",
+    )  # fmt: skip
 
     def __init__(self, model: Any, traits: dict[str, Any], acquired: float, channel: str) -> None:
         super().__init__(model)

@@ -8,6 +8,7 @@ let go. ``unprofitable`` is the array policy.
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 import numpy as np
@@ -88,8 +89,12 @@ class AcquisitionParams(Frozen):
         return self
 
     def conversion(self) -> float:
-        """Lead-to-customer conversion through the whole funnel."""
-        return float(np.prod(list(self.funnel.values()))) if self.funnel else 1.0
+        """Lead-to-customer conversion through the whole funnel.
+
+        Multiplied in sorted stage order, so the result (and every draw made with it) is the
+        same whatever order the file lists the stages in — as the scenario hash assumes.
+        """
+        return math.prod(self.funnel[k] for k in sorted(self.funnel))
 
 
 class SelectionParams(Frozen):

@@ -292,9 +292,9 @@ def _paid_acquisition(model: CRMModel, t0: float, t1: float) -> None:
     rng = model.acquisition_rng
     leads = int(rng.poisson(acq.budget_per_period / acq.cost_per_lead * frac))
     model.count("leads", leads)
-    n = leads
-    for rate in acq.funnel.values():
-        n = int(rng.binomial(n, rate))
+    # One draw through the whole funnel: stage-by-stage thinning gives the same law but
+    # would make the draws depend on the order the stages are listed in.
+    n = int(rng.binomial(leads, acq.conversion()))
     for t in np.sort(t0 + rng.random(n) * (t1 - t0)).tolist():
         at(model, t, model.acquire, "paid")
 

@@ -15,6 +15,7 @@ import pytest
 import sim
 from sim.model import CRMModel
 from sim.results import RunResult
+from sim.scenario import scenario_hash
 
 SMALL = {"population.initial": 250, "horizon": "8mo"}
 TABLES = ("periods", "customers", "ledger", "events", "mix", "warnings", "summary")
@@ -135,3 +136,14 @@ def test_customers_are_mesa_agents_queried_through_the_agentset() -> None:
     active = model.agents.select(lambda a: a.alive)
     assert len(active) == model.books.rows[-1]["active"]
     assert np.isfinite(active.agg("satisfaction", np.mean))
+
+
+def test_results_do_not_depend_on_the_order_keys_are_written_in() -> None:
+    """The scenario hash ignores key order, so results must too (e.g. funnel stages)."""
+    shuffled = {"close": 0.5, "proposal": 0.7, "needs": 0.6, "contact": 0.6}
+    a = _small(**{"strategy.acquisition.funnel": shuffled})
+    b = _small()
+    assert list(a.strategy.acquisition.funnel) != list(b.strategy.acquisition.funnel)
+    ra, rb = sim.run(a, seed=8), sim.run(b, seed=8)
+    pd.testing.assert_frame_equal(ra.periods, rb.periods)
+    assert scenario_hash(a) == scenario_hash(b)
