@@ -11,6 +11,7 @@ event rate of an empty SimPy timeout loop measured moments before, and memory pe
 from __future__ import annotations
 
 import argparse
+from collections.abc import Generator
 import gc
 import time
 import tracemalloc
@@ -29,7 +30,7 @@ def simpy_raw_rate(processes: int = 1000, events: int = 300_000) -> float:
     rng = np.random.default_rng(0)
     waits = rng.exponential(1.0, size=events).tolist()
 
-    def loop(env: simpy.Environment, k: int):  # noqa: ANN202
+    def loop(env: simpy.Environment, k: int) -> Generator[simpy.Event, None, None]:
         i = k
         while True:
             yield env.timeout(waits[i % events])

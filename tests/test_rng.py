@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.rng import SUBSYSTEMS, Streams, replication_seed
+from sim.rng import SUBSYSTEMS, Draws, Streams, replication_seed
 
 
-def _seq(d, n: int = 50) -> list[float]:  # noqa: ANN001
+def _seq(d: Draws, n: int = 50) -> list[float]:
     out: list[float] = []
     for i in range(n):
         out += [d.random(), d.exponential(), d.normal(), d.gamma(2.5, 3.0), d.gamma(6.0, 0.5)]
