@@ -11,10 +11,10 @@ event rate of an empty SimPy timeout loop measured moments before, and memory pe
 from __future__ import annotations
 
 import argparse
-from collections.abc import Generator
 import gc
 import time
 import tracemalloc
+from collections.abc import Generator
 
 import numpy as np
 import simpy
