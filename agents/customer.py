@@ -370,11 +370,15 @@ class Customer(mesa.Agent):
             self.feel(-amount * ctx.sat_per_point, tol)
 
     def intervene(self, offer: float, until: float, deposit: float) -> None:
-        """Early-warning intervention: a personal call that helps, plus a retention offer."""
+        """Early-warning intervention: a personal call that helps, plus a retention offer.
+
+        The call answers a problem, like a service ticket, so it is not a care contact on
+        the calendar: it does not make the next scheduled contact come "too soon" (an
+        overdrawn customer would feel that annoyance amplified and the call would backfire).
+        """
         self.offer = offer
         self.offer_until = until
         self.touch()
-        self.last_contact = self.model.now
         self.entry(Reason.help_in_difficulty, deposit)
 
     def review(self) -> None:

@@ -1,4 +1,4 @@
-"""Regenerate the generated blocks of docs/parameters.md and docs/results.md.
+"""Regenerate the generated blocks of docs/parameters.md, docs/results.md and docs/lessons.md.
 
     python scripts/regen_docs.py
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sim import paramdoc, schema
+from sim import lessondoc, paramdoc, schema
 
 BEGIN = "<!-- BEGIN GENERATED -->"
 END = "<!-- END GENERATED -->"
@@ -28,3 +28,4 @@ def replace_block(path: Path, body: str) -> None:
 if __name__ == "__main__":
     replace_block(DOCS / "parameters.md", paramdoc.markdown())
     replace_block(DOCS / "results.md", schema.markdown())
+    replace_block(DOCS / "lessons.md", lessondoc.markdown())

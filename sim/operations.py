@@ -20,7 +20,7 @@ import simpy
 from agents.care import assign_tiers
 from agents.emotional_account import Reason
 from agents.portfolio import unprofitable
-from agents.retention import warning_score
+from agents.retention import at_risk, warning_score
 from agents.rules import ChurnReason, winback_probability
 from agents.staff import allocate_hours, apportion
 
@@ -229,9 +229,12 @@ def _early_warning(model: CRMModel, active: list[Customer], values: np.ndarray, 
     ratio = (t0 - last) / (tenure / count)
     fails = np.array([c.recent_signal(t0)[0] for c in active])
     unres = np.array([c.recent_signal(t0)[1] for c in active])
-    score = warning_score(ratio, fails, unres, ew.weights)
-    top = values >= np.quantile(values, 1.0 - ew.value_share) if ew.value_share < 1.0 else True
-    flagged = np.flatnonzero((score >= ew.threshold) & top)
+    balance = np.array([c.balance_at(t0) for c in active])
+    score = warning_score(ratio, fails, unres, balance, ew.weights)
+    # A flag opens a case for one window: the customers flagged within it are not flagged again.
+    cases = {cid for t, cid, _ in model.warnings if t0 - t < ew.window}
+    open_case = np.array([c.unique_id in cases for c in active], dtype=bool)
+    flagged = np.flatnonzero(at_risk(score, values, open_case, ew))
     for i in flagged.tolist():
         c = active[i]
         model.warnings.append((t0, c.unique_id, float(score[i])))
@@ -239,11 +242,7 @@ def _early_warning(model: CRMModel, active: list[Customer], values: np.ndarray, 
         if ew.intervene:
             model.count("interventions")
             model.book("contacts", ew.cost_per_intervention, c)
-            c.intervene(
-                ew.offer,
-                t0 + ew.offer_duration,
-                model.scenario.behaviour.account.help_in_difficulty,
-            )
+            c.intervene(ew.offer, t0 + ew.offer_duration, ew.deposit)
 
 
 def _referrals(model: CRMModel, active: list[Customer], t0: float, t1: float) -> None:

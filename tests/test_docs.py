@@ -1,8 +1,10 @@
 """The reference docs cannot drift from the code they describe.
 
 ``docs/parameters.md`` and ``docs/results.md`` each end in a block generated from the code
-(``python -m sim.paramdoc`` and ``python -m sim.schema``) between two markers; these tests
-check that the blocks are current and that every scenario parameter is documented.
+(``python -m sim.paramdoc`` and ``python -m sim.schema``) between two markers, and
+``docs/lessons.md`` in one generated from the scenario headers and the measured effects
+(``python -m sim.lessondoc``); these tests check that the blocks are current and that every
+scenario parameter is documented.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from sim import paramdoc, schema
+from sim import lessondoc, paramdoc, schema
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 BEGIN = "<!-- BEGIN GENERATED -->"
@@ -42,6 +44,7 @@ def test_every_parameter_has_a_description() -> None:
     [
         ("parameters.md", paramdoc.markdown, "python -m sim.paramdoc"),
         ("results.md", schema.markdown, "python -m sim.schema"),
+        ("lessons.md", lessondoc.markdown, "python -m sim.lessondoc"),
     ],
 )
 def test_generated_block_is_current(name: str, generate: Callable[[], str], command: str) -> None:
@@ -60,3 +63,18 @@ def test_every_kpi_is_listed_in_results_doc() -> None:
     listed = set(re.findall(r"`([a-z0-9_]+)`", text))
     missing = [m for m in result.summary["metric"] if m not in listed]
     assert not missing, f"KPIs missing from the KPI list of docs/results.md: {missing}"
+
+
+def test_every_lesson_with_arms_has_measured_effects() -> None:
+    import json
+
+    import scenarios
+
+    measured = json.loads(lessondoc.EFFECTS.read_text(encoding="utf-8"))
+    with_arms = [n for n in scenarios.names() if n in lessondoc.HEADLINES]
+    missing = [n for n in with_arms if n not in measured]
+    assert not missing, f"no measured effects in {lessondoc.EFFECTS.name} for {missing}"
+    for name in with_arms:
+        comparisons = {r["comparison"] for r in measured[name]["rows"]}
+        want = {f"{a} - {b}" for a, b, _ in lessondoc.HEADLINES[name]}
+        assert want <= comparisons, f"{name}: measured {sorted(comparisons)}, need {sorted(want)}"

@@ -160,27 +160,9 @@ def test_scenario_and_every_arm_run(name: str) -> None:
         assert math.isfinite(result.kpi("discounted_profit")), f"{name} {arm}"
 
 
-#: Lessons whose direction test is being recalibrated against the current model (their
-#: effects shrank below the test margin after the recovery-size and tolerance fixes). They
-#: still load and run above; the issue tracking the scenario library says what remains.
-PENDING_CALIBRATION = frozenset(
-    {
-        "churn_early_warning",
-        "complaint_handling",
-        "customer_selection",
-        "five_points_retention",
-        "price_war",
-        "service_staffing",
-    }
-)
-
-
 def test_every_lesson_scenario_has_a_lesson_test() -> None:
-    untested = set(scenarios.names()) - {"baseline"} - set(LESSON_TESTS)
-    assert untested == PENDING_CALIBRATION, (
-        f"lessons without a direction test: {sorted(untested)}; "
-        f"only these are declared pending: {sorted(PENDING_CALIBRATION)}"
-    )
+    untested = sorted(set(scenarios.names()) - {"baseline"} - set(LESSON_TESTS))
+    assert not untested, f"library scenarios without a lesson test here: {untested}"
 
 
 def test_paired_verdict_needs_the_margin() -> None:
@@ -223,6 +205,39 @@ def test_contact_at_preferred_cadence_beats_over_and_rare_contact() -> None:
     )
 
 
+@lesson_test("complaint_handling")
+def test_handled_complaints_recover_and_keep_trust() -> None:
+    # Retention and profit move too little against the noise of a small world to be
+    # asserted here; docs/lessons.md gives them at full size.
+    cmp = run_arms("complaint_handling", ("none", "basic", "lescant"), 8, 800, "1y")
+    assert_directions(
+        "complaint_handling",
+        cmp,
+        [
+            Direction("basic", "none", "balance_end"),
+            Direction("lescant", "none", "balance_end"),
+            Direction("lescant", "basic", "recovery_rate"),
+        ],
+    )
+
+
+@pytest.mark.slow
+@lesson_test("service_staffing")
+def test_understaffed_desk_waits_longer_and_loses_customers() -> None:
+    # Full size: a smaller world rounds the desk to other headcounts (see shrink). The
+    # profit the lost customers take with them shows at full size over the three years of
+    # docs/lessons.md, not in one year.
+    cmp = run_arms("service_staffing", ("adequate", "understaffed"), 5, None, "1y")
+    assert_directions(
+        "service_staffing",
+        cmp,
+        [
+            Direction("adequate", "understaffed", "mean_wait", lower_is_better=True),
+            Direction("adequate", "understaffed", "retention_12m"),
+        ],
+    )
+
+
 @lesson_test("post_sale_follow_up")
 def test_post_sale_follow_up_keeps_new_customers() -> None:
     cmp = run_arms("post_sale_follow_up", ("follow_up", "none"), 6, 800, "1y")
@@ -241,22 +256,85 @@ def test_loyalty_programme_keeps_more_customers() -> None:
 
 
 @pytest.mark.slow
+@lesson_test("churn_early_warning")
+def test_early_warning_call_keeps_flagged_customers() -> None:
+    # Precision is the share of flagged customers who leave within the 90-day window: the
+    # call must lower it. Retention and profit gains are too small against the noise of a
+    # small world to be asserted here; docs/lessons.md gives them at full size.
+    cmp = run_arms("churn_early_warning", ("intervene", "watch_only"), 6, 800, "2y")
+    assert_directions(
+        "churn_early_warning",
+        cmp,
+        [Direction("intervene", "watch_only", "warning_precision", lower_is_better=True)],
+    )
+
+
+@pytest.mark.slow
 @lesson_test("win_back")
 def test_win_back_recovers_customers() -> None:
     cmp = run_arms("win_back", ("win_back", "let_go"), 7, None, "2y")
     assert_directions("win_back", cmp, [Direction("win_back", "let_go", "retention_24m")])
 
 
+@lesson_test("price_war")
+def test_price_war_costs_customers_and_matching_keeps_them() -> None:
+    cmp = run_arms("price_war", ("calm", "ignore", "match"), 5, 800, "1y")
+    assert_directions(
+        "price_war",
+        cmp,
+        [
+            Direction("ignore", "calm", "churn_share_price"),
+            Direction("calm", "ignore", "retention_12m"),
+            Direction("match", "ignore", "retention_12m"),
+        ],
+    )
+
+
+@pytest.mark.slow
+@lesson_test("customer_selection")
+def test_migrating_loss_makers_raises_profit_and_firing_sheds_them() -> None:
+    # Firing also raises profit at full size (docs/lessons.md), but removing customers
+    # unsettles the common random numbers too much to assert it in a small world; what
+    # is asserted for it is that it sheds the demanding tenth and with it their tickets.
+    cmp = run_arms("customer_selection", ("none", "migrate", "fire"), 10, 800, "1y")
+    assert_directions(
+        "customer_selection",
+        cmp,
+        [
+            Direction("migrate", "none", "discounted_profit"),
+            Direction("none", "fire", "retention_12m"),
+            Direction("fire", "none", "utilisation", lower_is_better=True),
+        ],
+    )
+
+
 @pytest.mark.slow
 @lesson_test("retention_vs_acquisition")
 def test_moving_acquisition_money_into_retention_raises_profit() -> None:
-    cmp = run_arms("retention_vs_acquisition", ("retain", "acquire"), 8, 800, "2y")
+    # Full size: the "retain" arm sets an absolute acquisition budget, which a resized
+    # world would not scale.
+    cmp = run_arms("retention_vs_acquisition", ("retain", "acquire"), 6, None, "2y")
     assert_directions(
         "retention_vs_acquisition",
         cmp,
         [
-            Direction("retain", "acquire", "active_end"),
+            Direction("retain", "acquire", "retention_24m"),
             Direction("retain", "acquire", "discounted_profit"),
+        ],
+    )
+
+
+@lesson_test("five_points_retention")
+def test_five_points_less_churn_keep_five_points_more_and_compound() -> None:
+    # The profit gain (about 18 % over three years at full size, docs/lessons.md) is
+    # too noisy in a small world to assert here; the retention it comes from is not.
+    cmp = run_arms("five_points_retention", ("five_points", "baseline"), 6, 800, "2y")
+    assert_directions(
+        "five_points_retention",
+        cmp,
+        [
+            Direction("five_points", "baseline", "retention_12m"),
+            Direction("five_points", "baseline", "retention_24m"),
         ],
     )
 

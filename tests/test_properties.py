@@ -442,7 +442,7 @@ def test_complaint_outcomes_ordering() -> None:
     c = {arm: _complaint_run(arm) for arm in COMPLAINT_ARMS}
     # Five one-sided paired claims on retention (share still active after a year).
     # Bonferroni with an uneven split keeps the family's false alarm below 1e-3: 1e-6 for
-    # "resolution beats no resolution" (measured z ≈ 32), the rest shared by the other four
+    # "resolution beats no resolution" (measured z ≈ 16), the rest shared by the other four
     # (z > 3.48).
     claims = [
         ("silent", "unresolved", "voicing a complaint, even unresolved, beats silence"),

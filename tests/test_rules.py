@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from agents.emotional_account import AccountParams
 from agents.relationship import LadderParams, Stage, ladder_step, lifecycle_stage
+from agents.retention import EarlyWarningParams, at_risk, warning_score
 from agents.rules import (
     BehaviourParams,
     HazardParams,
@@ -279,6 +280,50 @@ def test_winback_probability() -> None:
     assert winback_probability(4, 0.9, base, 10.0) == 1.0  # capped
     np.testing.assert_allclose(
         winback_probability(np.array([0, 1, 2]), 0.0, base, 2.0), [0.05, 0.10, 0.03]
+    )
+
+
+# --------------------------------------------------------------------------- early warning
+def test_warning_score_closed_form() -> None:
+    w = (-2.0, 0.3, 0.5, 1.0, -0.3)
+    z = -2.0 + 0.3 * math.log(4.0) + 0.5 * 1.5 + 1.0 * 0.5 - 0.3 * -6.0
+    got = warning_score(np.array([4.0]), np.array([1.5]), np.array([0.5]), np.array([-6.0]), w)
+    assert got[0] == pytest.approx(1.0 / (1.0 + math.exp(-z)), rel=1e-12)
+
+
+def test_warning_score_rises_as_trust_falls_and_failures_pile_up() -> None:
+    w = EarlyWarningParams().weights
+    one = np.ones(5)
+    balance = np.array([10.0, 3.0, 0.0, -4.0, -10.0])
+    by_balance = warning_score(one, 0 * one, 0 * one, balance, w)
+    assert np.all(np.diff(by_balance) > 0)
+    fails = np.array([0.0, 0.5, 1.0, 2.0, 4.0])
+    assert np.all(np.diff(warning_score(one, fails, 0 * one, 0 * one, w)) > 0)
+    assert np.all(np.diff(warning_score(one, 0 * one, fails, 0 * one, w)) > 0)
+
+
+def test_default_score_flags_an_overdrawn_account_not_a_slow_buyer() -> None:
+    """At the defaults a balance near −7 alone reaches the 0.5 threshold; a long gap does not."""
+    ew = EarlyWarningParams()
+    calm = warning_score(np.array([1.0]), np.zeros(1), np.zeros(1), np.array([-6.0]), ew.weights)
+    over = warning_score(np.array([1.0]), np.zeros(1), np.zeros(1), np.array([-7.0]), ew.weights)
+    slow = warning_score(np.array([8.0]), np.zeros(1), np.zeros(1), np.array([2.0]), ew.weights)
+    assert calm[0] < ew.threshold <= over[0]
+    assert slow[0] < ew.threshold
+
+
+def test_at_risk_needs_score_value_and_no_open_case() -> None:
+    ew = EarlyWarningParams(value_share=0.5, threshold=0.5)
+    score = np.array([0.9, 0.9, 0.9, 0.2, 0.6, 0.9])
+    values = np.array([10.0, 20.0, 1.0, 30.0, 40.0, 50.0])
+    open_case = np.array([False, False, False, False, False, True])
+    # the top half by value is 30, 40 and 50 (at or above the median, 25)
+    np.testing.assert_array_equal(
+        at_risk(score, values, open_case, ew), [False, False, False, False, True, False]
+    )
+    everyone = EarlyWarningParams(value_share=1.0)
+    np.testing.assert_array_equal(
+        at_risk(score, values, open_case, everyone), [True, True, True, False, True, False]
     )
 
 

@@ -458,7 +458,7 @@ def test_overrides_reach_into_defaults() -> None:
     assert resolve == {"basic": 0.6, "lescant": 0.95}
     expectation = s.population.segments[0].expectation
     assert (expectation.mean, expectation.concentration) == (0.6, 5.0)
-    assert s.strategy.early_warning.weights == (-1.5, 1.2, 0.8, 1.5)
+    assert s.strategy.early_warning.weights == (-1.5, 0.3, 0.5, 1.0, -0.3)
 
 
 def test_mapping_override_merges_into_the_block(tmp_path: Path) -> None:
@@ -511,8 +511,8 @@ OVERRIDE_ERRORS: list[tuple[Any, list[str]]] = [
         ["no setting 'good'", "keys under strategy.complaints.resolve: basic, lescant"],
     ),
     (
-        ["strategy.early_warning.weights.4=0"],
-        ["has exactly 4 items; there is no item 4", "an item number from 0 to 3"],
+        ["strategy.early_warning.weights.5=0"],
+        ["has exactly 5 items; there is no item 5", "an item number from 0 to 4"],
     ),
     (["extends=baseline"], ["there is no setting 'extends' under the top level"]),
     (["strategy.service.staff"], ["an override is written path=value"]),
