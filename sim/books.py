@@ -8,7 +8,7 @@ every period end (MODEL property 11) can be checked, not assumed.
 from __future__ import annotations
 
 from collections import Counter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -21,7 +21,21 @@ if TYPE_CHECKING:
     from sim.model import CRMModel
     from sim.scenario import Scenario
 
-__all__ = ["Books"]
+__all__ = ["Books", "Snapshot"]
+
+
+class Snapshot(NamedTuple):
+    """The active customers at a period's end, as arrays (one entry per customer)."""
+
+    level: np.ndarray
+    satisfaction: np.ndarray
+    balance: np.ndarray
+    tenure: np.ndarray
+    repeat: np.ndarray
+    since_winback: np.ndarray
+    segment: np.ndarray
+    tier: np.ndarray
+
 
 _CHANNELS = ("initial", "paid", "referral", "bass")
 _COUNTERS = (
@@ -56,16 +70,50 @@ class Books:
         self.mix: list[tuple[int, str, str, int]] = []
 
     def close(self, model: CRMModel, k: int, start: float, end: float) -> None:
-        """Close period ``k`` = [start, end): write its row and reset the accumulators."""
-        sc = self.scenario
-        counts = model.counts
+        """Close period ``k`` = [start, end) of the agent engine (see :meth:`close_with`)."""
         active = model.active_list()
+        snap = Snapshot(
+            level=np.array([c.level for c in active], dtype=np.int64),
+            satisfaction=np.array([c.satisfaction for c in active], dtype=float),
+            balance=np.array([c.balance_at(end) for c in active], dtype=float),
+            tenure=np.array([end - c.acquired for c in active], dtype=float),
+            repeat=np.array([c.repeat for c in active], dtype=float),
+            since_winback=np.array([end - c.last_winback for c in active], dtype=float),
+            segment=np.array([c.segment for c in active], dtype=np.int64),
+            tier=np.array([c.tier for c in active], dtype=np.int64),
+        )
+        util, waits = model.desk.close(end - start)
+        avail = model.am_hours_available
+        am_util = model.am_hours_used / avail if avail > 0 else float("nan")
+        model.am_hours_used = 0.0
+        model.am_hours_available = 0.0
+        self.close_with(snap, model.counts, util, waits, am_util, model.list_price, k, start, end)
+
+    def close_with(
+        self,
+        snap: Snapshot,
+        counts: Counter[str],
+        util: float,
+        waits_l: list[float] | np.ndarray,
+        am_util: float,
+        list_price: float,
+        k: int,
+        start: float,
+        end: float,
+    ) -> None:
+        """Close period ``k`` from a snapshot of the active customers at its end.
+
+        Both engines end a period here: the agent engine builds the snapshot from its
+        agents, the vector engine from its columns, so the periods table is computed once.
+        """
+        sc = self.scenario
         n_new = sum(self.new.values())
         n_churn = sum(self.churned.values())
         self.acquired_total += n_new
         self.churned_total += n_churn
         self.won_back_total += self.won_back
-        row: dict[str, Any] = {"period": k, "start": start, "end": end, "active": len(active)}
+        level = snap.level
+        row: dict[str, Any] = {"period": k, "start": start, "end": end, "active": len(level)}
         row["new"] = n_new
         for ch in ("paid", "referral", "bass"):
             row[f"new_{ch}"] = self.new[ch]
@@ -77,20 +125,14 @@ class Books:
         row["acquired_total"] = self.acquired_total
         row["churned_total"] = self.churned_total
         row["won_back_total"] = self.won_back_total
-        level = np.array([c.level for c in active], dtype=np.int64)
         for lv in Level:
             row[f"level_{lv.name}"] = int(np.count_nonzero(level == lv))
-        sat = np.array([c.satisfaction for c in active], dtype=float)
-        bal = np.array([c.balance_at(end) for c in active], dtype=float)
+        sat = snap.satisfaction
+        bal = snap.balance
         stage = lifecycle_stage(
-            np.ones(len(active), dtype=bool),
-            np.array([end - c.acquired for c in active], dtype=float),
-            np.array([c.repeat for c in active], dtype=float),
-            level,
-            bal,
-            sat,
-            np.array([end - c.last_winback for c in active], dtype=float),
-        )
+            np.ones(len(level), dtype=bool), snap.tenure, snap.repeat, level, bal, sat,
+            snap.since_winback,
+        )  # fmt: skip
         for s in Stage:
             if s != Stage.lapsed:
                 row[f"stage_{s.name}"] = int(np.count_nonzero(stage == s))
@@ -120,7 +162,6 @@ class Books:
         for name in ("purchases", "renewals", "failures", "complaints", "silent_failures",
                      "complaints_resolved", "complaints_quick", "referrals"):  # fmt: skip
             row[name] = counts[name]
-        util, waits_l = model.desk.close(end - start)
         waits = np.asarray(waits_l, dtype=float)
         row["tickets"] = counts["tickets"]
         row["wait_mean"] = float(waits.mean()) if waits.size else float("nan")
@@ -129,10 +170,7 @@ class Books:
         row["utilisation"] = util
         row["contacts"] = counts["contacts"]
         row["am_visits"] = counts["am_visits"]
-        avail = model.am_hours_available
-        row["am_utilisation"] = model.am_hours_used / avail if avail > 0 else float("nan")
-        model.am_hours_used = 0.0
-        model.am_hours_available = 0.0
+        row["am_utilisation"] = am_util
         for name in ("over_contacts", "broken_promises", "warnings", "interventions",
                      "winback_attempts", "migrated"):  # fmt: skip
             row[name] = counts[name]
@@ -143,16 +181,16 @@ class Books:
             self.points * loyal.point_value * loyal.redemption_rate
         )
         row["loyalty_liability"] = self.liability
-        row["list_price"] = model.list_price
+        row["list_price"] = list_price
         row["market_price"] = sc.market.price_at(end - 1e-9)
         self.rows.append(row)
         # Mix by segment and care tier (tidy).
         seg_names = [s.name for s in sc.population.segments]
-        seg = Counter(c.segment for c in active)
+        seg = Counter(snap.segment.tolist())
         for i, name in enumerate(seg_names):
             self.mix.append((k, "segment", name, seg[i]))
         if sc.strategy.care_tiers.enabled:
-            tiers = Counter(c.tier for c in active)
+            tiers = Counter(snap.tier.tolist())
             for i, t in enumerate(sc.strategy.care_tiers.tiers):
                 self.mix.append((k, "tier", t.name, tiers[i]))
         # Reset.

@@ -130,6 +130,16 @@ def _check_engine(engine: str) -> None:
         raise UserError(f"unknown engine {engine!r} (allowed: {', '.join(ENGINES)})")
 
 
+def _engine_can_run(sc: Scenario, engine: str) -> None:
+    from sim.experiments import choose_engine
+    from sim.vector import unsupported
+
+    if choose_engine(sc, engine) == "vector" and (problems := unsupported(sc)):
+        raise UserError(
+            f"{sc.name}: the vector engine cannot run this scenario: " + "; ".join(problems)
+        )
+
+
 def _write(what: str, out: Path, action: Callable[[], Path]) -> Path:
     """Run a writing ``action``; an unwritable folder is the user's to fix."""
     try:
@@ -178,7 +188,15 @@ def run_command(
             "manifest.json is always written.",
         ),
     ] = Format.both,
-    engine: Annotated[str, typer.Option("--engine", help="Simulation engine.")] = "agent",
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            help="Simulation engine: agent (the reference; every ledger entry explained), "
+            "vector (the same model on numpy columns, for large populations) or auto "
+            "(vector from 5,000 customers, agent below or when the event log is asked for).",
+        ),
+    ] = "agent",
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress bar and no KPI table.")
     ] = False,
@@ -194,6 +212,7 @@ def run_command(
         crmsim run baseline --seed 7 --out out/baseline-seed7
         crmsim run baseline --set population.initial=300 --set horizon=1y --quiet
         crmsim run my_lesson.yaml --set strategy.complaints.handling=lescant --format html
+        crmsim run baseline --set population.initial=100000 --engine vector --format parquet
     """
     import sim
     from sim.progress import ProgressBar
@@ -219,7 +238,8 @@ def run_command(
         console.print(_kpi_table(result))
         wall = float(result.manifest.get("wall_time_s", float("nan")))
         console.print(
-            f"{sc.name}: seed {result.manifest.get('seed')}, engine {engine}, "
+            f"{sc.name}: seed {result.manifest.get('seed')}, "
+            f"engine {result.manifest.get('engine')}, "
             f"{len(result.periods)} periods in {wall:.1f} s",
             soft_wrap=True,
         )
@@ -247,11 +267,18 @@ def _save_manifest(result: RunResult, target: Path) -> Path:
 
 
 @app.command("validate")
+@_friendly
 def validate_command(
     scenarios: Annotated[
         list[str], typer.Argument(help="Library scenario names or paths to YAML files.")
     ],
     overrides: SetOption = None,
+    engine: Annotated[
+        str | None,
+        typer.Option(
+            "--engine", help="Also check that this engine (agent, vector, auto) can run them."
+        ),
+    ] = None,
 ) -> None:
     """Check that scenarios load: files, extends chains, overrides and every value.
 
@@ -263,12 +290,17 @@ def validate_command(
         crmsim validate baseline
         crmsim validate scenarios/*.yaml
         crmsim validate my_lesson.yaml --set strategy.service.staff=4
+        crmsim validate scenarios/*.yaml --engine vector
     """
+    if engine is not None:
+        _check_engine(engine)
     out = _stdout()
     failed = 0
     for name in scenarios:
         try:
             sc = _load(name, overrides)
+            if engine is not None:
+                _engine_can_run(sc, engine)
         except UserError as exc:
             failed += 1
             out.print(Text(f"✗ {name}", style="bold red"), soft_wrap=True)

@@ -21,7 +21,7 @@ from rich.table import Table
 from sim.compare_report import fmt, fmt_factor, headline_metrics, verdict, write_report
 from sim.errors import UserError
 from sim.executors import make_executor
-from sim.experiments import Comparison, arms_from_scenario, compare
+from sim.experiments import ENGINES, Comparison, arms_from_scenario, compare
 from sim.scenario import Scenario, load_scenario
 from sim.stats import parse_target
 
@@ -168,6 +168,13 @@ def compare_command(
         typer.Option("--scheduler", help="Dask scheduler address, or 'local' for a local cluster."),
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Experiment seed.", min=0)] = 0,
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            help="Simulation engine: agent (reference), vector (columns, fast) or auto.",
+        ),
+    ] = "agent",
     set_: Annotated[
         list[str] | None,
         typer.Option("--set", help="Override for every arm, path=value (repeatable)."),
@@ -183,6 +190,8 @@ def compare_command(
 ) -> None:
     """Compare policies on paired replications: intervals, differences and a verdict."""
     # Check everything the user typed before starting workers (a Dask cluster takes a while).
+    if engine not in ENGINES:
+        raise UserError(f"unknown engine {engine!r} (allowed: {', '.join(ENGINES)})")
     goal = parse_target(target) if target is not None else None
     if goal is not None and n is not None:
         raise UserError("give either -n or --target, not both")
@@ -208,6 +217,7 @@ def compare_command(
             max_n=max_n,
             min_n=min_n,
             progress=_progress_callback(bar),
+            engine=engine,
         )
         where = repr(executor)
     metrics = list(metric) if metric else headline_metrics(result)

@@ -20,10 +20,14 @@ from sim.schema import columns
 
 if TYPE_CHECKING:
     from sim.model import CRMModel
+    from sim.scenario import Scenario
 
-__all__ = ["collect", "versions"]
+__all__ = ["agent_columns", "collect", "customers_frame", "versions"]
 
 _REASONS = np.array([r.name for r in Reason], dtype=object)
+_CHURN = np.array([r.name for r in ChurnReason], dtype=object)
+_LEVELS = np.array([lv.name for lv in Level], dtype=object)
+_STAGES = np.array([s.name for s in Stage], dtype=object)
 _KIND = np.array(["deposit" if r in DEPOSITS else "withdrawal" for r in Reason], dtype=object)
 
 
@@ -38,65 +42,121 @@ def versions() -> dict[str, str]:
     return out
 
 
-def _customers(model: CRMModel) -> pd.DataFrame:
-    sc = model.scenario
-    end = sc.horizon
+def agent_columns(model: CRMModel) -> dict[str, np.ndarray]:
+    """The agent engine's customers as the columns :func:`customers_frame` reads."""
     cs = model.customers
-    seg_names = [s.name for s in sc.population.segments]
-    tiers = sc.strategy.care_tiers
-    tier_names = [t.name for t in tiers.tiers] if tiers.enabled else []
+    end = model.scenario.horizon
     churned = np.array([c.churned_at for c in cs], dtype=float)
     stop = np.where(np.isnan(churned), end, churned)
-    acquired = np.array([c.acquired for c in cs], dtype=float)
-    bal = np.array([c.balance_at(t) for c, t in zip(cs, stop.tolist(), strict=True)], dtype=float)
-    level = np.array([c.level for c in cs], dtype=np.int64)
-    sat = np.array([c.satisfaction for c in cs], dtype=float)
-    repeat = np.array([c.repeat for c in cs], dtype=np.int64)
+
+    def col(name: str, dtype: Any = float) -> np.ndarray:
+        return np.array([getattr(c, name) for c in cs], dtype=dtype)
+
+    return {
+        "customer_id": np.array([c.unique_id for c in cs], dtype=np.int64),
+        "segment": col("segment", np.int64),
+        "acquired": col("acquired"),
+        "channel": col("channel", object),
+        "referrer": col("referrer", np.int64),
+        "alive": col("alive", bool),
+        "churned_at": churned,
+        "churn_reason": col("churn_reason", np.int64),
+        "won_back": col("won_back", np.int64),
+        "purchases": col("purchases", np.int64),
+        "repeat": col("repeat", np.int64),
+        "last_repeat": col("last_repeat"),
+        "repeat_spend": col("repeat_spend"),
+        "revenue": col("revenue"),
+        "margin": col("margin"),
+        "cost": col("cost"),
+        "clv": col("clv"),
+        "satisfaction": col("satisfaction"),
+        "expectation": col("expectation"),
+        "balance": np.array(
+            [c.balance_at(t) for c, t in zip(cs, stop.tolist(), strict=True)], dtype=float
+        ),
+        "deposits": col("deposits"),
+        "withdrawals": col("withdrawals"),
+        "top_withdrawal": np.array(
+            [
+                min(c.withdrawn_by, key=c.withdrawn_by.__getitem__) if c.withdrawn_by else -1
+                for c in cs
+            ],
+            dtype=np.int64,
+        ),
+        "level": col("level", np.int64),
+        "last_winback": col("last_winback"),
+        "tier": col("tier", np.int64),
+        "low_cost": col("low_cost", bool),
+        "complaints": col("complaints", np.int64),
+        "failures": col("failures", np.int64),
+        "lam": col("lam"),
+        "dropout_p": col("dropout_p"),
+        "mu": col("mu"),
+    }
+
+
+def customers_frame(cols: dict[str, np.ndarray], sc: Scenario) -> pd.DataFrame:
+    """The documented customers table from per-customer columns (both engines)."""
+    end = sc.horizon
+    seg_names = np.array([s.name for s in sc.population.segments], dtype=object)
+    tiers = sc.strategy.care_tiers
+    tier_names = np.array(
+        [t.name for t in tiers.tiers] + [""] if tiers.enabled else [""], dtype=object
+    )
+    churned = cols["churned_at"]
+    stop = np.where(np.isnan(churned), end, churned)
+    acquired = cols["acquired"]
+    level = cols["level"].astype(np.int64)
+    sat = cols["satisfaction"]
+    repeat = cols["repeat"].astype(np.int64)
+    bal = cols["balance"]
     stage = lifecycle_stage(
-        np.array([c.alive for c in cs], dtype=bool), stop - acquired, repeat, level, bal, sat,
-        stop - np.array([c.last_winback for c in cs], dtype=float),
+        cols["alive"].astype(bool), stop - acquired, repeat, level, bal, sat,
+        stop - cols["last_winback"],
     )  # fmt: skip
-    top = [
-        min(c.withdrawn_by, key=c.withdrawn_by.__getitem__) if c.withdrawn_by else -1 for c in cs
-    ]
+    reason = cols["churn_reason"].astype(np.int64)
+    top = cols["top_withdrawal"].astype(np.int64)
+    has_repeat = repeat > 0
+    tier = cols["tier"].astype(np.int64)
     frame = pd.DataFrame(
         {
-            "customer_id": [c.unique_id for c in cs],
-            "segment": [seg_names[c.segment] for c in cs],
+            "customer_id": cols["customer_id"],
+            "segment": seg_names[cols["segment"].astype(np.int64)],
             "acquired": acquired,
-            "channel": [c.channel for c in cs],
-            "referrer_id": [c.referrer for c in cs],
-            "active": [c.alive for c in cs],
+            "channel": cols["channel"],
+            "referrer_id": cols["referrer"],
+            "active": cols["alive"].astype(bool),
             "churned": churned,
-            "churn_reason": [
-                ChurnReason(c.churn_reason).name if c.churn_reason >= 0 else "" for c in cs
-            ],
-            "won_back": [c.won_back for c in cs],
+            "churn_reason": np.where(reason >= 0, _CHURN[np.maximum(reason, 0)], ""),
+            "won_back": cols["won_back"],
             "tenure": stop - acquired,
-            "purchases": [c.purchases for c in cs],
+            "purchases": cols["purchases"],
             "frequency": repeat,
-            "recency": [(c.last_repeat - c.acquired) if c.repeat else 0.0 for c in cs],
+            "recency": np.where(has_repeat, cols["last_repeat"] - acquired, 0.0),
             "T": end - acquired,
-            "monetary_value": [c.repeat_spend / c.repeat if c.repeat else 0.0 for c in cs],
-            "revenue": [c.revenue for c in cs],
-            "margin": [c.margin for c in cs],
-            "cost_to_serve": [c.cost for c in cs],
-            "clv": [c.clv for c in cs],
+            "monetary_value": np.where(
+                has_repeat, cols["repeat_spend"] / np.maximum(repeat, 1), 0.0
+            ),
+            "revenue": cols["revenue"],
+            "margin": cols["margin"],
+            "cost_to_serve": cols["cost"],
+            "clv": cols["clv"],
             "satisfaction": sat,
-            "expectation": [c.expectation for c in cs],
+            "expectation": cols["expectation"],
             "balance": bal,
-            "deposits": [c.deposits for c in cs],
-            "withdrawals": [c.withdrawals for c in cs],
-            "top_withdrawal": [Reason(r).name if r >= 0 else "" for r in top],
-            "level": [Level(v).name for v in level.tolist()],
-            "stage": [Stage(v).name for v in stage.tolist()],
-            "tier": [tier_names[c.tier] if tier_names and c.tier >= 0 else "" for c in cs],
-            "low_cost": [c.low_cost for c in cs],
-            "complaints": [c.complaints for c in cs],
-            "failures": [c.failures for c in cs],
-            "lam": [c.lam for c in cs],
-            "dropout_p": [c.dropout_p for c in cs],
-            "mu": [c.mu for c in cs],
+            "deposits": cols["deposits"],
+            "withdrawals": cols["withdrawals"],
+            "top_withdrawal": np.where(top >= 0, _REASONS[np.maximum(top, 0)], ""),
+            "level": _LEVELS[level],
+            "stage": _STAGES[stage],
+            "tier": tier_names[np.where((tier >= 0) & tiers.enabled, tier, -1)],
+            "low_cost": cols["low_cost"].astype(bool),
+            "complaints": cols["complaints"],
+            "failures": cols["failures"],
+            "lam": cols["lam"],
+            "dropout_p": cols["dropout_p"],
+            "mu": cols["mu"],
         }
     )
     return conform(frame, "customers")
@@ -141,7 +201,7 @@ def collect(model: CRMModel, seed: Any, engine: str = "agent") -> RunResult:
 
     sc = model.scenario
     periods = conform(pd.DataFrame(model.books.rows), "periods")
-    customers = _customers(model)
+    customers = customers_frame(model.customer_columns(), sc)
     ledger, totals = _ledger(model)
     if model.event_log is not None:
         events = pd.DataFrame(model.event_log, columns=columns("events"))

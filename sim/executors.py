@@ -77,6 +77,7 @@ class RunTask:
         entropy: the experiment seed (the ``SeedSequence`` entropy).
         spawn_key: the replication's spawn key (``(replication,)``).
         keep_result: whether to send the full :class:`RunResult` back.
+        engine: the simulation engine (``"agent"``, ``"vector"`` or ``"auto"``).
     """
 
     arm: str
@@ -85,10 +86,17 @@ class RunTask:
     entropy: int
     spawn_key: tuple[int, ...]
     keep_result: bool = False
+    engine: str = "agent"
 
     @classmethod
     def build(
-        cls, arm: str, replication: int, scenario: Scenario, seed: int, keep_result: bool = False
+        cls,
+        arm: str,
+        replication: int,
+        scenario: Scenario,
+        seed: int,
+        keep_result: bool = False,
+        engine: str = "agent",
     ) -> RunTask:
         """The task for replication ``replication`` of ``scenario`` in an experiment ``seed``.
 
@@ -105,7 +113,7 @@ class RunTask:
         # Keep key order: some mappings are ordered (the acquisition funnel's stages run in
         # the order written), so sorted keys would change the run.
         text = json.dumps(scenario_to_dict(scenario), separators=(",", ":"))
-        return cls(arm, replication, text, entropy, tuple(root.spawn_key), keep_result)
+        return cls(arm, replication, text, entropy, tuple(root.spawn_key), keep_result, engine)
 
     def seed_sequence(self) -> np.random.SeedSequence:
         """The run's root ``SeedSequence``, rebuilt exactly."""
@@ -176,7 +184,7 @@ def run_task(task: RunTask) -> RunOutput:
     from sim.experiments import run
 
     start = time.perf_counter()
-    result = run(_scenario(task.scenario_json), task.seed_sequence())
+    result = run(_scenario(task.scenario_json), task.seed_sequence(), engine=task.engine)
     days, share = cohort_retention(result)
     return RunOutput(
         task.arm,
@@ -198,6 +206,7 @@ def execute(
     progress: Callable[[int, int], None] | None = None,
     done: int = 0,
     total: int | None = None,
+    engine: str = "agent",
 ) -> list[RunOutput]:
     """Run every arm on every replication in ``replications``; outputs in task order.
 
@@ -213,12 +222,13 @@ def execute(
         progress: optional ``progress(done_runs, total_runs)``, called after each run.
         done: runs already done before this call (for the progress count).
         total: total runs to report; ``done`` plus this call's runs by default.
+        engine: the simulation engine of every run.
 
     Returns:
         One output per task.
     """
     tasks = [
-        RunTask.build(arm, i, sc, seed, keep_results)
+        RunTask.build(arm, i, sc, seed, keep_results, engine)
         for i in replications
         for arm, sc in arms.items()
     ]

@@ -18,11 +18,11 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from sim.engines import AUTO_VECTOR_FROM, ENGINES, choose_engine, run
 from sim.errors import UserError
 from sim.executors import Executor, InProcess, RunOutput, execute, tabulate
 from sim.results import RunResult
@@ -41,49 +41,20 @@ from sim.stats import (
 )
 
 __all__ = [
+    "AUTO_VECTOR_FROM",
     "BASE_ARM",
     "DEFAULT_N",
     "ENGINES",
     "Comparison",
     "Replications",
     "arms_from_scenario",
+    "choose_engine",
     "compare",
     "replicate",
     "run",
 ]
 
-ENGINES = ("agent",)
-
 Progress = Callable[[int, int], None]
-
-
-def run(
-    scenario: Scenario | str | Path,
-    seed: int | np.random.SeedSequence | None = None,
-    engine: str = "agent",
-    progress: Progress | None = None,
-) -> RunResult:
-    """Run one scenario once.
-
-    Args:
-        scenario: a :class:`Scenario`, a library name (``"baseline"``) or a YAML path.
-        seed: root seed (int or ``SeedSequence``); defaults to the scenario's ``seed``.
-        engine: ``"agent"`` (the reference engine).
-        progress: optional callback ``progress(done_periods, total_periods)``.
-
-    Returns:
-        The run's tables, KPIs and manifest.
-    """
-    from sim.collect import collect
-    from sim.model import CRMModel
-
-    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-    if engine not in ENGINES:
-        raise ValueError(f"unknown engine {engine!r}; available: {', '.join(ENGINES)}")
-    used: Any = sc.seed if seed is None else seed
-    model = CRMModel(sc, seed=used)
-    model.run_all(progress)
-    return collect(model, used, engine)
 
 
 #: Replications per arm when neither ``n`` nor a target is given.
@@ -171,6 +142,7 @@ def replicate(
     executor: Executor | None = None,
     keep_results: bool = False,
     progress: Progress | None = None,
+    engine: str = "agent",
 ) -> Replications:
     """Run one scenario ``n`` times on independent seeds.
 
@@ -184,6 +156,7 @@ def replicate(
         keep_results: keep every full :class:`RunResult` (memory grows with ``n``); without
             it :meth:`Replications.result` re-runs a replication on demand.
         progress: optional callback ``progress(done_runs, total_runs)``.
+        engine: ``"agent"``, ``"vector"`` or ``"auto"`` (the vector engine for experiments).
 
     Returns:
         The per-replication table and retention curves.
@@ -195,7 +168,8 @@ def replicate(
     sc = _as_scenario(scenario)
     start = time.perf_counter()
     ex: Executor = executor if executor is not None else InProcess()
-    outputs = execute({sc.name: sc}, range(n), seed, ex, keep_results, progress)
+    chosen = choose_engine(sc, engine, experiment=True)
+    outputs = execute({sc.name: sc}, range(n), seed, ex, keep_results, progress, engine=chosen)
     table, curves, kept = tabulate(outputs, [sc.name])
     results = {i: r for (_, i), r in kept.items()}
     return Replications(sc, seed, table, curves, results, time.perf_counter() - start)
@@ -391,6 +365,7 @@ def compare(
     min_n: int = 5,
     keep_results: bool = False,
     progress: Progress | None = None,
+    engine: str = "agent",
 ) -> Comparison:
     """Run policies side by side on common random numbers.
 
@@ -416,6 +391,8 @@ def compare(
             :meth:`Comparison.result` re-runs a run on demand.
         progress: optional callback ``progress(done_runs, total_runs)``; in an adaptive
             comparison the total grows with each batch.
+        engine: ``"agent"``, ``"vector"`` or ``"auto"`` (the vector engine for experiments,
+            unless an arm asks for the per-event log); every arm runs on the same engine.
 
     Returns:
         The comparison; its methods give summaries, paired differences and P(best).
@@ -434,14 +411,19 @@ def compare(
         raise UserError("give either a number of replications or a target, not both")
     ex: Executor = executor if executor is not None else InProcess()
     status: dict[str, TargetStatus] = {}
+    engines = {choose_engine(sc, engine, experiment=True) for sc in arm_map.values()}
+    # Paired arms run on one engine: if any arm needs the agent engine, all do.
+    chosen = "agent" if "agent" in engines else engines.pop()
     if tgt is None:
         count = DEFAULT_N if n is None else n
         _check_n("n", count)
-        outputs = execute(arm_map, range(count), seed, ex, keep_results, progress)
+        outputs = execute(arm_map, range(count), seed, ex, keep_results, progress, engine=chosen)
     else:
         _check_n("min_n", min_n)
         _check_n("max_n", max_n, min_n)
-        outputs, status = _adaptive(arm_map, tgt, seed, ex, min_n, max_n, keep_results, progress)
+        outputs, status = _adaptive(
+            arm_map, tgt, seed, ex, min_n, max_n, keep_results, progress, chosen
+        )
     table, curves, kept = tabulate(outputs, list(arm_map))
     return Comparison(
         arm_map, base_name, seed, table, curves, kept, tgt, status, time.perf_counter() - start
@@ -457,6 +439,7 @@ def _adaptive(
     max_n: int,
     keep_results: bool,
     progress: Progress | None,
+    engine: str = "agent",
 ) -> tuple[list[RunOutput], dict[str, TargetStatus]]:
     """Grow the replications in batches until every arm meets ``target`` or ``max_n``.
 
@@ -469,8 +452,9 @@ def _adaptive(
     k = len(arms)
     while True:
         outputs += execute(
-            arms, range(done, goal), seed, executor, keep_results, progress, done * k, goal * k
-        )
+            arms, range(done, goal), seed, executor, keep_results, progress, done * k, goal * k,
+            engine,
+        )  # fmt: skip
         done = goal
         table, _, _ = tabulate(outputs, list(arms))
         if target.metric not in table.columns:

@@ -281,6 +281,12 @@ class CRMModel(mesa.Model):
             if progress is not None:
                 progress(self.steps, n)
 
+    def customer_columns(self) -> dict[str, np.ndarray]:
+        """Every customer's state as columns (the customers table's source)."""
+        from sim.collect import agent_columns
+
+        return agent_columns(self)
+
     @property
     def counts(self) -> Counter[str]:
         """Per-period counters (reset by the books at each period close)."""

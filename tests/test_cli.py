@@ -297,3 +297,58 @@ def test_progress_bar_counts_periods(small_baseline_scenario: object) -> None:
 )
 def test_default_output_folder_is_one_safe_name(name: str, folder: str) -> None:
     assert cli._folder_name(name) == folder
+
+
+# ---------------------------------------------------------------------------- engines
+def test_run_on_the_vector_engine(runner: CliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "vec"
+    args = ["run", "baseline", *TINY, "--engine", "vector", "--format", "parquet", "-o", str(out)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["engine"] == "vector"
+    assert "engine vector" in result.output
+
+
+def test_auto_engine_is_recorded_as_the_engine_that_ran(runner: CliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "auto"
+    args = ["run", "baseline", *TINY, "--engine", "auto", "--format", "parquet", "-o", str(out)]
+    assert runner.invoke(app, args).exit_code == 0
+    assert json.loads((out / "manifest.json").read_text())["engine"] == "agent"
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["run", "baseline", *TINY, "--engine", "fast"], "allowed: agent, vector, auto"),
+        (["validate", "baseline", "--engine", "fast"], "allowed: agent, vector, auto"),
+        (
+            ["validate", "baseline", "--set", "output.events=true", "--engine", "vector"],
+            "output.events",
+        ),
+        (
+            ["run", "baseline", *TINY, "--set", "output.events=true", "--engine", "vector"],
+            "output.events",
+        ),
+    ],
+)
+def test_engine_errors_name_the_problem(runner: CliRunner, args: list[str], needle: str) -> None:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert needle in result.output
+    assert "Traceback" not in result.output
+
+
+def test_validate_with_an_engine_accepts_the_library(runner: CliRunner) -> None:
+    import scenarios
+
+    result = runner.invoke(app, ["validate", *scenarios.names(), "--engine", "vector"])
+    assert result.exit_code == 0, result.output
+
+
+def test_compare_on_the_vector_engine(runner: CliRunner, tmp_path: Path) -> None:
+    pytest.importorskip("sim.cli_compare")
+    args = ["compare", "scenarios/care_tiers.yaml", "-n", "2", *TINY, "--engine", "vector"]
+    result = runner.invoke(app, [*args, "--out", str(tmp_path / "cmp")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "cmp" / "report.html").is_file()

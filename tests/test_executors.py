@@ -146,6 +146,20 @@ def test_same_answer_on_a_dask_local_cluster(tiny_arms, reference):
     assert cluster.status.name == "closed"
 
 
+def test_vector_engine_same_answer_in_process_process_pool_and_dask(tiny_arms):
+    """Same scenario + seed → identical outputs on the vector engine, wherever it runs."""
+    pytest.importorskip("distributed")
+    here = compare(tiny_arms, n=2, seed=5, engine="vector")
+    assert set(here.table["arm"]) == {"A", "B"}
+    with ProcessPool(2) as pool:
+        _assert_same(here, compare(tiny_arms, n=2, seed=5, executor=pool, engine="vector"))
+    with DaskExecutor("local", workers=2) as dask:
+        _assert_same(here, compare(tiny_arms, n=2, seed=5, executor=dask, engine="vector"))
+    # ...and it is the vector engine that ran: its results differ from the agent engine's.
+    agent = compare(tiny_arms, n=2, seed=5)
+    assert not agent.table["profit"].equals(here.table["profit"])
+
+
 def test_dask_executor_connects_to_an_existing_scheduler_and_leaves_it_running():
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(

@@ -99,8 +99,13 @@ def _pure(setting: str, segment: dict[str, Any], **extra: Any) -> dict[str, Any]
     return spec
 
 
+#: Both engines must pass every closed-form test of this module.
+ENGINES = ("agent", "vector")
+engines = pytest.mark.parametrize("engine", ENGINES)
+
+
 @cache
-def _customers(kind: str, seed: int) -> pd.DataFrame:
+def _customers(kind: str, seed: int, engine: str = "agent") -> pd.DataFrame:
     """The customers table of one cached pure-mode run (shared by several tests)."""
     if kind == "bg":
         spec = _pure(
@@ -138,7 +143,7 @@ def _customers(kind: str, seed: int) -> pd.DataFrame:
         )
     else:  # pragma: no cover - programming error
         raise KeyError(kind)
-    return sim.run(sim.load_scenario(spec), seed=seed).customers
+    return sim.run(sim.load_scenario(spec), seed=seed, engine=engine).customers
 
 
 # =========================================================================== BG/NBD
@@ -164,8 +169,9 @@ def _lifetimes_lrt(c: pd.DataFrame, truth: dict[str, float]) -> tuple[float, flo
 
 
 @pytest.mark.slow
-def test_bgnbd_is_exact_lrt_does_not_reject_truth() -> None:
-    c = _customers("bg", 11)
+@engines
+def test_bgnbd_is_exact_lrt_does_not_reject_truth(engine: str) -> None:
+    c = _customers("bg", 11, engine)
     assert len(c) == N_BTYD and (c["T"] == YEAR).all()
     stat, p, fitted = _lifetimes_lrt(c, BG_TRUE)
     # Under H0 the LRT statistic is χ²(4): P(p ≤ 1e-3) = 1e-3 for any seed.
@@ -187,8 +193,9 @@ def test_bgnbd_lrt_rejects_a_wrong_truth() -> None:
 
 
 @pytest.mark.slow
-def test_pareto_nbd_is_exact() -> None:
-    c = _customers("pareto", 12)
+@engines
+def test_pareto_nbd_is_exact(engine: str) -> None:
+    c = _customers("pareto", 12, engine)
     assert len(c) == N_BTYD
     stat, p = lrt_pareto(c["frequency"], c["recency"], c["T"], PARETO_TRUE)
     # χ²(4) under H0: false alarm exactly 1e-3.
@@ -226,8 +233,9 @@ def _binom_p(k: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
 
 
 @pytest.mark.slow
-def test_sbg_survival_matches_closed_form() -> None:
-    c = _customers("sbg", 21)
+@engines
+def test_sbg_survival_matches_closed_form(engine: str) -> None:
+    c = _customers("sbg", 21, engine)
     survivors, lost = _cohort(c)
     n = len(c)
     t = np.arange(1, K_RENEWALS + 1)
@@ -450,11 +458,12 @@ def _desk_spec(staff: int | None, horizon: str) -> dict[str, Any]:
 
 
 @pytest.mark.slow
-def test_service_desk_is_erlang_c() -> None:
+@engines
+def test_service_desk_is_erlang_c(engine: str) -> None:
     sc = sim.load_scenario(_desk_spec(MMC_STAFF, "2y"))
     waits, utils, tails, counts = [], [], [], []
     for i in range(MMC_REPS):
-        p = sim.run(sc, seed=2000 + i).periods
+        p = sim.run(sc, seed=2000 + i, engine=engine).periods
         assert (p["churned"] == 0).all()
         # Warm-up: the desk starts empty; at ρ = 2/3 it relaxes within hours, so dropping
         # the first month removes the transient entirely.
@@ -484,11 +493,12 @@ def test_service_desk_is_erlang_c() -> None:
     assert abs(z) < 4.0  # P(|z| > 4) ≈ 6e-5
 
 
-def test_unbounded_desk_nobody_waits() -> None:
+@engines
+def test_unbounded_desk_nobody_waits(engine: str) -> None:
     # Heavy load (λ = 8/day × 2-day handling: 16 tickets in service on average).
     spec = _desk_spec(None, "3mo")
     spec["strategy"]["service"]["handling_time"] = 2.0
-    r = sim.run(sim.load_scenario(spec), seed=5)
+    r = sim.run(sim.load_scenario(spec), seed=5, engine=engine)
     p = r.periods
     assert p["tickets"].sum() > 500
     assert (p["wait_mean"] == 0.0).all()

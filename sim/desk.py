@@ -1,0 +1,143 @@
+"""The vector engine's service desk: first come, first served on ``staff`` servers.
+
+A ticket's wait depends on every ticket that arrived before it, so the desk is where the
+vector engine's customers meet inside a period. It does so by **desk days** of ``WINDOW``
+days: a customer who opens a ticket is blocked at its arrival while everybody else runs
+on; once every unblocked customer has been simulated past the end of the earliest waiting
+ticket's day, the desk seats that day's tickets in arrival order (ties to the lower
+customer id) on the server that frees first — exactly as the agent engine's SimPy resource
+would — and each outcome becomes a scheduled event at its own completion time, so the
+customer resumes with the outcome in its proper place.
+
+The draws that decide a ticket (service time; first-contact or complaint resolution) are
+taken when it opens. A ticket not resolved at first contact therefore comes back at its
+own end *inside the same seating*, in its first-come first-served place among the other
+tickets. Two approximations remain, both declared in docs/design.md:
+
+* a customer who opens a second, unrelated ticket in the window in which its first was
+  seated queues behind that window's tickets that arrived after it (a second failure the
+  same day: rare);
+* a returning ticket of a customer who left before it came back still occupies a server
+  (it is not counted, costed or felt) — the agent engine would not have opened it.
+"""
+
+from __future__ import annotations
+
+import heapq
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.columns import Kind
+
+if TYPE_CHECKING:
+    from sim.vector import VectorModel
+
+__all__ = ["WINDOW", "TicketDesk"]
+
+#: Length of a desk window, days: a day, the rhythm in which service promises are kept.
+WINDOW = 1.0
+
+Row = tuple[float, int, bool, float, float, float]
+
+
+class TicketDesk:
+    """Servers' free times, waiting tickets and the per-period waits and busy time."""
+
+    def __init__(self, m: VectorModel) -> None:
+        sc = m.sc
+        self.m = m
+        self.staff = sc.strategy.service.staff
+        self.free: list[float] = [0.0] * (self.staff or 0)
+        self.waiting: list[Row] = []
+        self.busy_area = np.zeros(sc.n_periods)
+        self.waits: list[list[float]] = [[] for _ in range(sc.n_periods)]
+
+    def _draw(self, n: int, complaint: bool) -> tuple[np.ndarray, np.ndarray]:
+        m = self.m
+        g = m.rng["service"]
+        effort = m.effort if complaint else 1.0
+        service = g.standard_exponential(n) * m.sc.strategy.service.handling_time * effort
+        return service, g.random(n)
+
+    def open(self, ids: np.ndarray, t: np.ndarray, complaint: bool, opened: np.ndarray) -> None:
+        """Tickets arrive at ``t``; their customers wait until the desk seats them."""
+        service, u = self._draw(ids.size, complaint)
+        self.m.cols.blocked[ids] = np.minimum(self.m.cols.blocked[ids], t)
+        for row in zip(t.tolist(), ids.tolist(), opened.tolist(), service.tolist(), u.tolist(),
+                       strict=True):  # fmt: skip
+            heapq.heappush(self.waiting, (row[0], row[1], complaint, row[2], row[3], row[4]))
+        if self.staff is None:
+            # Unbounded desk: nobody waits, so nothing couples customers; seat at once.
+            self.seat(np.inf)
+
+    def seat(self, before: float) -> np.ndarray:
+        """Seat, in arrival order, every waiting ticket that arrived before ``before``.
+
+        Returns:
+            The customers whose tickets were seated (unblocked unless a returning ticket
+            of theirs still waits).
+        """
+        m = self.m
+        c = m.cols
+        fcr = m.sc.strategy.service.first_contact_resolution
+        rows: dict[bool, list[tuple[int, float, float, float, float, float]]] = {
+            False: [], True: []
+        }  # fmt: skip
+        done: list[int] = []
+        while self.waiting and self.waiting[0][0] < before:
+            a, cid, complaint, opened, service, u = heapq.heappop(self.waiting)
+            start = max(a, heapq.heappop(self.free)) if self.staff is not None else a
+            end = start + service
+            if self.staff is not None:
+                heapq.heappush(self.free, end)
+            rows[complaint].append((cid, a, start, end, opened, u))
+            done.append(cid)
+            c.blocked[cid] = np.inf
+            if not complaint and u >= fcr:
+                # Not resolved at first contact: the customer comes back when it ends.
+                s2, u2 = self._draw(1, False)
+                heapq.heappush(self.waiting, (end, cid, False, opened, float(s2[0]), float(u2[0])))
+                c.blocked[cid] = end
+        for complaint, seated in rows.items():
+            if seated:
+                ids, a_, s_, e_, o_, u_ = (np.array(x) for x in zip(*seated, strict=True))
+                self._seat(ids.astype(np.int64), a_, s_, e_, complaint, o_, u_)
+        return np.unique(np.array(done, dtype=np.int64))
+
+    def _seat(
+        self, ids: np.ndarray, arrive: np.ndarray, start: np.ndarray, end: np.ndarray,
+        complaint: bool, opened: np.ndarray, u: np.ndarray,
+    ) -> None:  # fmt: skip
+        """Tickets seated: record waits and busy time, schedule each outcome at its end."""
+        m = self.m
+        sp = m.sc.strategy.service
+        wait = start - arrive
+        self._stats(start, end, wait)
+        if complaint:
+            kind = np.where(u < m.resolve_p, Kind.complaint_fixed, Kind.complaint_open)
+            m.pool.push(ids, end, kind, wait, opened)
+        else:
+            kind = np.where(u < sp.first_contact_resolution, Kind.service_done, Kind.service_again)
+            m.pool.push(ids, end, kind, wait, arrive)
+
+    def _stats(self, start: np.ndarray, end: np.ndarray, wait: np.ndarray) -> None:
+        sc = self.m.sc
+        first = np.minimum((start // sc.period).astype(np.int64), sc.n_periods - 1)
+        for k, w in zip(first.tolist(), wait.tolist(), strict=True):
+            self.waits[k].append(w)
+        if self.staff is None:
+            return
+        # Busy server time by period (a service can straddle a period's end).
+        edges = np.arange(1, sc.n_periods + 1) * sc.period
+        edges[-1] = max(sc.horizon, edges[-1])
+        lo = np.concatenate(([0.0], edges[:-1]))
+        last = np.minimum(np.searchsorted(edges, end, side="left"), sc.n_periods - 1)
+        for k0, k1, s, e in zip(first.tolist(), last.tolist(), start.tolist(), end.tolist(),
+                                strict=True):  # fmt: skip
+            for k in range(k0, k1 + 1):
+                self.busy_area[k] += max(min(e, edges[k]) - max(s, lo[k]), 0.0)
+
+    def utilisation(self, k: int, length: float) -> float:
+        """Share of the servers' time busy in period ``k``."""
+        return self.busy_area[k] / (self.staff * length) if self.staff else float("nan")

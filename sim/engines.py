@@ -1,0 +1,81 @@
+"""Running one scenario once, on the engine that suits it.
+
+``run(scenario, seed)`` is the one function every other tool calls (a model is a function
+of its parameters: EMA Workbench's habit). Two engines run the same model: ``"agent"``, the
+reference (Mesa agents on a SimPy clock, :mod:`sim.model`), and ``"vector"``, the same rules
+over numpy columns for large worlds (:mod:`sim.vector`); ``"auto"`` chooses between them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim.errors import UserError
+from sim.results import RunResult
+from sim.scenario import Scenario, load_scenario
+
+__all__ = ["AUTO_VECTOR_FROM", "ENGINES", "choose_engine", "run"]
+
+#: Engine names ``run`` accepts.
+ENGINES = ("agent", "vector", "auto")
+
+
+def run(
+    scenario: Scenario | str | Path,
+    seed: int | np.random.SeedSequence | None = None,
+    engine: str = "agent",
+    progress: Callable[[int, int], None] | None = None,
+) -> RunResult:
+    """Run one scenario once.
+
+    Args:
+        scenario: a :class:`Scenario`, a library name (``"baseline"``) or a YAML path.
+        seed: root seed (int or ``SeedSequence``); defaults to the scenario's ``seed``.
+        engine: ``"agent"`` (the reference engine), ``"vector"`` (the same model over
+            numpy columns, for large populations) or ``"auto"`` (see :func:`choose_engine`).
+        progress: optional callback ``progress(done_periods, total_periods)``.
+
+    Returns:
+        The run's tables, KPIs and manifest (``manifest["engine"]`` names the engine used).
+    """
+    from sim.collect import collect
+    from sim.model import CRMModel
+
+    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    used: Any = sc.seed if seed is None else seed
+    chosen = choose_engine(sc, engine)
+    model: Any
+    if chosen == "vector":
+        from sim.vector import VectorModel
+
+        model = VectorModel(sc, seed=used)
+    else:
+        model = CRMModel(sc, seed=used)
+    model.run_all(progress)
+    return collect(model, used, chosen)
+
+
+#: ``engine="auto"`` runs populations at least this large on the vector engine.
+AUTO_VECTOR_FROM = 5_000
+
+
+def choose_engine(sc: Scenario, engine: str, experiment: bool = False) -> str:
+    """The engine that runs ``sc``: ``engine`` itself, or for ``"auto"`` the sensible one.
+
+    ``auto`` picks the agent engine when the scenario asks for the per-event log (only the
+    agent engine keeps it) and for small single runs (classrooms, where every ledger entry
+    is explained); the vector engine for large populations and for experiments.
+    """
+    if engine not in ENGINES:
+        raise UserError(f"unknown engine {engine!r} (allowed: {', '.join(ENGINES)})")
+    if engine != "auto":
+        return engine
+    if sc.output.events:
+        return "agent"
+    if experiment or sc.population.initial >= AUTO_VECTOR_FROM:
+        return "vector"
+    return "agent"
