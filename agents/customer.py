@@ -17,6 +17,7 @@ from agents import rules
 from agents.emotional_account import Reason
 from agents.relationship import ladder_step
 from agents.rules import ChurnReason, Kano
+from agents.traits import prior_value
 from agents.world import DrawSource, World
 
 __all__ = ["Customer", "DrawSource", "World"]
@@ -92,8 +93,8 @@ class Customer(mesa.Agent):
         self.offer_until = float("-inf")
         self.value = 0.0
         self._value_t = acquired
-        self.prior_value = (
-            365.25 * (self.lam * self.spend_p / self.spend_nu) + self.fee * ctx.renewals_per_year
+        self.prior_value = float(
+            prior_value(self.lam, self.spend_p, self.spend_nu, self.fee, ctx.renewals_per_year)
         )
         self.visit_phase = -1.0  # drawn at the first account-manager visit
         self.care_every: float | None = None

@@ -7,6 +7,8 @@ pull toward the competitor (the price/competitor churn reason).
 
 from __future__ import annotations
 
+import numpy as np
+from numpy.typing import NDArray
 from pydantic import Field
 
 from agents.units import Days, Frozen
@@ -48,6 +50,14 @@ class MarketParams(Frozen):
         for promo in self.promotions:
             if promo.start <= t < promo.start + promo.duration:
                 p *= 1.0 - promo.discount
+        return p
+
+    def prices_at(self, t: NDArray[np.float64]) -> NDArray[np.float64]:
+        """:meth:`price_at` for an array of days (the vector engine's)."""
+        p = np.full(np.shape(t), self.price)
+        for promo in self.promotions:
+            inside = (promo.start <= t) & (t < promo.start + promo.duration)
+            p = np.where(inside, p * (1.0 - promo.discount), p)
         return p
 
     def change_times(self) -> list[float]:

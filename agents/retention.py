@@ -25,6 +25,7 @@ __all__ = [
     "WinBackParams",
     "WinBackResponse",
     "at_risk",
+    "recency_ratio",
     "warning_score",
 ]
 
@@ -319,6 +320,18 @@ def warning_score(
         + w4 * balance
     )
     return 1.0 / (1.0 + np.exp(-z))
+
+
+def recency_ratio(
+    t: float,
+    acquired: NDArray[np.float64],
+    last_repeat: NDArray[np.float64],
+    purchases: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """Days since the last purchase over the customer's own mean inter-purchase time."""
+    tenure = np.maximum(t - acquired, 1e-9)
+    last = np.maximum(last_repeat, acquired)
+    return (t - last) / (tenure / np.maximum(purchases, 1).astype(float))
 
 
 def at_risk(

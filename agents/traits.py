@@ -11,7 +11,7 @@ stream, start from exactly the same customers.
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import Field
@@ -31,6 +31,7 @@ __all__ = [
     "SpendParams",
     "Traits",
     "draw_traits",
+    "prior_value",
 ]
 
 
@@ -332,6 +333,14 @@ class Traits:
 
     def __len__(self) -> int:
         return len(self.segment)
+
+
+def prior_value(lam: Any, spend_p: Any, spend_nu: Any, fee: Any, renewals_per_year: float) -> Any:
+    """Expected yearly revenue at acquisition: the value rank of a customer with no history.
+
+    Purchases a year × mean spend, plus the subscription fees.
+    """
+    return 365.25 * (lam * spend_p / spend_nu) + fee * renewals_per_year
 
 
 def draw_traits(segments: tuple[SegmentParams, ...], rng: np.random.Generator, n: int) -> Traits:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-__all__ = ["FIELDS", "Columns", "Kind", "Pool", "full"]
+__all__ = ["FIELDS", "Columns", "Kind", "Pool", "full", "layers"]
 
 #: Per-customer columns: name → (dtype, initial value).
 FIELDS: dict[str, tuple[Any, Any]] = {
@@ -98,6 +98,20 @@ def full(x: Any, n: int) -> np.ndarray:
     if isinstance(x, np.ndarray) and x.shape == (n,):
         return x
     return np.full(n, x)
+
+
+def layers(ids: np.ndarray) -> list[np.ndarray]:
+    """Positions of ``ids`` split into layers in which no id repeats.
+
+    The j-th occurrence of each id is in layer j: a fancy-index update per layer applies
+    every occurrence, where one update over all would silently drop repeats.
+    """
+    order = np.argsort(ids, kind="stable")
+    ws = ids[order]
+    first = np.ones(ws.size, dtype=bool)
+    first[1:] = ws[1:] != ws[:-1]
+    layer = np.arange(ws.size) - np.maximum.accumulate(np.where(first, np.arange(ws.size), 0))
+    return [order[layer == j] for j in range(int(layer.max()) + 1)] if ids.size else []
 
 
 class Columns:
@@ -202,15 +216,7 @@ class Pool:
         if who.size == 1 or (np.diff(who) > 0).all():
             self._push_unique(who, t, kind_a, a_a, b_a)
             return
-        # Place repeated customers in layers: the j-th event of a customer in layer j.
-        order = np.argsort(who, kind="stable")
-        ws = who[order]
-        first = np.ones(ws.size, dtype=bool)
-        first[1:] = ws[1:] != ws[:-1]
-        start = np.maximum.accumulate(np.where(first, np.arange(ws.size), 0))
-        layer = np.arange(ws.size) - start
-        for j in range(int(layer.max()) + 1):
-            sel = order[layer == j]
+        for sel in layers(who):
             self._push_unique(who[sel], t[sel], kind_a[sel], a_a[sel], b_a[sel])
 
     def _push_unique(

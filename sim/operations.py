@@ -20,7 +20,7 @@ import simpy
 from agents.care import assign_tiers
 from agents.emotional_account import Reason
 from agents.portfolio import unprofitable
-from agents.retention import at_risk, warning_score
+from agents.retention import at_risk, recency_ratio, warning_score
 from agents.rules import ChurnReason, winback_probability
 from agents.staff import allocate_hours, apportion
 
@@ -223,10 +223,12 @@ def _visit(model: CRMModel, c: Customer, deposit: float) -> None:
 
 def _early_warning(model: CRMModel, active: list[Customer], values: np.ndarray, t0: float) -> None:
     ew = model.scenario.strategy.early_warning
-    tenure = np.array([max(t0 - c.acquired, 1e-9) for c in active])
-    last = np.array([max(c.last_repeat, c.acquired) for c in active])
-    count = np.array([max(c.purchases, 1) for c in active], dtype=float)
-    ratio = (t0 - last) / (tenure / count)
+    ratio = recency_ratio(
+        t0,
+        np.array([c.acquired for c in active]),
+        np.array([c.last_repeat for c in active]),
+        np.array([c.purchases for c in active], dtype=float),
+    )
     fails = np.array([c.recent_signal(t0)[0] for c in active])
     unres = np.array([c.recent_signal(t0)[1] for c in active])
     balance = np.array([c.balance_at(t0) for c in active])

@@ -15,7 +15,7 @@ import numpy as np
 from agents.care import assign_tiers
 from agents.emotional_account import Reason
 from agents.portfolio import unprofitable
-from agents.retention import at_risk, warning_score
+from agents.retention import at_risk, recency_ratio, warning_score
 from agents.rules import ChurnReason
 from agents.staff import allocate_hours, apportion
 from sim import reactions as r
@@ -43,7 +43,6 @@ def epoch(m: VectorModel, t0: float, t1: float) -> None:
     r.book(m, "fixed", sc.economics.fixed_cost_per_period * frac, None, t0)
     if st.loyalty.enabled:
         r.book(m, "loyalty", st.loyalty.fixed_cost_per_period * frac, None, t0)
-    c = m.cols
     active = m.active_ids()
     values = value_score(m, active, t0)
     if st.selection.policy != "none" and active.size:
@@ -55,7 +54,6 @@ def epoch(m: VectorModel, t0: float, t1: float) -> None:
         _early_warning(m, active, values, t0)
     _referrals(m, active, t0, t1)
     _paid_acquisition(m, t0, t1)
-    del c
 
 
 def value_score(m: VectorModel, ix: np.ndarray, t: float) -> np.ndarray:
@@ -172,10 +170,7 @@ def _key_accounts(
 def _early_warning(m: VectorModel, active: np.ndarray, values: np.ndarray, t0: float) -> None:
     ew = m.sc.strategy.early_warning
     c = m.cols
-    tenure = np.maximum(t0 - c.acquired[active], 1e-9)
-    last = np.maximum(c.last_repeat[active], c.acquired[active])
-    count = np.maximum(c.purchases[active], 1).astype(float)
-    ratio = (t0 - last) / (tenure / count)
+    ratio = recency_ratio(t0, c.acquired[active], c.last_repeat[active], c.purchases[active])
     f = np.exp((c.recent_t[active] - t0) / m.ctx.signal_memory)
     score = warning_score(
         ratio, c.recent_failures[active] * f, c.recent_unresolved[active] * f,

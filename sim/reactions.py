@@ -17,7 +17,7 @@ from agents import rules
 from agents.emotional_account import Reason
 from agents.relationship import ladder_step
 from agents.rules import ChurnReason, Kano
-from sim.columns import Kind, full
+from sim.columns import Kind, full, layers
 
 if TYPE_CHECKING:
     from sim.vector import VectorModel
@@ -163,22 +163,12 @@ def book(m: VectorModel, line: str, amount: Any, ix: F | None, t: Any) -> None:
     t = full(t, keep.size)
     if not keep.all():
         ix, cents, t = ix[keep], cents[keep], t[keep]
-    c = m.cols
     if ix.size == 1 or (np.diff(ix) > 0).all():
         _attribute(m, ix, cents / 100.0, t)
         return
     # A customer booked several times in one call: apply in layers (the memory is exact in
-    # any order, but fancy-index updates would drop repeats).
-    order = np.argsort(ix, kind="stable")
-    first = np.ones(ix.size, dtype=bool)
-    first[1:] = ix[order][1:] != ix[order][:-1]
-    layer = np.empty(ix.size, dtype=np.int64)
-    layer[order] = np.arange(ix.size) - np.maximum.accumulate(
-        np.where(first, np.arange(ix.size), 0)
-    )
-    del c
-    for j in range(int(layer.max()) + 1):
-        s = layer == j
+    # any order).
+    for s in layers(ix):
         _attribute(m, ix[s], cents[s] / 100.0, t[s])
 
 
@@ -440,7 +430,7 @@ def hazards(m: VectorModel, ix: F, t: Any) -> tuple[F, F, F, F]:
     paid = (
         m.list_price * (1.0 - m.discount) * np.where(c.offer_until[ix] > t, 1.0 - c.offer[ix], 1.0)
     )
-    gap = rules.price_gap(paid, m.market_price(t))
+    gap = rules.price_gap(paid, m.sc.market.prices_at(np.asarray(t, dtype=float)))
     sens = c.price_sensitivity[ix] * m.price_sens_by_level[c.level[ix]]
     neglect = rules.neglect_pressure(t - c.last_touch[ix], c.preferred[ix], ctx.hazard_params)
     return rules.churn_components(

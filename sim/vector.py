@@ -37,7 +37,7 @@ import numpy as np
 
 from agents.context import Context
 from agents.emotional_account import Reason
-from agents.traits import draw_traits
+from agents.traits import draw_traits, prior_value
 from sim import dispatch, policies
 from sim import reactions as r
 from sim.books import Books, Snapshot
@@ -142,9 +142,8 @@ class VectorModel:
             c.arrays[column][ids] = getattr(traits, trait)
         c.lam_max[ids] = traits.lam * ctx.max_wallet
         c.level[ids] = traits.initial_level if ctx.behaviour else 0
-        c.prior_value[ids] = (
-            365.25 * (traits.lam * traits.spend_p / traits.mean_spend_nu)
-            + traits.fee * ctx.renewals_per_year
+        c.prior_value[ids] = prior_value(
+            traits.lam, traits.spend_p, traits.mean_spend_nu, traits.fee, ctx.renewals_per_year
         )
         c.channel[ids] = channel
         c.referrer[ids] = referrer
@@ -199,15 +198,6 @@ class VectorModel:
         """Add ``k`` to a per-period counter."""
         if k:
             self.counts[name] += int(k)
-
-    def market_price(self, t: Any) -> Any:
-        """Market price index at ``t`` (promotions multiply)."""
-        mk = self.sc.market
-        p = np.full(np.shape(t), mk.price)
-        for promo in mk.promotions:
-            inside = (promo.start <= t) & (t < promo.start + promo.duration)
-            p = np.where(inside, p * (1.0 - promo.discount), p)
-        return p
 
     def follow_up(self, ids: np.ndarray, t: Any, first: bool) -> None:
         """Schedule the post-sale follow-up steps after purchases."""
