@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from sim.model import CRMModel
     from sim.scenario import Scenario
 
-__all__ = ["Books", "Snapshot"]
+__all__ = ["COUNTERS", "Books", "Snapshot"]
 
 
 class Snapshot(NamedTuple):
@@ -38,7 +38,8 @@ class Snapshot(NamedTuple):
 
 
 _CHANNELS = ("initial", "paid", "referral", "bass")
-_COUNTERS = (
+#: Per-period counters of customer events (the periods table's count columns).
+COUNTERS = (
     "purchases", "renewals", "failures", "complaints", "silent_failures", "complaints_resolved",
     "complaints_quick", "referrals", "tickets", "waits_over_promise", "contacts", "am_visits",
     "over_contacts", "broken_promises", "warnings", "interventions", "winback_attempts",

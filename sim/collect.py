@@ -19,6 +19,7 @@ from sim.results import RunResult, conform
 from sim.schema import columns
 
 if TYPE_CHECKING:
+    from sim.lanes import LaneView
     from sim.model import CRMModel
     from sim.scenario import Scenario
 
@@ -162,7 +163,7 @@ def customers_frame(cols: dict[str, np.ndarray], sc: Scenario) -> pd.DataFrame:
     return conform(frame, "customers")
 
 
-def _ledger(model: CRMModel) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _ledger(model: CRMModel | LaneView) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The ledger as the scenario asks (full or aggregate), and per-reason totals."""
     agg = model.ledger.aggregate()
     agg_frame = pd.DataFrame(
@@ -195,7 +196,7 @@ def _ledger(model: CRMModel) -> tuple[pd.DataFrame, pd.DataFrame]:
     return conform(full, "ledger"), agg_frame
 
 
-def collect(model: CRMModel, seed: Any, engine: str = "agent") -> RunResult:
+def collect(model: CRMModel | LaneView, seed: Any, engine: str = "agent") -> RunResult:
     """Assemble the documented tables, the KPIs and the manifest of a finished run."""
     from sim.scenario import scenario_hash, scenario_to_dict
 

@@ -36,6 +36,9 @@ FIELDS: dict[str, tuple[Any, Any]] = {
     "prior_value": (np.float64, 0.0),
     "channel": (np.int8, 0),
     "referrer": (np.int64, -1),
+    # Stack: the customer's replication (lane) and its id within it (sim.lanes).
+    "rep": (np.int16, 0),
+    "local": (np.int32, 0),
     # Life.
     "status": (np.int8, 0),  # 0 not yet arrived, 1 active, 2 gone
     "acquired": (np.float64, np.nan),

@@ -31,6 +31,7 @@ import numpy as np
 from sim.columns import Kind
 
 if TYPE_CHECKING:
+    from sim.lanes import Lane
     from sim.vector import VectorModel
 
 __all__ = ["WINDOW", "TicketDesk"]
@@ -42,11 +43,12 @@ Row = tuple[float, int, bool, float, float, float]
 
 
 class TicketDesk:
-    """Servers' free times, waiting tickets and the per-period waits and busy time."""
+    """One lane's servers' free times, waiting tickets and per-period waits and busy time."""
 
-    def __init__(self, m: VectorModel) -> None:
+    def __init__(self, m: VectorModel, lane: Lane) -> None:
         sc = m.sc
         self.m = m
+        self.lane = lane
         self.staff = sc.strategy.service.staff
         self.free: list[float] = [0.0] * (self.staff or 0)
         self.waiting: list[Row] = []
@@ -55,7 +57,7 @@ class TicketDesk:
 
     def _draw(self, n: int, complaint: bool) -> tuple[np.ndarray, np.ndarray]:
         m = self.m
-        g = m.rng["service"]
+        g = self.lane.rng["service"]
         effort = m.effort if complaint else 1.0
         service = g.standard_exponential(n) * m.sc.strategy.service.handling_time * effort
         return service, g.random(n)

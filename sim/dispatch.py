@@ -16,6 +16,7 @@ from agents.emotional_account import Reason
 from agents.rules import winback_probability
 from sim import reactions as r
 from sim.columns import Kind
+from sim.lanes import Split
 
 if TYPE_CHECKING:
     from sim.vector import VectorModel
@@ -43,7 +44,7 @@ def _arrive(m: VectorModel, ix: np.ndarray, t: np.ndarray, a: np.ndarray, b: np.
     if referred.any():
         acq = m.sc.strategy.acquisition
         r.book(m, "referral_rewards", acq.referral_reward, ref[referred], t[referred])
-        m.count("referrals", int(referred.sum()))
+        m.count("referrals", ix[referred])
     m._admit(ix, t)
 
 
@@ -56,7 +57,7 @@ def _care(m: VectorModel, ix: np.ndarray, t: np.ndarray, a: np.ndarray, b: np.nd
 def _contact(m: VectorModel, ix: np.ndarray, t: np.ndarray, reason: np.ndarray | int,
              deposit: np.ndarray | float) -> None:  # fmt: skip
     if ix.size:
-        m.count("contacts", ix.size)
+        m.count("contacts", ix)
         r.contact(m, ix, t, reason, deposit)
 
 
@@ -68,7 +69,7 @@ def _missed(m: VectorModel, ix: np.ndarray, t: np.ndarray, a: np.ndarray, b: np.
 def _visit(m: VectorModel, ix: np.ndarray, t: np.ndarray, a: np.ndarray, b: np.ndarray,
            alive: np.ndarray) -> None:  # fmt: skip
     who = ix[alive]
-    m.count("am_visits", who.size)
+    m.count("am_visits", who)
     r.contact(m, who, t[alive], int(Reason.help_in_difficulty), a[alive])
 
 
@@ -81,8 +82,8 @@ def _step(m: VectorModel, ix: np.ndarray, t: np.ndarray, a: np.ndarray, b: np.nd
     cost = np.array([s.cost for s in fu.steps])[j]
     reason = np.array([int(Reason[s.value]) for s in fu.steps])[j]
     r.book(m, "follow_up", cost, ix, t)
-    kept = m.rng["contacts"].random(ix.size) < fu.on_time
-    m.count("contacts", int(kept.sum()))
+    kept = Split(m, ix).uniform("contacts") < fu.on_time
+    m.count("contacts", ix[kept])
     r.promised_step(
         m, ix[kept], t[kept], reason[kept], a[kept], m.sc.behaviour.account.kept_promise
     )
@@ -105,8 +106,8 @@ def _recurring(m: VectorModel, ix: np.ndarray, t: np.ndarray, a: np.ndarray, b: 
 def _ticket_done(m: VectorModel, ix: np.ndarray, t: np.ndarray, wait: np.ndarray,
                  complaint: bool) -> None:  # fmt: skip
     sp = m.sc.strategy.service
-    m.count("tickets", ix.size)
-    m.count("waits_over_promise", int((wait > sp.promise).sum()))
+    m.count("tickets", ix)
+    m.count("waits_over_promise", ix[wait > sp.promise])
     factor = np.where(m.cols.low_cost[ix], sp.low_cost_factor, 1.0)
     r.book(m, "service_tickets", sp.cost_per_ticket * factor, ix, t)
     if complaint:
@@ -124,8 +125,7 @@ def _service(first: bool):  # type: ignore[no-untyped-def]
         _ticket_done(m, ix, t, a, complaint=False)
         who = ix[alive]
         sp = m.sc.strategy.service
-        g = m.rng["service"]
-        perf = np.clip(sp.quality + m.ctx.quality_sd * g.standard_normal(who.size), 0.0, 1.0)
+        perf = np.clip(sp.quality + m.ctx.quality_sd * Split(m, who).normal("service"), 0.0, 1.0)
         r.service_outcome(m, who, t[alive], a[alive], np.full(who.size, first), perf)
 
     return handle
@@ -150,11 +150,11 @@ def _win_back(m: VectorModel, ix: np.ndarray, t: np.ndarray, a: np.ndarray, b: n
     ix, t, reason = ix[ok], t[ok], a[ok].astype(np.int64)
     if not ix.size:
         return
-    m.count("winback_attempts", ix.size)
+    m.count("winback_attempts", ix)
     r.book(m, "win_back", wb.cost_per_attempt, ix, t)
     p = winback_probability(reason, wb.offer, m.sc.strategy.win_back.response_array(),
                             wb.offer_elasticity)  # fmt: skip
-    back = m.rng["winback"].random(ix.size) < p
+    back = Split(m, ix).uniform("winback") < p
     who, tt = ix[back], t[back]
     if who.size:
         m.cols.offer[who] = wb.offer

@@ -8,7 +8,7 @@ over numpy columns for large worlds (:mod:`sim.vector`); ``"auto"`` chooses betw
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from sim.errors import UserError
 from sim.results import RunResult
 from sim.scenario import Scenario, load_scenario
 
-__all__ = ["AUTO_VECTOR_FROM", "ENGINES", "choose_engine", "run"]
+__all__ = ["AUTO_VECTOR_FROM", "ENGINES", "choose_engine", "run", "run_stack"]
 
 #: Engine names ``run`` accepts.
 ENGINES = ("agent", "vector", "auto")
@@ -52,11 +52,44 @@ def run(
     if chosen == "vector":
         from sim.vector import VectorModel
 
-        model = VectorModel(sc, seed=used)
-    else:
-        model = CRMModel(sc, seed=used)
+        vm = VectorModel(sc, seed=used)
+        vm.run_all(progress)
+        return collect(vm.view(0), used, chosen)
+    model = CRMModel(sc, seed=used)
     model.run_all(progress)
     return collect(model, used, chosen)
+
+
+def run_stack(
+    scenario: Scenario | str | Path,
+    seeds: Sequence[int | np.random.SeedSequence],
+    progress: Callable[[int, int], None] | None = None,
+) -> list[RunResult]:
+    """Run one scenario once per seed, all in one vector-engine pass (:mod:`sim.lanes`).
+
+    Result ``i`` is identical to ``run(scenario, seeds[i], engine="vector")`` — stacking
+    only shares the engine's fixed cost per round among the replications.
+
+    Args:
+        scenario: a :class:`Scenario`, a library name or a YAML path.
+        seeds: one root seed per replication.
+        progress: optional callback ``progress(done_periods, total_periods)``.
+
+    Returns:
+        One result per seed, in order (``manifest["stack"]`` gives the stack's size).
+    """
+    from sim.collect import collect
+    from sim.vector import VectorModel
+
+    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    vm = VectorModel(sc, seeds=seeds)
+    vm.run_all(progress)
+    out = []
+    for i, seed in enumerate(seeds):
+        res = collect(vm.view(i), seed, "vector")
+        res.manifest["stack"] = len(seeds)
+        out.append(res)
+    return out
 
 
 #: ``engine="auto"`` runs populations at least this large on the vector engine.

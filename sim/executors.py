@@ -12,8 +12,12 @@ turns a spec into a :class:`RunOutput` (the KPI dict and a retention curve; the 
 * :class:`DaskExecutor` — a dask.distributed cluster: an existing scheduler, or a
   ``LocalCluster`` on loopback started (and closed) by the executor.
 
+On the vector engine, :func:`execute` ships the replications of an arm in *stacks*
+(:mod:`sim.stacks`, :mod:`sim.lanes`): one vectorised pass runs several replications,
+each identical to its lone run, so stacking changes the speed and never a number.
+
 Because every run is a pure function of its spec, the answer does not depend on the
-executor, the number of workers or the order in which workers finish. :func:`execute`
+executor, the number of workers, the stacking or the order in which workers finish. :func:`execute`
 builds and runs the tasks of an experiment, :func:`tabulate` turns the outputs into tidy
 tables.
 """
@@ -236,6 +240,10 @@ def execute(
     outputs: list[RunOutput] = []
     if progress is not None:
         progress(done, total)
+    if engine == "vector" and len(replications) > 1:
+        from sim.stacks import execute_stacked
+
+        return execute_stacked(arms, tasks, executor, progress, done, total)
     for out in executor.map(run_task, tasks):
         outputs.append(out)
         if progress is not None:

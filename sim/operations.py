@@ -11,6 +11,7 @@ at their own moments inside the period by scheduled SimPy events.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
@@ -130,6 +131,10 @@ def _care_tiers(
             base = c.last_care if c.last_care > -np.inf else t0 - d.random() * every
             c.care_due = max(base + every, t0)
             c.care_every = every
+        elif c.care_due < t0:
+            # Contacts that fell due while the customer was away (churned, then won back)
+            # are not made up in a burst: the cadence resumes at the period start.
+            c.care_due = max(c.care_due + math.ceil((t0 - c.care_due) / every) * every, t0)
         while c.care_due < t1:
             plans.append((c.care_due, c, ti))
             c.care_due += every

@@ -22,6 +22,7 @@ from sim import reactions as r
 from sim.columns import Kind
 
 if TYPE_CHECKING:
+    from sim.lanes import Lane
     from sim.vector import VectorModel
 
 __all__ = ["CHANNELS", "bass_times", "epoch"]
@@ -30,30 +31,32 @@ __all__ = ["CHANNELS", "bass_times", "epoch"]
 CHANNELS = ("initial", "paid", "referral", "bass")
 
 
-def epoch(m: VectorModel, t0: float, t1: float) -> None:
-    """Decide this period's firm actions from a snapshot at ``t0``."""
+def epoch(m: VectorModel, lane: Lane, active: np.ndarray, t0: float, t1: float) -> None:
+    """Decide this period's firm actions for one lane (replication) from a snapshot at ``t0``.
+
+    ``active`` are the lane's active customers, in id order.
+    """
     sc = m.sc
     st = sc.strategy
     frac = (t1 - t0) / sc.period
     svc = st.service
     if svc.staff is not None:
-        r.book(m, "service_staff", svc.staff * svc.salary_per_period * frac, None, t0)
+        lane.book("service_staff", svc.staff * svc.salary_per_period * frac)
     am = st.account_managers
-    r.book(m, "am_staff", am.count * am.salary_per_period * frac, None, t0)
-    r.book(m, "fixed", sc.economics.fixed_cost_per_period * frac, None, t0)
+    lane.book("am_staff", am.count * am.salary_per_period * frac)
+    lane.book("fixed", sc.economics.fixed_cost_per_period * frac)
     if st.loyalty.enabled:
-        r.book(m, "loyalty", st.loyalty.fixed_cost_per_period * frac, None, t0)
-    active = m.active_ids()
+        lane.book("loyalty", st.loyalty.fixed_cost_per_period * frac)
     values = value_score(m, active, t0)
     if st.selection.policy != "none" and active.size:
         active, values = _select(m, active, values, t0)
     am_hours = am.hours_per_period(t1 - t0)
-    used = _care_tiers(m, active, values, t0, t1, am_hours)
-    _key_accounts(m, active, values, t0, t1, am_hours - used)
+    used = _care_tiers(m, lane, active, values, t0, t1, am_hours)
+    _key_accounts(m, lane, active, values, t0, t1, am_hours - used)
     if st.early_warning.enabled and active.size:
-        _early_warning(m, active, values, t0)
-    _referrals(m, active, t0, t1)
-    _paid_acquisition(m, t0, t1)
+        _early_warning(m, lane, active, values, t0)
+    _referrals(m, lane, active, t0, t1)
+    _paid_acquisition(m, lane, t0, t1)
 
 
 def value_score(m: VectorModel, ix: np.ndarray, t: float) -> np.ndarray:
@@ -78,12 +81,18 @@ def _select(
         return active[~bad], values[~bad]
     new = who[~c.low_cost[who]]
     c.low_cost[new] = True
-    m.count("migrated", new.size)
+    m.count("migrated", new)
     return active, values
 
 
 def _care_tiers(
-    m: VectorModel, active: np.ndarray, values: np.ndarray, t0: float, t1: float, am_hours: float
+    m: VectorModel,
+    lane: Lane,
+    active: np.ndarray,
+    values: np.ndarray,
+    t0: float,
+    t1: float,
+    am_hours: float,
 ) -> float:
     """Schedule this period's care contacts; returns the account-manager hours they use."""
     ct = m.sc.strategy.care_tiers
@@ -91,7 +100,7 @@ def _care_tiers(
         return 0.0
     am = m.sc.strategy.account_managers
     c = m.cols
-    g = m.rng["contacts"]
+    g = lane.rng["contacts"]
     last = len(ct.tiers) - 1
     tiers = np.where(c.low_cost[active], last, assign_tiers(values, ct))
     c.tier[active] = tiers
@@ -108,6 +117,9 @@ def _care_tiers(
         c.care_due[w] = np.maximum(base + e, t0)
         c.care_every[w] = e
     due = c.care_due[ix]
+    # Contacts that fell due while a customer was away (churned, then won back) are not
+    # made up in a burst: the cadence resumes at the period start (as sim.operations).
+    due = np.where(due < t0, np.maximum(due + np.ceil((t0 - due) / ev) * ev, t0), due)
     n = np.where(due < t1, np.ceil((t1 - due) / ev), 0).astype(np.int64)
     c.care_due[ix] = due + n * ev
     who = np.repeat(ix, n)
@@ -126,9 +138,9 @@ def _care_tiers(
     made = ~missed
     visits = made & owner_am
     used = am.hours_per_visit * int(visits.sum())
-    m.am_hours_used += used
+    lane.am_hours_used += used
     r.book(m, "am_visits", am.cost_per_visit, who[visits], t0)
-    m.count("am_visits", int(visits.sum()))
+    m.count("am_visits", who[visits])
     cost = np.array([t.cost for t in ct.tiers])[tier]
     r.book(m, "contacts", cost[made], who[made], t0)
     acct = m.sc.behaviour.account
@@ -139,15 +151,21 @@ def _care_tiers(
 
 
 def _key_accounts(
-    m: VectorModel, active: np.ndarray, values: np.ndarray, t0: float, t1: float, hours: float
+    m: VectorModel,
+    lane: Lane,
+    active: np.ndarray,
+    values: np.ndarray,
+    t0: float,
+    t1: float,
+    hours: float,
 ) -> None:
     """Spread the remaining account-manager hours as visits by the allocation policy."""
     am = m.sc.strategy.account_managers
-    m.am_hours_available += am.hours_per_period(t1 - t0)
+    lane.am_hours_available += am.hours_per_period(t1 - t0)
     if am.allocation == "none" or not active.size or hours <= 0.0:
         return
     c = m.cols
-    g = m.rng["contacts"]
+    g = lane.rng["contacts"]
     eligible = ~c.low_cost[active]
     h = allocate_hours(np.where(eligible, values, -np.inf), hours, am) * eligible
     expected = h / am.hours_per_visit
@@ -163,11 +181,13 @@ def _key_accounts(
     j = np.arange(who.size) - np.repeat(np.cumsum(n) - n, n)
     times = t0 + (j + c.visit_phase[who]) * (t1 - t0) / np.repeat(n, n)
     r.book(m, "am_visits", am.cost_per_visit, who, t0)
-    m.am_hours_used += am.hours_per_visit * who.size
+    lane.am_hours_used += am.hours_per_visit * who.size
     m.pool.push(who, times, Kind.visit, m.sc.behaviour.account.help_in_difficulty)
 
 
-def _early_warning(m: VectorModel, active: np.ndarray, values: np.ndarray, t0: float) -> None:
+def _early_warning(
+    m: VectorModel, lane: Lane, active: np.ndarray, values: np.ndarray, t0: float
+) -> None:
     ew = m.sc.strategy.early_warning
     c = m.cols
     ratio = recency_ratio(t0, c.acquired[active], c.last_repeat[active], c.purchases[active])
@@ -181,15 +201,15 @@ def _early_warning(m: VectorModel, active: np.ndarray, values: np.ndarray, t0: f
     flagged = np.flatnonzero(at_risk(score, values, open_case, ew))
     who = active[flagged]
     c.case_until[who] = t0 + ew.window
-    m.warn_chunks.append((np.full(who.size, t0), who.copy(), score[flagged].astype(float)))
-    m.count("warnings", who.size)
+    lane.warn_chunks.append((np.full(who.size, t0), who.copy(), score[flagged].astype(float)))
+    m.count("warnings", who)
     if ew.intervene and who.size:
-        m.count("interventions", who.size)
+        m.count("interventions", who)
         r.book(m, "contacts", ew.cost_per_intervention, who, t0)
         r.intervene(m, who, t0, ew.offer, t0 + ew.offer_duration, ew.deposit)
 
 
-def _referrals(m: VectorModel, active: np.ndarray, t0: float, t1: float) -> None:
+def _referrals(m: VectorModel, lane: Lane, active: np.ndarray, t0: float, t1: float) -> None:
     """Referrals from advocates: a Poisson process at the advocates' total rate."""
     acq = m.sc.strategy.acquisition
     if acq.referral_conversion <= 0.0 or not active.size or not m.ctx.behaviour:
@@ -204,31 +224,31 @@ def _referrals(m: VectorModel, active: np.ndarray, t0: float, t1: float) -> None
     total = float(rates.sum())
     if total <= 0.0:
         return
-    g = m.rng["referrals"]
+    g = lane.rng["referrals"]
     n = int(g.poisson(total * (t1 - t0)))
     if n == 0:
         return
     times = np.sort(t0 + g.random(n) * (t1 - t0))
     who = g.choice(active.size, size=n, p=rates / total)
     ok = g.random(n) < acq.referral_conversion
-    m.schedule_arrivals(times[ok], CHANNELS.index("referral"), active[who[ok]])
+    m.schedule_arrivals(lane, times[ok], CHANNELS.index("referral"), active[who[ok]])
 
 
-def _paid_acquisition(m: VectorModel, t0: float, t1: float) -> None:
+def _paid_acquisition(m: VectorModel, lane: Lane, t0: float, t1: float) -> None:
     """Paid leads arrive as a Poisson process and pass the funnel in one draw."""
     acq = m.sc.strategy.acquisition
     if acq.budget_per_period <= 0.0 or acq.bass is not None:
         return
     frac = (t1 - t0) / m.sc.period
-    r.book(m, "acquisition", acq.budget_per_period * frac, None, t0)
-    g = m.rng["acquisition"]
+    lane.book("acquisition", acq.budget_per_period * frac)
+    g = lane.rng["acquisition"]
     leads = int(g.poisson(acq.budget_per_period / acq.cost_per_lead * frac))
-    m.count("leads", leads)
+    lane.count("leads", leads)
     n = int(g.binomial(leads, acq.conversion()))
-    m.schedule_arrivals(np.sort(t0 + g.random(n) * (t1 - t0)), CHANNELS.index("paid"))
+    m.schedule_arrivals(lane, np.sort(t0 + g.random(n) * (t1 - t0)), CHANNELS.index("paid"))
 
 
-def bass_times(m: VectorModel, horizon: float) -> np.ndarray:
+def bass_times(m: VectorModel, lane: Lane, horizon: float) -> np.ndarray:
     """Pure Bass diffusion adoption times, exact event by event (hazard (M − N)(p + qN/M))."""
     bass = m.sc.strategy.acquisition.bass
     if bass is None:
@@ -236,9 +256,9 @@ def bass_times(m: VectorModel, horizon: float) -> np.ndarray:
     mp = bass.market_potential
     p = bass.p / 365.25
     q = bass.q / 365.25
-    n0 = m.cols.n
+    n0 = lane.initial
     k = np.arange(n0, max(mp, n0), dtype=float)
     rate = (mp - k) * (p + q * k / mp)
-    gaps = m.rng["acquisition"].standard_exponential(k.size) / rate
+    gaps = lane.rng["acquisition"].standard_exponential(k.size) / rate
     times = np.cumsum(gaps)
     return times[times < horizon]

@@ -18,6 +18,7 @@ from agents.emotional_account import Reason
 from agents.relationship import ladder_step
 from agents.rules import ChurnReason, Kano
 from sim.columns import Kind, full, layers
+from sim.lanes import Split
 
 if TYPE_CHECKING:
     from sim.vector import VectorModel
@@ -91,7 +92,7 @@ def entry(m: VectorModel, ix: F, t: Any, reason: int | F, amount: Any) -> F:
     new = b + amt
     c.balance[ix] = new
     c.balance_t[ix] = t
-    m.ledger.record(t, m.k, ix, reason, amt, new)
+    m.ledger.record(t, m.k, ix, reason, amt, new, c.rep)
     c.level[ix] = ladder_step(c.level[ix], new, c.interactions[ix], ctx.ladder)
     return amt
 
@@ -146,11 +147,8 @@ def add_money(m: VectorModel, ix: F, margin: Any, cost: Any, t: Any) -> None:
     c.money_t[ix] = t
 
 
-def book(m: VectorModel, line: str, amount: Any, ix: F | None, t: Any) -> None:
-    """Book a cost, cents-exact; attribute it to customers ``ix`` (may repeat) if given."""
-    if ix is None:
-        m.books.cost_cents[line] += int(np.rint(np.asarray(amount) * 100.0).sum())
-        return
+def book(m: VectorModel, line: str, amount: Any, ix: F, t: Any) -> None:
+    """Book a cost, cents-exact, attributed to customers ``ix`` (may repeat)."""
     if ix.size == 0:
         return
     if not isinstance(amount, np.ndarray) or amount.shape != ix.shape:
@@ -158,7 +156,7 @@ def book(m: VectorModel, line: str, amount: Any, ix: F | None, t: Any) -> None:
     cents = np.rint(amount * 100.0).astype(np.int64)
     if ix.size == 0 or not cents.any():
         return
-    m.books.cost_cents[line] += int(cents.sum())
+    m.add_money(line, ix, cents)
     keep = cents != 0
     t = full(t, keep.size)
     if not keep.all():
@@ -187,8 +185,8 @@ def earn(m: VectorModel, ix: F, t: Any, amount: F, cogs: F) -> None:
     offer = np.where(c.offer_until[ix] > t, (gross - disc) * c.offer[ix], 0.0)
     rev_c = np.rint(gross * 100.0).astype(np.int64)
     cogs_c = np.rint(cogs * 100.0).astype(np.int64)
-    m.books.revenue_cents += int(rev_c.sum())
-    m.books.cost_cents["cogs"] += int(cogs_c.sum())
+    m.add_money("revenue", ix, rev_c)
+    m.add_money("cogs", ix, cogs_c)
     margin = (rev_c - cogs_c) / 100.0
     c.revenue[ix] += rev_c / 100.0
     c.margin[ix] += margin
@@ -199,7 +197,7 @@ def earn(m: VectorModel, ix: F, t: Any, amount: F, cogs: F) -> None:
     loyal = m.sc.strategy.loyalty
     if loyal.enabled:
         points = (gross - disc - offer) * loyal.points_per_money
-        m.books.points += float(points.sum())
+        m.add_points(ix, points)
         book(m, "loyalty", points * loyal.point_value * loyal.redemption_rate, ix, t)
 
 
@@ -210,7 +208,8 @@ def purchase(m: VectorModel, ix: F, t: Any, repeat: bool) -> None:
         return
     c = m.cols
     ctx = m.ctx
-    z = m.rng["spend"].gamma(c.spend_p[ix], 1.0 / c.spend_nu[ix])
+    draws = Split(m, ix)
+    z = draws.gamma("spend", c.spend_p[ix], 1.0 / c.spend_nu[ix])
     earn(m, ix, t, z, z * ctx.cogs_share)
     c.purchases[ix] += 1
     fade = _exp((c.value_t[ix] - t) / 365.25)
@@ -220,14 +219,14 @@ def purchase(m: VectorModel, ix: F, t: Any, repeat: bool) -> None:
         c.repeat[ix] += 1
         c.last_repeat[ix] = t
         c.repeat_spend[ix] += z
-    m.count("purchases", ix.size)
+    m.count("purchases", ix)
     if ctx.behaviour:
         _experience_purchase(m, ix, t)
     touch(m, ix, t)
     m.follow_up(ix, t, first=not repeat)
     if repeat and ctx.dropout_at_purchase:
         alive = c.status[ix] == 1
-        u = m.rng["churn"].random(ix.size)
+        u = draws.uniform("churn")
         drop = alive & (u < c.dropout_p[ix] * hazard_multiplier(m, ix))
         if drop.any():
             churn(m, ix[drop], _at(t, drop), ChurnReason.baseline)
@@ -241,9 +240,9 @@ def _experience_purchase(m: VectorModel, ix: F, t: Any) -> None:
     ctx = m.ctx
     acct = ctx.acct
     c = m.cols
-    g = m.rng["experience"]
+    draws = Split(m, ix)
     n = ix.size
-    perf = ctx.quality + ctx.quality_sd * g.standard_normal(n)
+    perf = ctx.quality + ctx.quality_sd * draws.normal("experience")
     tol = tolerance_now(m, ix, t)
     before = c.satisfaction[ix].copy()
     d = perf - c.expectation[ix]
@@ -257,14 +256,14 @@ def _experience_purchase(m: VectorModel, ix: F, t: Any) -> None:
         m, ix[down], _at(t, down), Reason.service_failure,
         acct.failure_per_unit * ctx.loss_aversion * d[down],
     )  # fmt: skip
-    late = g.random(n) >= ctx.on_time
+    late = draws.uniform("experience") >= ctx.on_time
     failed |= late
     lost[late] += entry(m, ix[late], _at(t, late), Reason.broken_promise, -acct.broken_promise)
     impact = impact + np.where(
         late, rules.kano_response(-ctx.failure_margin, Kano.must_be, ctx.loss_aversion), 0.0
     )
     if ctx.delight > 0.0:
-        dl = g.random(n) < ctx.delight
+        dl = draws.uniform("experience") < ctx.delight
         impact = impact + np.where(
             dl, rules.kano_response(ctx.delight_size, Kano.attractive, ctx.loss_aversion), 0.0
         )
@@ -287,11 +286,11 @@ def fail(m: VectorModel, ix: F, t: Any) -> None:
     c.failures[ix] += 1
     _decay_recent(m, ix, t)
     c.recent_failures[ix] += 1.0
-    m.count("failures", ix.size)
-    voice = m.rng["experience"].random(ix.size) < c.complaint_propensity[ix]
+    m.count("failures", ix)
+    voice = Split(m, ix).uniform("experience") < c.complaint_propensity[ix]
     who = ix[voice]
     c.complaints[who] += 1
-    m.count("complaints", who.size)
+    m.count("complaints", who)
     if who.size:
         if m.handling == "none":
             complaint_outcome(m, who, _at(t, voice), np.zeros(who.size, bool), 0.0, "basic")
@@ -299,7 +298,7 @@ def fail(m: VectorModel, ix: F, t: Any) -> None:
             tt = _at(t, voice)
             m.open_tickets(who, tt, complaint=True, opened=tt)
     quiet = ix[~voice]
-    m.count("silent_failures", quiet.size)
+    m.count("silent_failures", quiet)
     entry(
         m, quiet, _at(t, ~voice), Reason.silent_dissatisfaction, -m.ctx.acct.silent_dissatisfaction
     )
@@ -337,10 +336,10 @@ def complaint_outcome(
         return
     ix, tol, quick = ix[resolved], tol[resolved], quick[resolved]
     t = _at(t, resolved)
-    m.count("complaints_resolved", ix.size)
+    m.count("complaints_resolved", ix)
     fix = np.full(ix.size, acct.apology_fix * ctx.apology[handling])
     felt = fix * ctx.sat_per_point
-    m.count("complaints_quick", int(quick.sum()))
+    m.count("complaints_quick", ix[quick])
     entry(m, ix[quick], _at(t, quick), Reason.respected_time, acct.quick_resolution)
     felt = np.where(quick, felt + acct.quick_resolution * ctx.sat_per_point, felt)
     if ctx.recovery_paradox and quick.any():
@@ -383,7 +382,7 @@ def contact(m: VectorModel, ix: F, t: Any, reason: Any, deposit: Any) -> None:
     )
     effect = full(effect, ix.size)
     neg = effect < 0.0
-    m.count("over_contacts", int(neg.sum()))
+    m.count("over_contacts", ix[neg])
     reason = np.where(neg, int(Reason.over_contact), reason).astype(np.int64)
     entry(m, ix, t, reason, effect)
 
@@ -397,7 +396,7 @@ def promised_step(m: VectorModel, ix: F, t: Any, reason: Any, deposit: Any, kept
 
 def broken_promise(m: VectorModel, ix: F, t: Any) -> None:
     """Promised contacts that did not happen."""
-    m.count("broken_promises", ix.size)
+    m.count("broken_promises", ix)
     entry(m, ix, t, Reason.broken_promise, -m.ctx.acct.broken_promise)
 
 
@@ -446,7 +445,7 @@ def review(m: VectorModel, ix: F, t: Any) -> None:
     ctx = m.ctx
     comps = hazards(m, ix, t)
     total = comps[0] + comps[1] + comps[2] + comps[3]
-    u = m.rng["churn"].random(ix.size)
+    u = Split(m, ix).uniform("churn")
     go = u < rules.churn_accept_probability(total, ctx.max_hazard_rate)
     if not go.any():
         return
@@ -472,8 +471,7 @@ def churn(m: VectorModel, ix: F, t: Any, reason: Any) -> None:
     c.cancel_intent[ix] = -1
     c.t_life[ix] = np.inf
     c.t_renew[ix] = np.inf
-    for r, k in zip(*np.unique(reason, return_counts=True), strict=True):
-        m.books.churned[int(r)] += int(k)
+    m.add_churned(ix, reason.astype(np.int64))
     m.churn_chunks.append((t.copy(), ix.copy()))
     wb = m.sc.strategy.win_back
     if wb.enabled:
@@ -495,7 +493,7 @@ def reactivate(m: VectorModel, ix: F, t: Any, deposit: float) -> None:
     c.last_touch[ix] = t
     c.last_contact[ix] = t
     entry(m, ix, t, Reason.help_in_difficulty, deposit)
-    m.books.won_back += ix.size
+    m.add_won_back(ix)
     m.start_clocks(ix, t)
     if m.ctx.contractual:
         m.renew(ix, t)

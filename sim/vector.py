@@ -31,21 +31,24 @@ from __future__ import annotations
 import math
 import time
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from agents.context import Context
+from agents.economics import COST_LINES
 from agents.emotional_account import Reason
+from agents.rules import ChurnReason
 from agents.traits import draw_traits, prior_value
 from sim import dispatch, policies
 from sim import reactions as r
-from sim.books import Books, Snapshot
+from sim.books import COUNTERS, Snapshot
 from sim.columns import Columns, Kind, Pool, full
-from sim.desk import WINDOW, TicketDesk
+from sim.desk import WINDOW
 from sim.errors import UserError
+from sim.lanes import Lane, LaneView, Split
 from sim.ledger import ArrayLedger
-from sim.rng import Streams
 from sim.scenario import Scenario
 
 __all__ = ["VectorModel", "unsupported"]
@@ -73,10 +76,20 @@ _TRAIT_COLUMNS = {
 
 
 class VectorModel:
-    """One run of a scenario on the vector engine."""
+    """A run of a scenario on the vector engine: one replication, or a stack of them.
+
+    Args:
+        scenario: the scenario.
+        seed: the run's root seed (int or ``SeedSequence``); the scenario's by default.
+        seeds: instead of ``seed``, one root seed per replication of a stack
+            (:mod:`sim.lanes`); replication ``i`` is identical to a lone run on ``seeds[i]``.
+    """
 
     def __init__(
-        self, scenario: Scenario, seed: int | np.random.SeedSequence | None = None
+        self,
+        scenario: Scenario,
+        seed: int | np.random.SeedSequence | None = None,
+        seeds: Sequence[int | np.random.SeedSequence] | None = None,
     ) -> None:
         problems = unsupported(scenario)
         if problems:
@@ -84,21 +97,15 @@ class VectorModel:
                 f"scenario {scenario.name!r} uses what the vector engine does not support: "
                 + "; ".join(problems)
             )
+        if seeds is not None and seed is not None:
+            raise ValueError("give seed or seeds, not both")
         self.wall_start = time.perf_counter()
         self.sc = self.scenario = scenario
-        streams = Streams(scenario.seed if seed is None else seed)
-        self.streams = streams
         st = scenario.strategy
         self.ctx = ctx = Context.build(
             scenario.behaviour, st, scenario.economics,
             scenario.setting == "contractual", scenario.contract.every,
         )  # fmt: skip
-        self.rng = {
-            name: streams.generator(name)
-            for name in ("purchases", "spend", "experience", "service", "contacts", "churn",
-                         "acquisition", "referrals", "winback")
-        }  # fmt: skip
-        self.population_rng = streams.generator("population")
         self.wallet_by_level = np.asarray(ctx.wallet, dtype=float)
         self.hazard_by_level = np.asarray(ctx.hazard, dtype=float)
         self.price_sens_by_level = np.asarray(ctx.price_sens, dtype=float)
@@ -112,34 +119,51 @@ class VectorModel:
         self.delta = math.log1p(scenario.economics.discount_rate) / 365.25
         self.k = 0
         self.now = 0.0
-        self.books = Books(scenario)
-        self.counts: Counter[str] = Counter()
-        self.ledger = ArrayLedger(scenario.output.ledger == "full", scenario.n_periods)
-        self.event_log = None
-        self.warn_chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        roots = list(seeds) if seeds is not None else [scenario.seed if seed is None else seed]
+        if not roots:
+            raise ValueError("a stack needs at least one seed")
+        nl = self.n_lanes = len(roots)
+        # Per-lane accumulators of the current period (the books read them at the close).
+        self.counter = {name: j for j, name in enumerate(COUNTERS)}
+        self.counts = np.zeros((nl, len(COUNTERS)), dtype=np.int64)
+        self.money_line = {"revenue": 0, **{ln: j + 1 for j, ln in enumerate(COST_LINES)}}
+        self.money = np.zeros((nl, len(self.money_line)), dtype=np.int64)  # cents
+        self.points = np.zeros(nl)
+        self.new = np.zeros((nl, len(policies.CHANNELS)), dtype=np.int64)
+        self.churned = np.zeros((nl, len(ChurnReason)), dtype=np.int64)
+        self.won_back = np.zeros(nl, dtype=np.int64)
+        self.n_events = np.zeros(nl, dtype=np.int64)
+        self.ledger = ArrayLedger(scenario.output.ledger == "full", scenario.n_periods, nl)
         self.churn_chunks: list[tuple[np.ndarray, np.ndarray]] = []
-        self.n_events = 0
-        self.am_hours_used = 0.0
-        self.am_hours_available = 0.0
         n0 = scenario.population.initial
-        self.cols = Columns(n0 + n0 // 2 + 64, len(Reason))
+        self.cols = Columns(nl * (n0 + n0 // 2) + 64, len(Reason))
         self.pool = Pool(self.cols.capacity)
-        self.desk = TicketDesk(self)
+        self.lanes = [Lane(self, k, root) for k, root in enumerate(roots)]
         # Launch cohort on day 0, from the same population stream as the agent engine.
-        traits = draw_traits(scenario.population.segments, self.population_rng, n0)
-        ids = self._reserve(traits, 0)
+        ids = np.concatenate([
+            self._reserve(lane, draw_traits(scenario.population.segments,
+                                            lane.population_rng, n0), 0)
+            for lane in self.lanes
+        ])  # fmt: skip
+        for lane in self.lanes:
+            lane.initial = n0
         self.cols.acquired[ids] = 0.0
         self._admit(ids, np.zeros(ids.size))
-        self.bass = policies.bass_times(self, scenario.horizon)
+        for lane in self.lanes:
+            lane.bass = policies.bass_times(self, lane, scenario.horizon)
 
     # ------------------------------------------------------------------ population
-    def _reserve(self, traits: Any, channel: int, referrer: Any = -1) -> np.ndarray:
+    def _reserve(self, lane: Lane, traits: Any, channel: int, referrer: Any = -1) -> np.ndarray:
         c = self.cols
-        ids = c.add(len(traits))
+        k = len(traits)
+        ids = c.add(k)
         self.pool.resize(c.capacity)
         ctx = self.ctx
         for column, trait in _TRAIT_COLUMNS.items():
             c.arrays[column][ids] = getattr(traits, trait)
+        c.rep[ids] = lane.index
+        c.local[ids] = np.arange(lane.n, lane.n + k)
+        lane.n += k
         c.lam_max[ids] = traits.lam * ctx.max_wallet
         c.level[ids] = traits.initial_level if ctx.behaviour else 0
         c.prior_value[ids] = prior_value(
@@ -151,12 +175,14 @@ class VectorModel:
         c.total_rate[ids] = c.lam_max[ids] + traits.mu * ctx.max_hazard_mult + rs + self.review_rate
         return ids
 
-    def schedule_arrivals(self, times: np.ndarray, channel: int, referrer: Any = -1) -> None:
-        """New customers who arrive at ``times`` through ``channel``."""
+    def schedule_arrivals(
+        self, lane: Lane, times: np.ndarray, channel: int, referrer: Any = -1
+    ) -> None:
+        """New customers of ``lane`` who arrive at ``times`` through ``channel``."""
         if times.size == 0:
             return
-        traits = draw_traits(self.sc.population.segments, self.population_rng, times.size)
-        ids = self._reserve(traits, channel, referrer)
+        traits = draw_traits(self.sc.population.segments, lane.population_rng, times.size)
+        ids = self._reserve(lane, traits, channel, referrer)
         self.pool.push(ids, times, Kind.arrive, channel)
 
     def _admit(self, ids: np.ndarray, t: np.ndarray) -> None:
@@ -165,8 +191,7 @@ class VectorModel:
         for name in ("acquired", "last_touch", "balance_t", "value_t", "money_t", "recent_t",
                      "last_repeat"):  # fmt: skip
             getattr(c, name)[ids] = t
-        for code, k in zip(*np.unique(c.channel[ids], return_counts=True), strict=True):
-            self.books.new[policies.CHANNELS[int(code)]] += int(k)
+        np.add.at(self.new, (c.rep[ids], c.channel[ids]), 1)
         self.start_clocks(ids, t)
         if self.ctx.contractual:
             self.renew(ids, t)
@@ -177,7 +202,7 @@ class VectorModel:
         """Start the life race (and renewals) of customers who became active at ``t``."""
         c = self.cols
         total = c.total_rate[ids]
-        e = self.rng["purchases"].standard_exponential(ids.size)
+        e = Split(self, ids).exponential("purchases")
         c.t_life[ids] = np.where(total > 0.0, t + e / np.where(total > 0, total, 1.0), np.inf)
         if self.ctx.contractual:
             c.t_renew[ids] = t + self.sc.contract.every
@@ -187,17 +212,52 @@ class VectorModel:
         c = self.cols
         fee = c.fee[ids]
         r.earn(self, ids, t, fee, fee * self.ctx.cogs_share)
-        self.count("renewals", ids.size)
+        self.count("renewals", ids)
         r.touch(self, ids, t)
 
     def active_ids(self) -> np.ndarray:
-        """Ids of the active customers, in id order."""
+        """Ids of the active customers (of every lane), in id order."""
         return np.flatnonzero(self.cols.status[: self.cols.n] == 1)
 
-    def count(self, name: str, k: int = 1) -> None:
-        """Add ``k`` to a per-period counter."""
-        if k:
-            self.counts[name] += int(k)
+    def by_lane(self, ids: np.ndarray) -> list[np.ndarray]:
+        """``ids`` split by lane, each part in id order."""
+        if self.n_lanes == 1:
+            return [ids]
+        parts = [np.empty(0, dtype=np.int64)] * self.n_lanes
+        for k, pos in Split(self, ids).groups(ids):
+            parts[k] = ids[pos]
+        return parts
+
+    # ------------------------------------------------------------------ accumulators
+    def count(self, name: str, ids: np.ndarray) -> None:
+        """Count one ``name`` event for each customer in ``ids``, in its lane's books."""
+        if not ids.size:
+            return
+        j = self.counter[name]
+        if self.n_lanes == 1:
+            self.counts[0, j] += ids.size
+        else:
+            self.counts[:, j] += np.bincount(self.cols.rep[ids], minlength=self.n_lanes)
+
+    def add_money(self, line: str, ids: np.ndarray, cents: np.ndarray) -> None:
+        """Book revenue (``line="revenue"``) or a cost line of customers ``ids``, in cents."""
+        j = self.money_line[line]
+        if self.n_lanes == 1:
+            self.money[0, j] += int(cents.sum())
+        else:
+            np.add.at(self.money[:, j], self.cols.rep[ids], cents)
+
+    def add_points(self, ids: np.ndarray, points: np.ndarray) -> None:
+        """Loyalty points issued (summed one by one in id order: stacks add up bit-equal)."""
+        np.add.at(self.points, self.cols.rep[ids], points)
+
+    def add_churned(self, ids: np.ndarray, reason: np.ndarray) -> None:
+        """Churns by reason."""
+        np.add.at(self.churned, (self.cols.rep[ids], reason), 1)
+
+    def add_won_back(self, ids: np.ndarray) -> None:
+        """Customers won back."""
+        np.add.at(self.won_back, self.cols.rep[ids], 1)
 
     def follow_up(self, ids: np.ndarray, t: Any, first: bool) -> None:
         """Schedule the post-sale follow-up steps after purchases."""
@@ -212,11 +272,18 @@ class VectorModel:
 
     # ------------------------------------------------------------------ the desk
     def open_tickets(self, ids: np.ndarray, t: Any, complaint: bool, opened: Any) -> None:
-        """Tickets arrive at the desk at ``t`` (see :class:`sim.desk.TicketDesk`)."""
+        """Tickets arrive at their lane's desk at ``t`` (see :class:`sim.desk.TicketDesk`)."""
         t = full(t, ids.size)
         opened = full(opened, ids.size)
-        self.n_events += ids.size
-        self.desk.open(ids, t, complaint, opened)
+        self._events(ids)
+        for k, pos in Split(self, ids).groups(ids):
+            self.lanes[k].desk.open(ids[pos], t[pos], complaint, opened[pos])
+
+    def _events(self, ids: np.ndarray) -> None:
+        if self.n_lanes == 1:
+            self.n_events[0] += ids.size
+        else:
+            self.n_events += np.bincount(self.cols.rep[ids], minlength=self.n_lanes)
 
     # ------------------------------------------------------------------ running
     def run_all(self, progress: Any = None) -> None:
@@ -227,10 +294,11 @@ class VectorModel:
             self.k = k
             t0 = k * sc.period
             t1 = min(t0 + sc.period, sc.horizon)
-            b = self.bass[(self.bass >= t0) & (self.bass < t1)]
-            if b.size:
-                self.schedule_arrivals(b, policies.CHANNELS.index("bass"))
-            policies.epoch(self, t0, t1)
+            for lane, active in zip(self.lanes, self.by_lane(self.active_ids()), strict=True):
+                b = lane.bass[(lane.bass >= t0) & (lane.bass < t1)]
+                if b.size:
+                    self.schedule_arrivals(lane, b, policies.CHANNELS.index("bass"))
+                policies.epoch(self, lane, active, t0, t1)
             for ch in [ch for ch in changes if t0 <= ch.at < t1]:
                 self.advance(ch.at)
                 old = self.list_price
@@ -244,31 +312,43 @@ class VectorModel:
     def advance(self, until: float) -> None:
         """Process every event before ``until``, in rounds of one event per customer.
 
-        Customers run freely; the desk seats a day's tickets (see :mod:`sim.desk`) as soon
-        as every unblocked customer has been simulated past that day, so a desk day is a
-        barrier only for the customers waiting at it.
+        Customers run freely; a lane's desk seats a day's tickets (see :mod:`sim.desk`) as
+        soon as every unblocked customer of that lane has been simulated past that day, so
+        a desk day is a barrier only for the customers waiting at it.
         """
         c = self.cols
-        desk = self.desk
-        n = c.n
-        busy = np.flatnonzero(self._next(np.arange(n)) < until)
+        lanes = self.lanes
+        busy = np.flatnonzero(self._next(np.arange(c.n)) < until)
         while True:
             nxt = self._next(busy)
             keep = nxt < np.minimum(c.blocked[busy], until)
             busy, nxt = busy[keep], nxt[keep]
-            low = float(nxt.min()) if busy.size else np.inf
             # A returning ticket may wait beyond ``until``: the next advance seats it.
-            if desk.waiting and desk.waiting[0][0] < until:
-                day_end = min((desk.waiting[0][0] // WINDOW + 1.0) * WINDOW, until)
-                if low >= day_end:
-                    # Everybody unblocked is past the earliest waiting day: seat that day,
-                    # then look again (the customers it unblocks may be behind).
-                    busy = np.union1d(busy, desk.seat(day_end))
+            due = [ln for ln in lanes if ln.desk.waiting and ln.desk.waiting[0][0] < until]
+            if due:
+                low = self._low(busy, nxt)
+                seated = []
+                for ln in due:
+                    day_end = min((ln.desk.waiting[0][0] // WINDOW + 1.0) * WINDOW, until)
+                    if low[ln.index] >= day_end:
+                        # Everybody unblocked in this lane is past its earliest waiting day:
+                        # seat that day, then look again (those it unblocks may be behind).
+                        seated.append(ln.desk.seat(day_end))
+                if seated:
+                    busy = np.union1d(busy, np.concatenate(seated))
                     continue
             if not busy.size:
                 break
             self._step(busy)
         self.now = until
+
+    def _low(self, busy: np.ndarray, nxt: np.ndarray) -> np.ndarray:
+        """Each lane's earliest next event among ``busy`` (inf for a lane with none)."""
+        if self.n_lanes == 1:
+            return np.array([nxt.min() if nxt.size else np.inf])
+        low = np.full(self.n_lanes, np.inf)
+        np.minimum.at(low, self.cols.rep[busy], nxt)
+        return low
 
     def _next(self, ix: np.ndarray) -> np.ndarray:
         """Each customer's next event time (life clock, renewal or scheduled)."""
@@ -282,7 +362,7 @@ class VectorModel:
         life = (tl <= tr) & (tl <= tp)
         renew = ~life & (tr <= tp)
         sched = ~life & ~renew
-        self.n_events += ix.size
+        self._events(ix)
         if sched.any():
             self._scheduled(ix[sched])
         if life.any():
@@ -292,11 +372,10 @@ class VectorModel:
 
     def _life(self, ix: np.ndarray, t: np.ndarray) -> None:
         c = self.cols
-        g = self.rng["purchases"]
-        n = ix.size
+        draws = Split(self, ix)
         total = c.total_rate[ix]
-        c.t_life[ix] = t + g.standard_exponential(n) / total
-        u = g.random(n) * total
+        c.t_life[ix] = t + draws.exponential("purchases") / total
+        u = draws.uniform("purchases") * total
         rp = c.lam_max[ix]
         rm = c.mu[ix] * self.ctx.max_hazard_mult
         rs = c.service_rate[ix]
@@ -304,7 +383,7 @@ class VectorModel:
         die = ~buy & (u < rp + rm)
         need = ~buy & ~die & (u < rp + rm + rs)
         rev = ~buy & ~die & ~need
-        v = g.random(n)
+        v = draws.uniform("purchases")
         buy &= v * c.lam_max[ix] < c.lam[ix] * r.wallet(self, ix)
         die &= v * self.ctx.max_hazard_mult < r.hazard_multiplier(self, ix)
         rev &= c.cancel_intent[ix] < 0
@@ -323,7 +402,7 @@ class VectorModel:
         if intent.any():
             r.churn(self, ix[intent], t[intent], c.cancel_intent[ix[intent]].astype(np.int64))
         rest = ~intent
-        u = self.rng["churn"].random(int(rest.sum()))
+        u = Split(self, ix[rest]).uniform("churn")
         drop = np.zeros(ix.size, dtype=bool)
         drop[rest] = u < c.dropout_p[ix[rest]] * r.hazard_multiplier(self, ix[rest])
         if drop.any():
@@ -340,57 +419,60 @@ class VectorModel:
     # ------------------------------------------------------------------ books
     def _close(self, k: int, start: float, end: float) -> None:
         c = self.cols
-        ids = self.active_ids()
-        snap = Snapshot(
-            level=c.level[ids].astype(np.int64),
-            satisfaction=c.satisfaction[ids].astype(float),
-            balance=r.balance_at(self, ids, end),
-            tenure=end - c.acquired[ids],
-            repeat=c.repeat[ids].astype(float),
-            since_winback=end - c.last_winback[ids],
-            segment=c.segment[ids].astype(np.int64),
-            tier=c.tier[ids].astype(np.int64),
-        )
-        util = self.desk.utilisation(k, end - start)
-        avail = self.am_hours_available
-        am_util = self.am_hours_used / avail if avail > 0 else float("nan")
-        self.am_hours_used = 0.0
-        self.am_hours_available = 0.0
-        self.books.close_with(
-            snap, self.counts, util, self.desk.waits[k], am_util, self.list_price, k, start, end
-        )
-        self.desk.waits[k] = []
+        money = self.money
+        for lane, ids in zip(self.lanes, self.by_lane(self.active_ids()), strict=True):
+            j = lane.index
+            snap = Snapshot(
+                level=c.level[ids].astype(np.int64),
+                satisfaction=c.satisfaction[ids].astype(float),
+                balance=r.balance_at(self, ids, end),
+                tenure=end - c.acquired[ids],
+                repeat=c.repeat[ids].astype(float),
+                since_winback=end - c.last_winback[ids],
+                segment=c.segment[ids].astype(np.int64),
+                tier=c.tier[ids].astype(np.int64),
+            )
+            books = lane.books
+            books.revenue_cents = int(money[j, 0])
+            for line, col in self.money_line.items():
+                if col:
+                    books.cost_cents[line] = int(money[j, col])
+            books.new = Counter({ch: int(n) for ch, n in zip(policies.CHANNELS, self.new[j],
+                                                             strict=True) if n})  # fmt: skip
+            books.churned = Counter({int(rs): int(n) for rs, n in enumerate(self.churned[j]) if n})
+            books.won_back = int(self.won_back[j])
+            books.points = float(self.points[j])
+            counts = Counter({nm: int(self.counts[j, i]) for nm, i in self.counter.items()})
+            util = lane.desk.utilisation(k, end - start)
+            avail = lane.am_hours_available
+            am_util = lane.am_hours_used / avail if avail > 0 else float("nan")
+            lane.am_hours_used = 0.0
+            lane.am_hours_available = 0.0
+            books.close_with(
+                snap, counts, util, lane.desk.waits[k], am_util, self.list_price, k, start, end
+            )
+            lane.desk.waits[k] = []
+        for acc in (self.counts, self.money, self.points, self.new, self.churned, self.won_back):
+            acc[...] = 0
 
     # ------------------------------------------------------------------ results
-    @property
-    def warnings(self) -> list[tuple[float, int, float]]:
-        """Early-warning flags as (time, customer id, score), like the agent engine's."""
-        return [
-            (t, i, s)
-            for ts, ids, sc in self.warn_chunks
-            for t, i, s in zip(ts.tolist(), ids.tolist(), sc.tolist(), strict=True)
-        ]
+    def view(self, lane: int = 0) -> LaneView:
+        """Replication ``lane`` of the finished run, shaped for :func:`sim.collect.collect`."""
+        return LaneView(self, self.lanes[lane])
 
-    @property
-    def churn_log(self) -> list[tuple[float, int]]:
-        """Every churn as (time, customer id), in time order."""
-        rows = [
-            (t, i)
-            for ts, ids in self.churn_chunks
-            for t, i in zip(ts.tolist(), ids.tolist(), strict=True)
-        ]
-        return sorted(rows)
+    def customer_columns(self, ids: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """Customers' state as columns (every customer, or ``ids``): the customers table.
 
-    def customer_columns(self) -> dict[str, np.ndarray]:
-        """Every customer's state as columns (the customers table's source)."""
+        Ids and referrers are the stack's own (:class:`sim.lanes.LaneView` renumbers them).
+        """
         c = self.cols
-        n = c.n
-        cols = {name: c.arrays[name][:n] for name in c.arrays}
+        if ids is None:
+            ids = np.arange(c.n, dtype=np.int64)
+        cols = {name: c.arrays[name][ids] for name in c.arrays}
         end = self.sc.horizon
         churned = cols["churned_at"]
         stop = np.where(np.isnan(churned), end, churned)
-        ids = np.arange(n, dtype=np.int64)
-        wb = c.withdrawn_by[:n]
+        wb = c.withdrawn_by[ids]
         top = np.where((wb < 0).any(axis=1), wb.argmin(axis=1), -1)
         chan = np.array(policies.CHANNELS, dtype=object)
         return {
