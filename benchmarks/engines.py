@@ -40,9 +40,10 @@ t = time.perf_counter()
 model.run_all()
 wall = time.perf_counter() - t
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+books = model.books if engine == "agent" else model.lanes[0].books
 print(json.dumps({"n": n, "years": years, "engine": engine, "wall": wall,
-                  "events": model.n_events, "peak": peak,
-                  "acquired": int(model.books.acquired_total)}))
+                  "events": int(sum([model.n_events] if engine == "agent" else model.n_events)),
+                  "peak": peak, "acquired": int(books.acquired_total)}))
 """
 
 

@@ -54,6 +54,9 @@ class TicketDesk:
         self.waiting: list[Row] = []
         self.busy_area = np.zeros(sc.n_periods)
         self.waits: list[list[float]] = [[] for _ in range(sc.n_periods)]
+        edges = np.arange(1, sc.n_periods + 1) * sc.period
+        edges[-1] = max(sc.horizon, edges[-1])
+        self._edges = edges, np.concatenate(([0.0], edges[:-1]))
 
     def _draw(self, n: int, complaint: bool) -> tuple[np.ndarray, np.ndarray]:
         m = self.m
@@ -126,17 +129,21 @@ class TicketDesk:
     def _stats(self, start: np.ndarray, end: np.ndarray, wait: np.ndarray) -> None:
         sc = self.m.sc
         first = np.minimum((start // sc.period).astype(np.int64), sc.n_periods - 1)
-        for k, w in zip(first.tolist(), wait.tolist(), strict=True):
-            self.waits[k].append(w)
+        if first[0] == first[-1] and (first == first[0]).all():
+            self.waits[int(first[0])].extend(wait.tolist())
+        else:
+            for k, w in zip(first.tolist(), wait.tolist(), strict=True):
+                self.waits[k].append(w)
         if self.staff is None:
             return
         # Busy server time by period (a service can straddle a period's end).
-        edges = np.arange(1, sc.n_periods + 1) * sc.period
-        edges[-1] = max(sc.horizon, edges[-1])
-        lo = np.concatenate(([0.0], edges[:-1]))
+        edges, lo = self._edges
         last = np.minimum(np.searchsorted(edges, end, side="left"), sc.n_periods - 1)
-        for k0, k1, s, e in zip(first.tolist(), last.tolist(), start.tolist(), end.tolist(),
-                                strict=True):  # fmt: skip
+        one = first == last
+        area = np.maximum(np.minimum(end, edges[first]) - np.maximum(start, lo[first]), 0.0)
+        np.add.at(self.busy_area, first[one], area[one])
+        for k0, k1, s, e in zip(first[~one].tolist(), last[~one].tolist(),
+                                start[~one].tolist(), end[~one].tolist(), strict=True):  # fmt: skip
             for k in range(k0, k1 + 1):
                 self.busy_area[k] += max(min(e, edges[k]) - max(s, lo[k]), 0.0)
 

@@ -326,21 +326,38 @@ class VectorModel:
             # A returning ticket may wait beyond ``until``: the next advance seats it.
             due = [ln for ln in lanes if ln.desk.waiting and ln.desk.waiting[0][0] < until]
             if due:
-                low = self._low(busy, nxt)
-                seated = []
-                for ln in due:
-                    day_end = min((ln.desk.waiting[0][0] // WINDOW + 1.0) * WINDOW, until)
-                    if low[ln.index] >= day_end:
-                        # Everybody unblocked in this lane is past its earliest waiting day:
-                        # seat that day, then look again (those it unblocks may be behind).
-                        seated.append(ln.desk.seat(day_end))
-                if seated:
-                    busy = np.union1d(busy, np.concatenate(seated))
-                    continue
+                busy = self._seat_days(due, busy, nxt, until)
             if not busy.size:
                 break
             self._step(busy)
         self.now = until
+
+    def _seat_days(
+        self, due: list[Lane], busy: np.ndarray, nxt: np.ndarray, until: float
+    ) -> np.ndarray:
+        """Seat every desk day whose lane has all its unblocked customers past it.
+
+        After a day is seated, the customers it unblocks join the lane's runners and the
+        lane looks again: its next day is seated too if they are all past it. Seating
+        changes only the seated customers, so updating the lane's earliest next event with
+        theirs is the same as looking at every runner again.
+        """
+        c = self.cols
+        low = self._low(busy, nxt)
+        added = []
+        for ln in due:
+            desk = ln.desk
+            while desk.waiting and desk.waiting[0][0] < until:
+                day_end = min((desk.waiting[0][0] // WINDOW + 1.0) * WINDOW, until)
+                if low[ln.index] < day_end:
+                    break
+                new = desk.seat(day_end)
+                nn = self._next(new)
+                ok = nn < np.minimum(c.blocked[new], until)
+                if ok.any():
+                    low[ln.index] = min(low[ln.index], float(nn[ok].min()))
+                    added.append(new[ok])
+        return np.union1d(busy, np.concatenate(added)) if added else busy
 
     def _low(self, busy: np.ndarray, nxt: np.ndarray) -> np.ndarray:
         """Each lane's earliest next event among ``busy`` (inf for a lane with none)."""
