@@ -67,9 +67,8 @@ def main(argv: list[str] | None = None) -> None:
             rows[f"stack of {k}"] = measure(n, args.years, "stack", k)
         agent, lone = rows["agent"]["per_run"], rows["vector"]["per_run"]
         print(f"\n{n:,} customers")
-        print(
-            f"  {'configuration':14s} {'s/run':>8s} {'peak':>8s} {'vs agent':>9s} {'vs lone':>8s}"
-        )
+        head = ("configuration", "s/run", "peak", "vs agent", "vs lone")
+        print("  {:14s} {:>8s} {:>8s} {:>9s} {:>8s}".format(*head))
         for name, row in rows.items():
             print(
                 f"  {name:14s} {row['per_run']:8.3f} {row['peak'] / 2**20:8.0f} "
