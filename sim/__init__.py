@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from sim.scenario import Scenario, load_scenario
 
-__all__ = ["RunResult", "Scenario", "load_scenario", "run"]
+__all__ = ["RunResult", "Scenario", "load_scenario", "run", "run_stack"]
 
 if TYPE_CHECKING:
+    from sim.engines import run_stack
     from sim.experiments import run
     from sim.results import RunResult
 
@@ -27,6 +28,10 @@ def __getattr__(name: str) -> Any:
         from sim.experiments import run
 
         return run
+    if name == "run_stack":
+        from sim.engines import run_stack
+
+        return run_stack
     if name == "RunResult":
         from sim.results import RunResult
 

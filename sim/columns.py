@@ -1,15 +1,17 @@
 """The vector engine's memory: customers as columns, scheduled events as per-customer slots.
 
 :class:`Columns` holds one numpy array per customer attribute (compact dtypes where the
-range allows), indexed by customer id, and grows by half again whenever acquisitions fill it.
-:class:`Pool` holds each customer's *scheduled* events (care contacts, visits, follow-up
+range allows), indexed by customer id, and grows by a quarter whenever acquisitions fill
+it. :class:`Pool` holds each customer's *scheduled* events (care contacts, visits, follow-up
 steps, ticket outcomes, win-back attempts, arrivals) in a small row of slots, so the
 engine finds a customer's next scheduled event with one row minimum instead of a global
-heap; rows widen when a customer needs more slots than any before.
+heap; the few customers with more pending events than a row holds keep the later ones in
+a sorted spill list.
 """
 
 from __future__ import annotations
 
+import bisect
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
@@ -19,21 +21,23 @@ __all__ = ["FIELDS", "Columns", "Kind", "Pool", "full", "layers"]
 
 #: Per-customer columns: name → (dtype, initial value).
 FIELDS: dict[str, tuple[Any, Any]] = {
-    # Traits (fixed at acquisition).
+    # Traits (fixed at acquisition). Those that only scale rates and sizes are float32
+    # (7 significant digits, far finer than their spread); the ones the customers table
+    # reports to compare engines customer for customer (lam, dropout_p, mu) stay float64.
     "segment": (np.int16, 0),
     "lam": (np.float64, 0.0),
     "lam_max": (np.float64, 0.0),
-    "spend_p": (np.float64, 1.0),
-    "spend_nu": (np.float64, 1.0),
+    "spend_p": (np.float32, 1.0),
+    "spend_nu": (np.float32, 1.0),
     "dropout_p": (np.float64, 0.0),
     "mu": (np.float64, 0.0),
-    "fee": (np.float64, 0.0),
-    "price_sensitivity": (np.float64, 0.0),
-    "complaint_propensity": (np.float64, 0.0),
-    "preferred": (np.float64, 1.0),
-    "referral_rate": (np.float64, 0.0),
-    "service_rate": (np.float64, 0.0),
-    "prior_value": (np.float64, 0.0),
+    "fee": (np.float32, 0.0),
+    "price_sensitivity": (np.float32, 0.0),
+    "complaint_propensity": (np.float32, 0.0),
+    "preferred": (np.float32, 1.0),
+    "referral_rate": (np.float32, 0.0),
+    "service_rate": (np.float32, 0.0),
+    "prior_value": (np.float32, 0.0),
     "channel": (np.int8, 0),
     "referrer": (np.int64, -1),
     # Stack: the customer's replication (lane) and its id within it (sim.lanes).
@@ -118,7 +122,7 @@ def layers(ids: np.ndarray) -> list[np.ndarray]:
 
 
 class Columns:
-    """One array per attribute, the first ``n`` entries in use; grows by half again."""
+    """One array per attribute, the first ``n`` entries in use; grows by a quarter."""
 
     def __init__(self, capacity: int, n_reasons: int) -> None:
         self.n = 0
@@ -140,16 +144,19 @@ class Columns:
         """Reserve ``k`` new customers; returns their ids."""
         need = self.n + k
         if need > self.capacity:
-            cap = max(need, self.capacity + self.capacity // 2)
+            # A quarter more each time: at most a fifth of the rows idle (memory is the
+            # limit at a million customers; copying is cheap next to simulating).
+            cap = max(need, self.capacity + self.capacity // 4)
+            # Column by column, each old array released as soon as it is copied: growing
+            # then needs one column's extra memory, not a second copy of the whole table.
             for name, (dtype, init) in FIELDS.items():
                 grown = np.full(cap, init, dtype=dtype)
                 grown[: self.n] = self.arrays[name][: self.n]
-                self.arrays[name] = grown
+                self.arrays[name] = self.__dict__[name] = grown
             wb = np.zeros((cap, self.withdrawn_by.shape[1]), dtype=np.float32)
             wb[: self.n] = self.withdrawn_by[: self.n]
             self.withdrawn_by = wb
             self.capacity = cap
-            self.__dict__.update(self.arrays)
         ids = np.arange(self.n, need, dtype=np.int64)
         self.n = need
         return ids
@@ -176,7 +183,15 @@ class Kind(IntEnum):
 
 
 class Pool:
-    """Scheduled events in per-customer rows of slots (``inf`` marks a free slot)."""
+    """Scheduled events: each customer's earliest ``width`` in a row of slots, the rest spilled.
+
+    ``inf`` marks a free slot. Rows have a fixed width: a customer with more pending events
+    than that (a key account with a month of visits and care contacts ahead) keeps its
+    earliest ones in its row and the later ones in a small sorted spill list, which refills
+    the row as slots free. Every spilled event is later than every event in its row, so the
+    row minimum (``next``) is always the customer's next event, and memory per customer does
+    not grow with the busiest customer's schedule.
+    """
 
     def __init__(self, capacity: int, width: int = 4) -> None:
         self.t = np.full((capacity, width), np.inf)
@@ -184,6 +199,11 @@ class Pool:
         self.a = np.zeros((capacity, width))
         self.b = np.zeros((capacity, width))
         self.next = np.full(capacity, np.inf)  # each row's minimum
+        self.spilled = np.zeros(capacity, dtype=bool)
+        # customer → its later events as (time, sequence, kind, a, b), sorted; the sequence
+        # keeps equal times first-in, first-out.
+        self.spill: dict[int, list[tuple[float, int, int, float, float]]] = {}
+        self._seq = 0
 
     def resize(self, capacity: int) -> None:
         """Follow the columns' capacity."""
@@ -192,21 +212,15 @@ class Pool:
             return
         w = self.t.shape[1]
         for name, fill in (("t", np.inf), ("kind", 0), ("a", 0.0), ("b", 0.0)):
-            arr = getattr(self, name)
-            grown = np.full((capacity, w), fill, dtype=arr.dtype)
-            grown[:old] = arr
+            grown = np.full((capacity, w), fill, dtype=getattr(self, name).dtype)
+            grown[:old] = getattr(self, name)
             setattr(self, name, grown)
         nxt = np.full(capacity, np.inf)
         nxt[:old] = self.next
         self.next = nxt
-
-    def _widen(self) -> None:
-        n, w = self.t.shape
-        for name, fill in (("t", np.inf), ("kind", 0), ("a", 0.0), ("b", 0.0)):
-            arr = getattr(self, name)
-            grown = np.full((n, 2 * w), fill, dtype=arr.dtype)
-            grown[:, :w] = arr
-            setattr(self, name, grown)
+        spilled = np.zeros(capacity, dtype=bool)
+        spilled[:old] = self.spilled
+        self.spilled = spilled
 
     def push(
         self, who: np.ndarray, t: np.ndarray, kind: int | np.ndarray, a: Any = 0.0, b: Any = 0.0
@@ -226,15 +240,33 @@ class Pool:
         self, who: np.ndarray, t: np.ndarray, kind: np.ndarray, a: np.ndarray, b: np.ndarray
     ) -> None:
         free = np.isinf(self.t[who])
-        while not free.any(axis=1).all():
-            self._widen()
-            free = np.isinf(self.t[who])
+        room = free.any(axis=1)
+        if not room.all():
+            for j in np.flatnonzero(~room).tolist():
+                self._push_full(int(who[j]), float(t[j]), int(kind[j]), float(a[j]), float(b[j]))
+            who, t, kind, a, b, free = (x[room] for x in (who, t, kind, a, b, free))
         slot = free.argmax(axis=1)
         self.t[who, slot] = t
         self.kind[who, slot] = kind
         self.a[who, slot] = a
         self.b[who, slot] = b
         self.next[who] = np.minimum(self.next[who], t)
+
+    def _push_full(self, who: int, t: float, kind: int, a: float, b: float) -> None:
+        """One event for a customer whose row is full: it, or the row's latest, spills."""
+        self._seq += 1
+        j = int(self.t[who].argmax())
+        late = float(self.t[who, j])
+        if t < late:
+            # The new event is earlier than the row's latest: swap them.
+            out = (late, self._seq, int(self.kind[who, j]), float(self.a[who, j]),
+                   float(self.b[who, j]))  # fmt: skip
+            self.t[who, j], self.kind[who, j], self.a[who, j], self.b[who, j] = t, kind, a, b
+            self.next[who] = min(float(self.next[who]), t)
+        else:
+            out = (t, self._seq, kind, a, b)
+        bisect.insort(self.spill.setdefault(who, []), out)
+        self.spilled[who] = True
 
     def pop(self, who: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Remove and return each customer's earliest event: (time, kind, a, b)."""
@@ -245,9 +277,23 @@ class Pool:
         a = self.a[who, slot]
         b = self.b[who, slot]
         self.t[who, slot] = np.inf
+        refill = np.flatnonzero(self.spilled[who])
+        for j in refill.tolist():
+            c, s = int(who[j]), int(slot[j])
+            later = self.spill[c]
+            self.t[c, s], _, self.kind[c, s], self.a[c, s], self.b[c, s] = later.pop(0)
+            if not later:
+                del self.spill[c]
+                self.spilled[c] = False
         self.next[who] = self.t[who].min(axis=1)
         return t, kind, a, b
 
+    def pending(self, who: int) -> int:
+        """Number of events scheduled for customer ``who`` (row and spill)."""
+        return int(np.isfinite(self.t[who]).sum()) + len(self.spill.get(who, ()))
+
     def nbytes(self) -> int:
-        """Memory held by the slots."""
-        return self.t.nbytes + self.kind.nbytes + self.a.nbytes + self.b.nbytes + self.next.nbytes
+        """Memory held by the slots and (approximately, 100 B an event) the spill."""
+        rows = self.t.nbytes + self.kind.nbytes + self.a.nbytes + self.b.nbytes
+        spill = 100 * sum(len(v) for v in self.spill.values())
+        return rows + self.next.nbytes + self.spilled.nbytes + spill

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from sim.lanes import Lane
     from sim.vector import VectorModel
 
-__all__ = ["WINDOW", "TicketDesk"]
+__all__ = ["WINDOW", "TicketDesk", "flush_seated", "seat_days"]
 
 #: Length of a desk window, days: a day, the rhythm in which service promises are kept.
 WINDOW = 1.0
@@ -75,9 +75,13 @@ class TicketDesk:
         if self.staff is None:
             # Unbounded desk: nobody waits, so nothing couples customers; seat at once.
             self.seat(np.inf)
+            flush_seated(self.m)
 
     def seat(self, before: float) -> np.ndarray:
         """Seat, in arrival order, every waiting ticket that arrived before ``before``.
+
+        The outcomes are queued on the model (``m.seated``) and scheduled by
+        :func:`flush_seated`, once for every lane that seated in the same pass.
 
         Returns:
             The customers whose tickets were seated (unblocked unless a returning ticket
@@ -104,27 +108,21 @@ class TicketDesk:
                 s2, u2 = self._draw(1, False)
                 heapq.heappush(self.waiting, (end, cid, False, opened, float(s2[0]), float(u2[0])))
                 c.blocked[cid] = end
-        for complaint, seated in rows.items():
-            if seated:
-                ids, a_, s_, e_, o_, u_ = (np.array(x) for x in zip(*seated, strict=True))
-                self._seat(ids.astype(np.int64), a_, s_, e_, complaint, o_, u_)
+        # Service tickets first, then complaints (the order outcomes are scheduled in).
+        seated = rows[False] + rows[True]
+        if seated:
+            ids, a_, s_, e_, o_, u_ = (np.array(x) for x in zip(*seated, strict=True))
+            wait = s_ - a_
+            self._stats(s_, e_, wait)
+            k = len(rows[False])
+            ids = ids.astype(np.int64)
+            if k:
+                kind = np.where(u_[:k] < fcr, Kind.service_done, Kind.service_again)
+                m.seated[False].append((ids[:k], e_[:k], kind, wait[:k], a_[:k]))
+            if k < len(seated):
+                kind = np.where(u_[k:] < m.resolve_p, Kind.complaint_fixed, Kind.complaint_open)
+                m.seated[True].append((ids[k:], e_[k:], kind, wait[k:], o_[k:]))
         return np.unique(np.array(done, dtype=np.int64))
-
-    def _seat(
-        self, ids: np.ndarray, arrive: np.ndarray, start: np.ndarray, end: np.ndarray,
-        complaint: bool, opened: np.ndarray, u: np.ndarray,
-    ) -> None:  # fmt: skip
-        """Tickets seated: record waits and busy time, schedule each outcome at its end."""
-        m = self.m
-        sp = m.sc.strategy.service
-        wait = start - arrive
-        self._stats(start, end, wait)
-        if complaint:
-            kind = np.where(u < m.resolve_p, Kind.complaint_fixed, Kind.complaint_open)
-            m.pool.push(ids, end, kind, wait, opened)
-        else:
-            kind = np.where(u < sp.first_contact_resolution, Kind.service_done, Kind.service_again)
-            m.pool.push(ids, end, kind, wait, arrive)
 
     def _stats(self, start: np.ndarray, end: np.ndarray, wait: np.ndarray) -> None:
         sc = self.m.sc
@@ -150,3 +148,70 @@ class TicketDesk:
     def utilisation(self, k: int, length: float) -> float:
         """Share of the servers' time busy in period ``k``."""
         return self.busy_area[k] / (self.staff * length) if self.staff else float("nan")
+
+
+def seat_days(
+    m: VectorModel, due: list[Lane], busy: np.ndarray, nxt: np.ndarray, until: float
+) -> np.ndarray:
+    """Seat every desk day whose lane has all its unblocked customers past it.
+
+    ``busy`` are the customers still running before ``until`` and ``nxt`` their next event
+    times; ``due`` the lanes with a ticket waiting before ``until``. After a day is seated,
+    the customers it unblocks join the lane's runners and the lane looks again: its next day
+    is seated too if they are all past it. Seating changes only the seated customers, so
+    updating the lane's earliest next event with theirs is the same as looking at every
+    runner again.
+
+    Returns:
+        ``busy`` with the unblocked customers who have an event before ``until``.
+    """
+    c = m.cols
+    low = _low(m, busy, nxt)
+    added = []
+    while due:
+        # One day per lane at a time, the outcomes of all lanes scheduled together.
+        seated = []
+        for ln in due:
+            desk = ln.desk
+            if desk.waiting and desk.waiting[0][0] < until:
+                day_end = min((desk.waiting[0][0] // WINDOW + 1.0) * WINDOW, until)
+                if low[ln.index] >= day_end:
+                    seated.append((ln, desk.seat(day_end)))
+        if not seated:
+            break
+        flush_seated(m)
+        new = np.concatenate([ids for _, ids in seated])
+        nn = m.next_times(new)
+        ok = nn < np.minimum(c.blocked[new], until)
+        if ok.any():
+            new, nn = new[ok], nn[ok]
+            if m.n_lanes == 1:
+                low[0] = min(low[0], float(nn.min()))
+            else:
+                np.minimum.at(low, c.rep[new], nn)
+            added.append(new)
+        due = [ln for ln, _ in seated]
+    return np.union1d(busy, np.concatenate(added)) if added else busy
+
+
+def flush_seated(m: VectorModel) -> None:
+    """Schedule the outcomes of the tickets the desks just seated (services first)."""
+    for complaint in (False, True):
+        parts = m.seated[complaint]
+        if not parts:
+            continue
+        if len(parts) == 1:
+            ids, end, kind, a, b = parts[0]
+        else:
+            ids, end, kind, a, b = (np.concatenate(x) for x in zip(*parts, strict=True))
+        m.pool.push(ids, end, kind, a, b)
+        parts.clear()
+
+
+def _low(m: VectorModel, busy: np.ndarray, nxt: np.ndarray) -> np.ndarray:
+    """Each lane's earliest next event among ``busy`` (inf for a lane with none)."""
+    if m.n_lanes == 1:
+        return np.array([nxt.min() if nxt.size else np.inf])
+    low = np.full(m.n_lanes, np.inf)
+    np.minimum.at(low, m.cols.rep[busy], nxt)
+    return low

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.engines import AUTO_VECTOR_FROM, ENGINES, choose_engine, run
+from sim.engines import AUTO_VECTOR_FROM, ENGINES, choose_engine, run, run_stack
 from sim.errors import UserError
 from sim.executors import Executor, InProcess, RunOutput, execute, tabulate
 from sim.results import RunResult
@@ -52,6 +52,7 @@ __all__ = [
     "compare",
     "replicate",
     "run",
+    "run_stack",
 ]
 
 Progress = Callable[[int, int], None]

@@ -105,11 +105,15 @@ class Split:
         if self.single is not None:
             draw: np.ndarray = getattr(lanes[self.single].rng[stream], method)(*args, size=self.n)
             return draw
+        # Gather once in lane order, draw lane by lane on views, scatter once.
+        order = self.order
+        grouped = [a[order] for a in args]
+        parts = [
+            getattr(lanes[k].rng[stream], method)(*(a[lo:hi] for a in grouped), size=hi - lo)
+            for k, (lo, hi) in zip(self.lanes, self.bounds, strict=True)
+        ]
         out = np.empty(self.n)
-        for k, (lo, hi) in zip(self.lanes, self.bounds, strict=True):
-            sel = self.order[lo:hi]
-            g = lanes[k].rng[stream]
-            out[sel] = getattr(g, method)(*(a[sel] for a in args), size=hi - lo)
+        out[order] = np.concatenate(parts)
         return out
 
     def uniform(self, stream: str) -> np.ndarray:
@@ -168,12 +172,9 @@ class LaneView:
     @property
     def churn_log(self) -> list[tuple[float, int]]:
         """Every churn as (time, customer id), in time order."""
-        rep = self.m.cols.rep
-        rows: list[tuple[float, int]] = []
-        for ts, ids in self.m.churn_chunks:
-            mine = rep[ids] == self.lane.index
-            rows += zip(ts[mine].tolist(), self._local(ids[mine]).tolist(), strict=True)
-        return sorted(rows)
+        ts, ids = self.m.churns()
+        mine = self.m.cols.rep[ids] == self.lane.index
+        return sorted(zip(ts[mine].tolist(), self._local(ids[mine]).tolist(), strict=True))
 
     def customer_columns(self) -> dict[str, np.ndarray]:
         """The lane's customers as columns, numbered as a lone run numbers them."""

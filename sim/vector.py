@@ -45,7 +45,7 @@ from sim import dispatch, policies
 from sim import reactions as r
 from sim.books import COUNTERS, Snapshot
 from sim.columns import Columns, Kind, Pool, full
-from sim.desk import WINDOW
+from sim.desk import seat_days
 from sim.errors import UserError
 from sim.lanes import Lane, LaneView, Split
 from sim.ledger import ArrayLedger
@@ -135,6 +135,8 @@ class VectorModel:
         self.n_events = np.zeros(nl, dtype=np.int64)
         self.ledger = ArrayLedger(scenario.output.ledger == "full", scenario.n_periods, nl)
         self.churn_chunks: list[tuple[np.ndarray, np.ndarray]] = []
+        # Ticket outcomes seated but not yet scheduled (sim.desk), services and complaints.
+        self.seated: dict[bool, list[tuple[np.ndarray, ...]]] = {False: [], True: []}
         n0 = scenario.population.initial
         self.cols = Columns(nl * (n0 + n0 // 2) + 64, len(Reason))
         self.pool = Pool(self.cols.capacity)
@@ -318,56 +320,21 @@ class VectorModel:
         """
         c = self.cols
         lanes = self.lanes
-        busy = np.flatnonzero(self._next(np.arange(c.n)) < until)
+        busy = np.flatnonzero(self.next_times(np.arange(c.n)) < until)
         while True:
-            nxt = self._next(busy)
+            nxt = self.next_times(busy)
             keep = nxt < np.minimum(c.blocked[busy], until)
             busy, nxt = busy[keep], nxt[keep]
             # A returning ticket may wait beyond ``until``: the next advance seats it.
             due = [ln for ln in lanes if ln.desk.waiting and ln.desk.waiting[0][0] < until]
             if due:
-                busy = self._seat_days(due, busy, nxt, until)
+                busy = seat_days(self, due, busy, nxt, until)
             if not busy.size:
                 break
             self._step(busy)
         self.now = until
 
-    def _seat_days(
-        self, due: list[Lane], busy: np.ndarray, nxt: np.ndarray, until: float
-    ) -> np.ndarray:
-        """Seat every desk day whose lane has all its unblocked customers past it.
-
-        After a day is seated, the customers it unblocks join the lane's runners and the
-        lane looks again: its next day is seated too if they are all past it. Seating
-        changes only the seated customers, so updating the lane's earliest next event with
-        theirs is the same as looking at every runner again.
-        """
-        c = self.cols
-        low = self._low(busy, nxt)
-        added = []
-        for ln in due:
-            desk = ln.desk
-            while desk.waiting and desk.waiting[0][0] < until:
-                day_end = min((desk.waiting[0][0] // WINDOW + 1.0) * WINDOW, until)
-                if low[ln.index] < day_end:
-                    break
-                new = desk.seat(day_end)
-                nn = self._next(new)
-                ok = nn < np.minimum(c.blocked[new], until)
-                if ok.any():
-                    low[ln.index] = min(low[ln.index], float(nn[ok].min()))
-                    added.append(new[ok])
-        return np.union1d(busy, np.concatenate(added)) if added else busy
-
-    def _low(self, busy: np.ndarray, nxt: np.ndarray) -> np.ndarray:
-        """Each lane's earliest next event among ``busy`` (inf for a lane with none)."""
-        if self.n_lanes == 1:
-            return np.array([nxt.min() if nxt.size else np.inf])
-        low = np.full(self.n_lanes, np.inf)
-        np.minimum.at(low, self.cols.rep[busy], nxt)
-        return low
-
-    def _next(self, ix: np.ndarray) -> np.ndarray:
+    def next_times(self, ix: np.ndarray) -> np.ndarray:
         """Each customer's next event time (life clock, renewal or scheduled)."""
         c = self.cols
         return np.minimum(np.minimum(c.t_life[ix], c.t_renew[ix]), self.pool.next[ix])
@@ -476,6 +443,17 @@ class VectorModel:
     def view(self, lane: int = 0) -> LaneView:
         """Replication ``lane`` of the finished run, shaped for :func:`sim.collect.collect`."""
         return LaneView(self, self.lanes[lane])
+
+    def churns(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every churn of every lane as (times, customer ids), in the order they happened."""
+        chunks = self.churn_chunks
+        if not chunks:
+            return np.empty(0), np.empty(0, dtype=np.int64)
+        if len(chunks) > 1:
+            # Concatenated once, for all lanes' results.
+            self.churn_chunks = [(np.concatenate([t for t, _ in chunks]),
+                                  np.concatenate([i for _, i in chunks]))]  # fmt: skip
+        return self.churn_chunks[0]
 
     def customer_columns(self, ids: np.ndarray | None = None) -> dict[str, np.ndarray]:
         """Customers' state as columns (every customer, or ``ids``): the customers table.

@@ -70,7 +70,7 @@ def test_no_global_random_state_in_library_code() -> None:
 
 
 def test_public_surface_is_pinned() -> None:
-    assert sim.__all__ == ["RunResult", "Scenario", "load_scenario", "run"]
+    assert sim.__all__ == ["RunResult", "Scenario", "load_scenario", "run", "run_stack"]
     assert agents.__all__ == [
         "AccountParams",
         "BehaviourParams",
