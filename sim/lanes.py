@@ -19,8 +19,6 @@ grouping without changing a number.
 
 from __future__ import annotations
 
-import time
-from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -183,14 +181,3 @@ class LaneView:
         cols["referrer"] = np.where(ref >= 0, self.m.cols.local[np.maximum(ref, 0)], -1)
         cols["customer_id"] = np.arange(self.ids.size, dtype=np.int64)
         return cols
-
-
-def counters(m: VectorModel, k: int) -> Counter[str]:
-    """Lane ``k``'s per-period counters as the books read them."""
-    row = m.counts[k]
-    return Counter({name: int(row[j]) for name, j in m.counter.items() if row[j]})
-
-
-def elapsed(m: VectorModel) -> float:
-    """Seconds since the stack started."""
-    return time.perf_counter() - m.wall_start
