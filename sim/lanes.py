@@ -47,14 +47,12 @@ class Lane:
 
         self.m = m
         self.index = index
-        self.seed = seed
         streams = Streams(seed)
         self.rng = {name: streams.generator(name) for name in STREAMS}
         self.population_rng = streams.generator("population")
         self.books: Books = Books(m.sc)
         self.desk: TicketDesk = TicketDesk(m, self)
         self.n = 0  # customers reserved so far (the next local id)
-        self.initial = 0  # size of the launch cohort
         self.bass = np.empty(0)
         self.warn_chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self.am_hours_used = 0.0
@@ -130,8 +128,8 @@ class Split:
         """Gamma(shape, scale) per customer."""
         return self._draw(stream, "gamma", shape, scale)
 
-    def groups(self, ix: np.ndarray) -> list[tuple[int, np.ndarray]]:
-        """Positions of each lane's customers in ``ix`` (the batch split), lane by lane."""
+    def groups(self) -> list[tuple[int, np.ndarray]]:
+        """Positions of each lane's customers in the split batch, lane by lane."""
         if self.single is not None:
             return [(self.single, np.arange(self.n))] if self.n else []
         return [(k, self.order[lo:hi]) for k, (lo, hi) in zip(self.lanes, self.bounds, strict=True)]

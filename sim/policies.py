@@ -256,7 +256,7 @@ def bass_times(m: VectorModel, lane: Lane, horizon: float) -> np.ndarray:
     mp = bass.market_potential
     p = bass.p / 365.25
     q = bass.q / 365.25
-    n0 = lane.initial
+    n0 = m.sc.population.initial
     k = np.arange(n0, max(mp, n0), dtype=float)
     rate = (mp - k) * (p + q * k / mp)
     gaps = lane.rng["acquisition"].standard_exponential(k.size) / rate

@@ -147,8 +147,6 @@ class VectorModel:
                                             lane.population_rng, n0), 0)
             for lane in self.lanes
         ])  # fmt: skip
-        for lane in self.lanes:
-            lane.initial = n0
         self.cols.acquired[ids] = 0.0
         self._admit(ids, np.zeros(ids.size))
         for lane in self.lanes:
@@ -226,7 +224,7 @@ class VectorModel:
         if self.n_lanes == 1:
             return [ids]
         parts = [np.empty(0, dtype=np.int64)] * self.n_lanes
-        for k, pos in Split(self, ids).groups(ids):
+        for k, pos in Split(self, ids).groups():
             parts[k] = ids[pos]
         return parts
 
@@ -235,11 +233,13 @@ class VectorModel:
         """Count one ``name`` event for each customer in ``ids``, in its lane's books."""
         if not ids.size:
             return
-        j = self.counter[name]
+        self.counts[:, self.counter[name]] += self.per_lane(ids)
+
+    def per_lane(self, ids: np.ndarray) -> int | np.ndarray:
+        """How many of ``ids`` each lane has (a plain count in a single-lane run)."""
         if self.n_lanes == 1:
-            self.counts[0, j] += ids.size
-        else:
-            self.counts[:, j] += np.bincount(self.cols.rep[ids], minlength=self.n_lanes)
+            return ids.size
+        return np.bincount(self.cols.rep[ids], minlength=self.n_lanes)
 
     def add_money(self, line: str, ids: np.ndarray, cents: np.ndarray) -> None:
         """Book revenue (``line="revenue"``) or a cost line of customers ``ids``, in cents."""
@@ -277,15 +277,9 @@ class VectorModel:
         """Tickets arrive at their lane's desk at ``t`` (see :class:`sim.desk.TicketDesk`)."""
         t = full(t, ids.size)
         opened = full(opened, ids.size)
-        self._events(ids)
-        for k, pos in Split(self, ids).groups(ids):
+        self.n_events += self.per_lane(ids)
+        for k, pos in Split(self, ids).groups():
             self.lanes[k].desk.open(ids[pos], t[pos], complaint, opened[pos])
-
-    def _events(self, ids: np.ndarray) -> None:
-        if self.n_lanes == 1:
-            self.n_events[0] += ids.size
-        else:
-            self.n_events += np.bincount(self.cols.rep[ids], minlength=self.n_lanes)
 
     # ------------------------------------------------------------------ running
     def run_all(self, progress: Any = None) -> None:
@@ -346,7 +340,7 @@ class VectorModel:
         life = (tl <= tr) & (tl <= tp)
         renew = ~life & (tr <= tp)
         sched = ~life & ~renew
-        self._events(ix)
+        self.n_events += self.per_lane(ix)
         if sched.any():
             self._scheduled(ix[sched])
         if life.any():
