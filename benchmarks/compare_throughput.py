@@ -25,8 +25,8 @@ import time
 import pandas as pd
 
 import sim
-from sim.executors import InProcess, ProcessPool
-from sim.experiments import compare
+from sim.experiments.executors import InProcess, ProcessPool
+from sim.experiments.runs import compare
 
 
 def scenario(n: int, years: float, extra_staff: int = 0) -> sim.Scenario:

@@ -25,15 +25,15 @@ from typing import Any
 CHILD = r"""
 import gc, json, resource, sys, time
 import sim
-from sim.scaling import scaled
+from sim.scenario.scaling import scaled
 n, years, engine = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
 sc = sim.load_scenario("baseline", {"horizon": f"{years}y", "output.ledger": "aggregate"})
 sc = scaled(sc, n)
 if engine == "agent":
-    from sim.model import CRMModel
+    from sim.agent_engine.model import CRMModel
     model = CRMModel(sc, seed=1)
 else:
-    from sim.vector import VectorModel
+    from sim.vector_engine.model import VectorModel
     model = VectorModel(sc, seed=1)
 gc.collect()
 t = time.perf_counter()

@@ -1,7 +1,7 @@
 """Replication stacking: time per replication of an experiment, lone runs against stacks.
 
 An experiment of R replications can run each replication alone (agent or vector engine)
-or R at a time in one vector-engine stack (:mod:`sim.lanes`), whose replications are
+or R at a time in one vector-engine stack (:mod:`sim.vector_engine.lanes`), whose replications are
 identical to the lone runs. Every measurement runs in a fresh Python process on one core;
 the configurations alternate for each world size, so the ratios compare like with like.
 The world is the baseline scaled to N customers with the per-period ledger aggregate.
@@ -22,7 +22,7 @@ CHILD = r"""
 import json, resource, sys, time
 import sim
 from sim.engines import run_stack
-from sim.scaling import scaled
+from sim.scenario.scaling import scaled
 n, years, mode, k = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 sc = sim.load_scenario("baseline", {"horizon": f"{years}y", "output.ledger": "aggregate"})
 sc = scaled(sc, n)

@@ -20,8 +20,8 @@ import numpy as np
 import simpy
 
 import sim
-from sim.model import CRMModel
-from sim.scaling import scaled
+from sim.agent_engine.model import CRMModel
+from sim.scenario.scaling import scaled
 
 
 def simpy_raw_rate(processes: int = 1000, events: int = 300_000) -> float:

@@ -2,7 +2,7 @@
 
 Every arm of each named lesson runs ``n`` times on common random numbers at the scenario's
 own size and horizon; for every pair of arms and every headline metric of
-:data:`sim.lessondoc.HEADLINES` the mean paired difference and its 95 % t-interval are
+:data:`sim.docgen.lessons.HEADLINES` the mean paired difference and its 95 % t-interval are
 written. Full size is slow (seconds to tens of seconds a run): run it niced, in the
 background, after any change of the model or of a lesson, then ``make docs``::
 
@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from sim.experiments import arms_from_scenario, compare
-from sim.lessondoc import EFFECTS, HEADLINES
-from sim.scenario import load_scenario
+from sim.docgen.lessons import EFFECTS, HEADLINES
+from sim.experiments.runs import arms_from_scenario, compare
+from sim.scenario.spec import load_scenario
 
 __all__ = ["main", "measure"]
 

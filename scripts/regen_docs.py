@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sim import lessondoc, paramdoc, schema
+from sim.docgen import lessons as lessondoc
+from sim.docgen import parameters as paramdoc
+from sim.results import schema
 
 BEGIN = "<!-- BEGIN GENERATED -->"
 END = "<!-- END GENERATED -->"

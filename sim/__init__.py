@@ -13,19 +13,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sim.scenario import Scenario, load_scenario
+from sim.scenario.spec import Scenario, load_scenario
 
 __all__ = ["RunResult", "Scenario", "load_scenario", "run", "run_stack"]
 
 if TYPE_CHECKING:
     from sim.engines import run_stack
-    from sim.experiments import run
-    from sim.results import RunResult
+    from sim.experiments.runs import run
+    from sim.results.run_result import RunResult
 
 
 def __getattr__(name: str) -> Any:
     if name == "run":
-        from sim.experiments import run
+        from sim.experiments.runs import run
 
         return run
     if name == "run_stack":
@@ -33,7 +33,7 @@ def __getattr__(name: str) -> Any:
 
         return run_stack
     if name == "RunResult":
-        from sim.results import RunResult
+        from sim.results.run_result import RunResult
 
         return RunResult
     raise AttributeError(f"module 'sim' has no attribute {name!r}")

@@ -2,8 +2,10 @@
 
 ``run(scenario, seed)`` is the one function every other tool calls (a model is a function
 of its parameters: EMA Workbench's habit). Two engines run the same model: ``"agent"``, the
-reference (Mesa agents on a SimPy clock, :mod:`sim.model`), and ``"vector"``, the same rules
-over numpy columns for large worlds (:mod:`sim.vector`); ``"auto"`` chooses between them.
+reference (Mesa agents on a SimPy clock, :mod:`sim.agent_engine.model`), and ``"vector"``, the same
+rules
+over numpy columns for large worlds (:mod:`sim.vector_engine.model`); ``"auto"`` chooses between
+them.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from typing import Any
 import numpy as np
 
 from sim.errors import UserError
-from sim.results import RunResult
-from sim.scenario import Scenario, load_scenario
+from sim.results.run_result import RunResult
+from sim.scenario.spec import Scenario, load_scenario
 
 __all__ = ["AUTO_VECTOR_FROM", "ENGINES", "choose_engine", "run", "run_stack"]
 
@@ -42,15 +44,15 @@ def run(
     Returns:
         The run's tables, KPIs and manifest (``manifest["engine"]`` names the engine used).
     """
-    from sim.collect import collect
-    from sim.model import CRMModel
+    from sim.agent_engine.model import CRMModel
+    from sim.results.collect import collect
 
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     used: Any = sc.seed if seed is None else seed
     chosen = choose_engine(sc, engine)
     model: Any
     if chosen == "vector":
-        from sim.vector import VectorModel
+        from sim.vector_engine.model import VectorModel
 
         vm = VectorModel(sc, seed=used)
         vm.run_all(progress)
@@ -65,7 +67,7 @@ def run_stack(
     seeds: Sequence[int | np.random.SeedSequence],
     progress: Callable[[int, int], None] | None = None,
 ) -> list[RunResult]:
-    """Run one scenario once per seed, all in one vector-engine pass (:mod:`sim.lanes`).
+    """Run one scenario once per seed, all in one vector-engine pass (see ``vector_engine.lanes``).
 
     Result ``i`` is identical to ``run(scenario, seeds[i], engine="vector")`` — stacking
     only shares the engine's fixed cost per round among the replications.
@@ -78,8 +80,8 @@ def run_stack(
     Returns:
         One result per seed, in order (``manifest["stack"]`` gives the stack's size).
     """
-    from sim.collect import collect
-    from sim.vector import VectorModel
+    from sim.results.collect import collect
+    from sim.vector_engine.model import VectorModel
 
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     vm = VectorModel(sc, seeds=seeds)

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from sim.results import RunResult
-    from sim.scenario import Scenario
+    from sim.results.run_result import RunResult
+    from sim.scenario.spec import Scenario
 
 TESTS_DIR = Path(__file__).resolve().parent
 REPO_ROOT = TESTS_DIR.parent

@@ -1,9 +1,9 @@
 """The reference docs cannot drift from the code they describe.
 
 ``docs/parameters.md`` and ``docs/results.md`` each end in a block generated from the code
-(``python -m sim.paramdoc`` and ``python -m sim.schema``) between two markers, and
+(``python -m sim.docgen.parameters`` and ``python -m sim.results.schema``) between two markers, and
 ``docs/lessons.md`` in one generated from the scenario headers and the measured effects
-(``python -m sim.lessondoc``); these tests check that the blocks are current and that every
+(``python -m sim.docgen.lessons``); these tests check that the blocks are current and that every
 scenario parameter is documented.
 """
 
@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from sim import lessondoc, paramdoc, schema
+from sim.docgen import lessons as lessondoc
+from sim.docgen import parameters as paramdoc
+from sim.results import schema
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 BEGIN = "<!-- BEGIN GENERATED -->"
@@ -42,9 +44,9 @@ def test_every_parameter_has_a_description() -> None:
 @pytest.mark.parametrize(
     ("name", "generate", "command"),
     [
-        ("parameters.md", paramdoc.markdown, "python -m sim.paramdoc"),
-        ("results.md", schema.markdown, "python -m sim.schema"),
-        ("lessons.md", lessondoc.markdown, "python -m sim.lessondoc"),
+        ("parameters.md", paramdoc.markdown, "python -m sim.docgen.parameters"),
+        ("results.md", schema.markdown, "python -m sim.results.schema"),
+        ("lessons.md", lessondoc.markdown, "python -m sim.docgen.lessons"),
     ],
 )
 def test_generated_block_is_current(name: str, generate: Callable[[], str], command: str) -> None:

@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.model import CRMModel
-from sim.results import RunResult
-from sim.scenario import scenario_hash
+from sim.agent_engine.model import CRMModel
+from sim.results.run_result import RunResult
+from sim.scenario.spec import scenario_hash
 
 SMALL = {"population.initial": 250, "horizon": "8mo"}
 TABLES = ("periods", "customers", "ledger", "events", "mix", "warnings", "summary")

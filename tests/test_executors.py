@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from sim.errors import UserError
-from sim.executors import (
+from sim.experiments.executors import (
     DaskExecutor,
     InProcess,
     ProcessPool,
@@ -19,9 +19,9 @@ from sim.executors import (
     make_executor,
     run_task,
 )
-from sim.experiments import compare
+from sim.experiments.runs import compare
 from sim.rng import replication_seed
-from sim.scenario import load_scenario
+from sim.scenario.spec import load_scenario
 
 
 @pytest.fixture(scope="module")

@@ -23,18 +23,16 @@ import yaml
 from scipy import stats as sps
 from typer.testing import CliRunner
 
-from sim.cli_compare import compare_command
-from sim.compare_report import fmt, retention_curves, verdict
+from sim.cli.compare import compare_command
 from sim.errors import UserError
-from sim.executors import RunOutput, RunTask
-from sim.experiments import (
+from sim.experiments.executors import RunOutput, RunTask
+from sim.experiments.runs import (
     BASE_ARM,
     arms_from_scenario,
     compare,
     replicate,
 )
-from sim.scenario import load_scenario
-from sim.stats import (
+from sim.experiments.stats import (
     Target,
     direction,
     mean_interval,
@@ -45,6 +43,8 @@ from sim.stats import (
     relative_difference,
     unpaired_difference,
 )
+from sim.report.compare_page import fmt, retention_curves, verdict
+from sim.scenario.spec import load_scenario
 
 # A world small enough for a run of well under a second.
 TINY = {
@@ -444,7 +444,7 @@ PAIRING_BASE = {
 
 @pytest.mark.slow
 def test_pairing_detects_a_small_difference_that_unpaired_misses():
-    from sim.executors import ProcessPool
+    from sim.experiments.executors import ProcessPool
 
     arms = {
         "list": load_scenario("baseline", PAIRING_BASE),
@@ -620,9 +620,7 @@ def test_cli_compare_two_files_and_user_errors(tmp_path):
     assert "no arms" in str(single.exception)
 
 
-def _crmsim() -> list[str] | None:
-    if not (Path(__file__).resolve().parents[1] / "sim" / "cli.py").exists():
-        return None
+def _crmsim() -> list[str]:
     script = Path(sys.executable).parent / "crmsim"
     if script.exists():
         return [str(script)]
@@ -632,8 +630,6 @@ def _crmsim() -> list[str] | None:
 
 def test_crmsim_compare_subprocess(tmp_path):
     cmd = _crmsim()
-    if cmd is None:
-        pytest.skip("sim/cli.py does not exist yet")
     path = _arms_file(tmp_path, {"staff4": {"strategy.service.staff": 4}})
     out = tmp_path / "sub"
     env = {**os.environ, "COLUMNS": "120"}

@@ -1,7 +1,7 @@
 """The lesson library teaches its lessons.
 
 Every lesson scenario in ``scenarios/`` compares policies in an ``arms:`` block. Here the
-arms run side by side with :func:`sim.experiments.compare` on common random numbers
+arms run side by side with :func:`sim.experiments.runs.compare` on common random numbers
 (replication ``i`` of every arm runs on ``replication_seed(SEED, i)``: the same customers,
 the same shocks), and each lesson's direction is asserted on the paired differences: the
 mean difference must exceed ``Z`` = 3.3 of its standard errors, which a policy without
@@ -11,7 +11,7 @@ The sizes below (``customers``, ``horizon``, ``n``) are the smallest found to ke
 effect well beyond that margin: every comparison was run on several base seeds while the
 tests were written (``docs/lessons.md`` gives the effect sizes measured at full size), and
 the base seed was then fixed so that the suite is deterministic. Smaller worlds keep the
-scenario's proportions: :func:`sim.scaling.scaled` shrinks staff, account managers,
+scenario's proportions: :func:`sim.scenario.scaling.scaled` shrinks staff, account managers,
 budgets and fixed costs with the customer base.
 
 A lesson that fails here means the model no longer reproduces what the course teaches —
@@ -33,9 +33,9 @@ import pytest
 
 import scenarios
 import sim
-from sim.experiments import Comparison, arms_from_scenario, compare, replicate
-from sim.scaling import scaled
-from sim.scenario import Scenario, with_overrides
+from sim.experiments.runs import Comparison, arms_from_scenario, compare, replicate
+from sim.scenario.scaling import scaled
+from sim.scenario.spec import Scenario, with_overrides
 
 #: Base seed of every comparison (fixed after checking several).
 SEED = 20250101
@@ -49,7 +49,7 @@ SMOKE = {"population.initial": 60, "horizon": "2mo"}
 def shrink(scenario: Scenario, customers: int) -> Scenario:
     """``scenario`` resized to ``customers`` with a desk that is just as uncongested.
 
-    :func:`sim.scaling.scaled` rounds the desk's headcount to the nearest whole agent, so
+    :func:`sim.scenario.scaling.scaled` rounds the desk's headcount to the nearest whole agent, so
     3 agents for 2,000 customers become 1 for 800: one agent at 80 % utilisation makes
     customers wait far longer than three at 65 % (an M/M/1 queue against an M/M/3 one),
     and every lesson would be taught at a congested desk. Rounding up keeps waits short.

@@ -1,4 +1,4 @@
-"""The vector engine's event pool (sim.columns.Pool) against a plain per-customer heap."""
+"""The vector engine's event pool (columns.Pool) against a plain per-customer heap."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.columns import Kind, Pool
+from sim.vector_engine.columns import Kind, Pool
 
 N = 6
 

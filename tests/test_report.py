@@ -15,7 +15,7 @@ from matplotlib.axes import Axes
 from matplotlib.container import BarContainer
 from matplotlib.figure import Figure
 
-from sim.analysis import (
+from sim.report.analysis import (
     CAPTIONS,
     CHURN_LABELS,
     churn_reasons,
@@ -27,9 +27,9 @@ from sim.analysis import (
     prefixed,
     trust_waterfall,
 )
-from sim.plots import FIGURES, plot_churn_reasons, plot_economics, plot_trust
-from sim.report import KPI_LABELS, format_kpi, render_html, write_report
-from sim.results import RunResult
+from sim.report.plots import FIGURES, plot_churn_reasons, plot_economics, plot_trust
+from sim.report.run_page import KPI_LABELS, format_kpi, render_html, write_report
+from sim.results.run_result import RunResult
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 SECTIONS = ("run", "kpis", "figures", "why-customers-left", "columns")
@@ -348,7 +348,7 @@ def test_report_with_an_aggregate_ledger(tmp_path: Path) -> None:
 
 
 def test_line_styles_stay_distinct_without_colour() -> None:
-    from sim.plots import _style
+    from sim.report.plots import _style
 
     pairs = {(_style(i)["linestyle"], _style(i)["marker"]) for i in range(32)}
     assert len(pairs) == 32

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import sim
-from sim.scaling import scaled
+from sim.scenario.scaling import scaled
 
 
 def test_scaled_multiplies_what_grows_with_the_customer_base() -> None:

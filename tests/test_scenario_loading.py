@@ -12,7 +12,7 @@ import yaml
 
 import scenarios
 from sim.errors import Problem, ScenarioError, UserError
-from sim.scenario import (
+from sim.scenario.spec import (
     Scenario,
     dump_yaml,
     load_scenario,

@@ -1,4 +1,4 @@
-"""Replication stacking (sim.lanes): many replications in one vector-engine pass.
+"""Replication stacking (sim.vector_engine.lanes): many replications in one vector-engine pass.
 
 The contract is identity, not resemblance: replication ``i`` of a stack is the lone run on
 its seed, table for table and bit for bit. That makes stacking invisible to every result
@@ -20,12 +20,12 @@ from hypothesis import strategies as st
 
 import scenarios
 import sim
-from sim import stacks
 from sim.engines import run_stack
-from sim.executors import InProcess
-from sim.experiments import arms_from_scenario, replicate
+from sim.experiments import stacks
+from sim.experiments.executors import InProcess
+from sim.experiments.runs import arms_from_scenario, replicate
+from sim.experiments.stacks import stack_size
 from sim.rng import replication_seed
-from sim.stacks import stack_size
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 

@@ -30,9 +30,9 @@ from scipy import stats
 import scenarios
 import sim
 from sim.errors import UserError
-from sim.experiments import AUTO_VECTOR_FROM, choose_engine
-from sim.scaling import scaled
-from sim.scenario import Scenario, with_overrides
+from sim.experiments.runs import AUTO_VECTOR_FROM, choose_engine
+from sim.scenario.scaling import scaled
+from sim.scenario.spec import Scenario, with_overrides
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 

@@ -1,0 +1,309 @@
+"""``CRMModel``: the reference (agent) engine — Mesa agents on a SimPy clock.
+
+One ``simpy.Environment`` keeps continuous time in days; Mesa keeps the agents. ``step()``
+advances exactly one reporting period and records it, so ``mesa.batch_run`` and Mesa's
+visualisation drive the model unchanged. The model is also the customers' :class:`World`:
+the clock, the random streams, the trust ledger and the books all reach a customer through it.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import mesa
+import numpy as np
+import simpy
+
+from agents.context import Context
+from agents.customer import Customer
+from agents.economics import to_cents
+from agents.emotional_account import Ledger
+from agents.traits import draw_traits
+from sim.agent_engine import operations, processes
+from sim.results.books import Books
+from sim.rng import Streams
+from sim.scenario.spec import Scenario, load_scenario
+
+__all__ = ["CRMModel"]
+
+
+class CRMModel(mesa.Model):
+    """The reference engine: one Mesa ``Customer`` per customer, SimPy processes for time."""
+
+    def __init__(
+        self,
+        scenario: Scenario | str | Path = "baseline",
+        seed: int | np.random.SeedSequence | None = None,
+        overrides: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Build the world of ``scenario`` on the seed streams of ``seed``.
+
+        Args:
+            scenario: a :class:`Scenario`, a library name or a YAML path (keywords only, so
+                ``mesa.batch_run(CRMModel, {"scenario": "baseline", "seed": range(5)})`` works).
+            seed: root seed; defaults to the scenario's ``seed``.
+            overrides: dotted-path overrides applied on top of the scenario.
+        """
+        if not isinstance(scenario, Scenario) or overrides:
+            scenario = load_scenario(
+                scenario.model_dump(mode="json") if isinstance(scenario, Scenario) else scenario,
+                dict(overrides) if overrides else None,
+            )
+        streams = Streams(scenario.seed if seed is None else seed)
+        super().__init__(rng=streams.generator("mesa"))
+        self.wall_start = time.perf_counter()
+        self.streams = streams
+        self.scenario = scenario
+        st = scenario.strategy
+        self.env = simpy.Environment()
+        self.ctx = Context.build(
+            scenario.behaviour, st, scenario.economics,
+            scenario.setting == "contractual", scenario.contract.every,
+        )  # fmt: skip
+        self.purchase_draws = streams.draws("purchases")
+        self.spend_draws = streams.draws("spend")
+        self.experience_draws = streams.draws("experience")
+        self.service_draws = streams.draws("service")
+        self.contact_draws = streams.draws("contacts")
+        self.churn_draws = streams.draws("churn")
+        self.acquisition_draws = streams.draws("acquisition")
+        self.winback_draws = streams.draws("winback")
+        self.population_rng = streams.generator("population")
+        self.acquisition_rng = streams.generator("acquisition")
+        self.referral_rng = streams.generator("referrals")
+        self.review_rate = self.ctx.max_hazard_rate if self.ctx.behaviour else 0.0
+        self.service_on = True
+        self.handling = st.complaints.handling
+        handled = self.handling != "none"
+        self.resolve_p = st.complaints.resolve.of(self.handling) if handled else 0.0
+        self.ctx_effort = st.complaints.effort.of(self.handling) if handled else 1.0
+        self.winback_base = st.win_back.response_array()
+        self.list_price = st.pricing.list_price
+        self.discount = st.pricing.discount
+        self.ledger = Ledger(full=scenario.output.ledger == "full")
+        self.event_log: list[tuple[float, int, str, float]] | None = (
+            [] if scenario.output.events else None
+        )
+        self.books = Books(scenario)
+        self.desk = processes.Desk(self.env, st.service.staff)
+        self.customers: list[Customer] = []
+        self._active: dict[int, Customer] = {}
+        self.warnings: list[tuple[float, int, float]] = []
+        self.churn_log: list[tuple[float, int]] = []
+        self.acquired_total = 0
+        self.n_events = 0
+        self.am_hours_used = 0.0
+        self.am_hours_available = 0.0
+        self._period = 0
+        # Continuous discounting: (1 + r)^(−t/365.25) = exp(−δ·t).
+        self._delta = math.log1p(scenario.economics.discount_rate) / 365.25
+        self._counts: Counter[str] = Counter()
+        # Initial customers: a launch cohort acquired on day 0.
+        traits = draw_traits(
+            scenario.population.segments, self.population_rng, scenario.population.initial
+        )
+        for i in range(len(traits)):
+            self._admit(traits, i, "initial", -1)
+        self.env.process(operations.epochs(self))
+        if st.pricing.changes:
+            self.env.process(operations.price_moves(self))
+        if st.acquisition.bass is not None:
+            self.env.process(operations.bass_diffusion(self))
+        # Mesa's own tools (batch_run, visualisation) read the model through a DataCollector.
+        self.datacollector = mesa.DataCollector(
+            model_reporters={name: _last(name) for name in _REPORTED}
+        )
+
+    # ------------------------------------------------------------------ World protocol
+    @property
+    def now(self) -> float:
+        """Current simulated day."""
+        return float(self.env.now)
+
+    @property
+    def period_index(self) -> int:
+        """Index of the reporting period being simulated."""
+        return self._period
+
+    def record_entry(self, customer: Customer, reason: int, amount: float) -> None:
+        """Write an emotional-account entry to the ledger."""
+        self.ledger.record(
+            self.env.now, self._period, customer.unique_id, reason, amount, customer._balance
+        )
+
+    def count(self, name: str, k: int = 1) -> None:
+        """Add ``k`` to a per-period counter."""
+        self._counts[name] += k
+
+    def book(self, line: str, amount: float, customer: Customer | None) -> None:
+        """Book a cost (cents-exact per period); attribute it to a customer if given."""
+        if amount == 0.0:
+            return
+        cents = to_cents(amount)
+        self.books.cost_cents[line] += cents
+        if customer is not None:
+            value = cents / 100.0
+            customer.cost += value
+            t = self.env.now
+            customer.clv -= value * math.exp(self._delta * (customer.acquired - t))
+            customer.add_money(0.0, value, t)
+
+    def earn(self, amount: float, cogs: float, customer: Customer) -> None:
+        """A purchase or fee of ``amount`` (at list price 1): revenue, cogs, discounts, points."""
+        t = self.env.now
+        gross = amount * self.list_price
+        disc = gross * self.discount
+        offer = (gross - disc) * customer.offer if customer.offer_until > t else 0.0
+        rev_c = to_cents(gross)
+        cogs_c = to_cents(cogs)
+        self.books.revenue_cents += rev_c
+        self.books.cost_cents["cogs"] += cogs_c
+        margin = (rev_c - cogs_c) / 100.0
+        customer.revenue += rev_c / 100.0
+        customer.margin += margin
+        customer.clv += margin * math.exp(self._delta * (customer.acquired - t))
+        customer.add_money(margin, 0.0, t)
+        self.book("discounts", disc, customer)
+        self.book("offers", offer, customer)
+        loyal = self.scenario.strategy.loyalty
+        if loyal.enabled:
+            points = (gross - disc - offer) * loyal.points_per_money
+            self.books.points += points
+            self.book("loyalty", points * loyal.point_value * loyal.redemption_rate, customer)
+
+    def price_paid(self, customer: Customer) -> tuple[float, float]:
+        """Effective price index the customer pays now, and the list price."""
+        paid = self.list_price * (1.0 - self.discount)
+        if customer.offer_until > self.env.now:
+            paid *= 1.0 - customer.offer
+        return paid, self.list_price
+
+    def market_price(self) -> float:
+        """Market price index now (competitor promotions included)."""
+        return self.scenario.market.price_at(self.env.now)
+
+    def on_churn(self, customer: Customer, reason: int) -> None:
+        """Bookkeeping when a customer leaves; schedules a win-back if the policy applies."""
+        del self._active[customer.unique_id]
+        self.books.churned[reason] += 1
+        self.churn_log.append((self.env.now, customer.unique_id))
+        self.log(customer.unique_id, "churn", float(reason))
+        operations.win_back(self, customer, reason)
+
+    def on_purchase(self, customer: Customer, repeat: bool) -> None:
+        """After a purchase: the post-sale follow-up sequence."""
+        if self.event_log is not None:
+            self.log(customer.unique_id, "purchase" if repeat else "first_purchase", 0.0)
+        operations.follow_up(self, customer, first=not repeat)
+
+    def complain(self, customer: Customer) -> None:
+        """A voiced complaint goes to the desk — or nowhere if nobody handles complaints."""
+        if self.handling == "none":
+            customer.complaint_outcome(resolved=False, elapsed=0.0, handling="basic")
+        else:
+            self.env.process(processes.ticket(self, customer, complaint=True, opened=self.env.now))
+
+    # ------------------------------------------------------------------ population
+    def active_list(self) -> list[Customer]:
+        """Active customers in id order (a stable snapshot for policies)."""
+        return list(self._active.values())
+
+    def acquire(self, channel: str, referrer: int = -1) -> Customer:
+        """A new customer arrives through ``channel``."""
+        traits = draw_traits(self.scenario.population.segments, self.population_rng, 1)
+        return self._admit(traits, 0, channel, referrer)
+
+    def _admit(self, traits: Any, i: int, channel: str, referrer: int) -> Customer:
+        row = {k: getattr(traits, k)[i] for k in traits.__slots__}
+        c = Customer(self, row, acquired=self.now, channel=channel)
+        c.referrer = referrer
+        self.customers.append(c)
+        self._active[c.unique_id] = c
+        self.acquired_total += 1
+        self.books.new[channel] += 1
+        self.log(c.unique_id, "acquired", 0.0)
+        self._start(c)
+        if self.ctx.contractual:
+            self.renew(c, first=True)
+        else:
+            c.purchase(repeat=False)
+        return c
+
+    def _start(self, c: Customer) -> None:
+        self.env.process(processes.life(self, c))
+        if self.ctx.contractual:
+            self.env.process(processes.renewals(self, c))
+
+    def renew(self, c: Customer, first: bool = False) -> None:
+        """Charge one subscription fee."""
+        self.earn(c.fee, c.fee * self.ctx.cogs_share, c)
+        self.count("renewals")
+        c.touch()
+
+    def reactivate(self, c: Customer) -> None:
+        """A win-back succeeded: the customer is active again."""
+        c.reactivate(self.scenario.strategy.win_back.deposit)
+        self._active[c.unique_id] = c
+        self.books.won_back += 1
+        self.log(c.unique_id, "won_back", 0.0)
+        self._start(c)
+        if self.ctx.contractual:
+            self.renew(c)
+
+    def log(self, customer: int, event: str, value: float) -> None:
+        """Append to the full event log when the scenario asks for it."""
+        if self.event_log is not None:
+            self.event_log.append((self.env.now, customer, event, value))
+
+    # ------------------------------------------------------------------ Mesa
+    def step(self) -> None:
+        """Advance one reporting period and record it."""
+        sc = self.scenario
+        k = self.steps - 1
+        self._period = k
+        end = min((k + 1) * sc.period, sc.horizon)
+        self.env.run(until=end)
+        self.books.close(self, k, k * sc.period, end)
+        self.datacollector.collect(self)
+        if k + 1 >= sc.n_periods:
+            self.running = False
+
+    def run_all(self, progress: Any = None) -> None:
+        """Run every period (calls ``progress(k, n)`` after each if given)."""
+        n = self.scenario.n_periods
+        while self.running:
+            self.step()
+            if progress is not None:
+                progress(self.steps, n)
+
+    def customer_columns(self) -> dict[str, np.ndarray]:
+        """Every customer's state as columns (the customers table's source)."""
+        from sim.results.collect import agent_columns
+
+        return agent_columns(self)
+
+    @property
+    def counts(self) -> Counter[str]:
+        """Per-period counters (reset by the books at each period close)."""
+        return self._counts
+
+
+#: Period columns exposed to Mesa's DataCollector (``batch_run`` output columns).
+_REPORTED = (
+    "active", "new", "churned", "won_back", "revenue", "costs", "profit",
+    "discounted_profit", "satisfaction_mean", "balance_mean", "complaints", "wait_mean",
+)  # fmt: skip
+
+
+def _last(column: str) -> Callable[[CRMModel], Any]:
+    """A reporter returning ``column`` of the period just closed."""
+
+    def report(model: CRMModel) -> Any:
+        return model.books.rows[-1][column]
+
+    return report

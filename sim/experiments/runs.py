@@ -1,0 +1,485 @@
+"""Running the model: ``run`` is the one function every other tool calls.
+
+A model is a function of its parameters (EMA Workbench's habit): ``run(scenario, seed)``
+returns a :class:`RunResult` and touches no state outside itself, so replications, policy
+comparisons and sweeps on any executor are just many calls of it.
+
+:func:`replicate` runs one scenario on many seeds; :func:`compare` runs several policies
+(arms) side by side on common random numbers — replication ``i`` of every arm uses
+``replication_seed(seed, i)`` — and returns a :class:`Comparison` whose paired differences,
+intervals and P(best) come from :mod:`sim.experiments.stats`. The runs themselves go to an executor
+(:mod:`sim.experiments.executors`) as small specs, so the answer does not depend on where they ran.
+"""
+
+from __future__ import annotations
+
+import difflib
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.engines import AUTO_VECTOR_FROM, ENGINES, choose_engine, run, run_stack
+from sim.errors import UserError
+from sim.experiments.executors import Executor, InProcess, RunOutput, execute, tabulate
+from sim.experiments.stats import (
+    Target,
+    TargetStatus,
+    contrast,
+    describe,
+    direction,
+    mean_interval,
+    next_batch,
+    parse_target,
+    prob_best,
+)
+from sim.results.run_result import RunResult
+from sim.rng import replication_seed
+from sim.scenario.spec import Overrides, Scenario, load_scenario, scenario_to_dict
+
+__all__ = [
+    "AUTO_VECTOR_FROM",
+    "BASE_ARM",
+    "DEFAULT_N",
+    "ENGINES",
+    "Comparison",
+    "Replications",
+    "arms_from_scenario",
+    "choose_engine",
+    "compare",
+    "replicate",
+    "run",
+    "run_stack",
+]
+
+Progress = Callable[[int, int], None]
+
+
+#: Replications per arm when neither ``n`` nor a target is given.
+DEFAULT_N = 30
+
+
+def _as_scenario(scenario: Scenario | str | Path) -> Scenario:
+    return scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+
+
+def _check_n(name: str, n: int, least: int = 2) -> None:
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < least:
+        raise UserError(f"{name} must be a whole number ≥ {least}, got {n!r}")
+
+
+def _unknown_metric(metric: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(metric, known, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"unknown metric {metric!r}{hint} Known: {', '.join(known)}"
+
+
+def _chosen(known: list[str], metrics: Iterable[str] | None) -> list[str]:
+    if metrics is None:
+        return list(known)
+    chosen = [metrics] if isinstance(metrics, str) else list(metrics)
+    for m in chosen:
+        if m not in known:
+            raise UserError(_unknown_metric(m, known))
+    return chosen
+
+
+@dataclass
+class Replications:
+    """Independent replications of one scenario.
+
+    Attributes:
+        scenario: the scenario that was replicated.
+        seed: the experiment seed; replication ``i`` ran on ``replication_seed(seed, i)``.
+        table: one row per replication: ``arm`` (the scenario's name), ``replication``,
+            then one column per KPI.
+        curves: retention of the day-0 cohort: ``arm``, ``replication``, ``period``
+            (0 = day 0), ``day``, ``retention``.
+        results: full results by replication, kept only with ``keep_results=True``.
+        seconds: wall time of the whole experiment.
+    """
+
+    scenario: Scenario
+    seed: int
+    table: pd.DataFrame
+    curves: pd.DataFrame
+    results: dict[int, RunResult] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def n(self) -> int:
+        """Number of replications."""
+        return len(self.table)
+
+    @property
+    def metrics(self) -> list[str]:
+        """The KPI columns of :attr:`table`."""
+        return [c for c in self.table.columns if c not in ("arm", "replication")]
+
+    def result(self, replication: int) -> RunResult:
+        """The full result of one replication: kept, or re-run (deterministically)."""
+        if replication in self.results:
+            return self.results[replication]
+        if not 0 <= replication < self.n:
+            raise UserError(f"replication {replication} is not in 0..{self.n - 1}")
+        return run(self.scenario, replication_seed(self.seed, replication))
+
+    def summary(self, metrics: Iterable[str] | None = None, level: float = 0.95) -> pd.DataFrame:
+        """Per metric: ``metric, n, mean, sd, low, high, half_width`` (t-interval)."""
+        rows = [
+            {"metric": m, **describe(self.table[m].to_numpy(dtype=float), level)}
+            for m in _chosen(self.metrics, metrics)
+        ]
+        return pd.DataFrame(rows)
+
+
+def replicate(
+    scenario: Scenario | str | Path,
+    n: int,
+    seed: int,
+    executor: Executor | None = None,
+    keep_results: bool = False,
+    progress: Progress | None = None,
+    engine: str = "agent",
+) -> Replications:
+    """Run one scenario ``n`` times on independent seeds.
+
+    Args:
+        scenario: a :class:`Scenario`, a library name or a YAML path.
+        n: number of replications (≥ 2).
+        seed: experiment seed; replication ``i`` runs on ``replication_seed(seed, i)``, the
+            same seeds :func:`compare` uses, so replications of two scenarios pair up.
+        executor: where to run (:mod:`sim.experiments.executors`); in this process by default. An
+            executor passed in is left open.
+        keep_results: keep every full :class:`RunResult` (memory grows with ``n``); without
+            it :meth:`Replications.result` re-runs a replication on demand.
+        progress: optional callback ``progress(done_runs, total_runs)``.
+        engine: ``"agent"``, ``"vector"`` or ``"auto"`` (the vector engine for experiments).
+
+    Returns:
+        The per-replication table and retention curves.
+
+    Raises:
+        UserError: ``n`` below 2.
+    """
+    _check_n("n", n)
+    sc = _as_scenario(scenario)
+    start = time.perf_counter()
+    ex: Executor = executor if executor is not None else InProcess()
+    chosen = choose_engine(sc, engine, experiment=True)
+    outputs = execute({sc.name: sc}, range(n), seed, ex, keep_results, progress, engine=chosen)
+    table, curves, kept = tabulate(outputs, [sc.name])
+    results = {i: r for (_, i), r in kept.items()}
+    return Replications(sc, seed, table, curves, results, time.perf_counter() - start)
+
+
+#: Name of the base scenario when it takes part in a comparison as an arm of its own.
+BASE_ARM = "base"
+
+
+def arms_from_scenario(
+    scenario: Scenario | str | Path, overrides: Overrides | None = None
+) -> dict[str, Scenario]:
+    """The arms of a scenario's ``arms:`` block, each one the base with its overrides applied.
+
+    Which arm is the base itself: the base scenario takes part as an arm named ``"base"``
+    (listed first), unless the file says otherwise, in one of two ways:
+
+    * an arm whose override set is empty (``current: {}``) *is* the base, under that
+      name, and no extra ``"base"`` arm is added;
+    * an arm named ``"base"`` with overrides is taken as written (the base plus those
+      overrides), and the untouched base does not take part.
+
+    Args:
+        scenario: a scenario with an ``arms:`` block, a library name or a YAML path.
+        overrides: dotted overrides applied to the base before any arm's own (``--set``).
+
+    Returns:
+        Arm name → resolved scenario (without ``arms``), in file order. Derived arms are
+        named ``"<base name>:<arm>"``.
+
+    Raises:
+        UserError: the scenario has no ``arms:`` block, or an arm's overrides are invalid.
+    """
+    if isinstance(scenario, Scenario):
+        base = load_scenario(scenario_to_dict(scenario), overrides) if overrides else scenario
+    else:
+        base = load_scenario(scenario, overrides)
+    if not base.arms:
+        raise UserError(
+            f"scenario {base.name!r} has no arms: block; give a mapping of arm names to "
+            "override sets (e.g. arms: {lescant: {strategy.complaints.handling: lescant}})"
+        )
+    data = scenario_to_dict(base)
+    data["arms"] = {}
+    plain = Scenario.model_validate(data)
+    out: dict[str, Scenario] = {}
+    if BASE_ARM not in base.arms and all(base.arms.values()):
+        out[BASE_ARM] = plain
+    for arm, arm_overrides in base.arms.items():
+        if not arm_overrides:
+            out[arm] = plain
+            continue
+        try:
+            out[arm] = load_scenario(data, {"name": f"{base.name}:{arm}", **arm_overrides})
+        except UserError as exc:
+            raise UserError(f"arm {arm!r} of scenario {base.name!r}:\n{exc}") from exc
+    return out
+
+
+def _arm_map(arms: Mapping[str, Scenario] | Scenario | str | Path) -> dict[str, Scenario]:
+    if isinstance(arms, Mapping):
+        out = {str(k): _as_scenario(v) for k, v in arms.items()}
+    else:
+        out = arms_from_scenario(arms)
+    if len(out) < 2:
+        raise UserError(f"a comparison needs at least two arms, got {len(out)}: {list(out)}")
+    return out
+
+
+@dataclass
+class Comparison:
+    """Policies run side by side on common random numbers.
+
+    Attributes:
+        arms: arm name → scenario, in display order.
+        baseline: the arm the others are compared with.
+        seed: the experiment seed; replication ``i`` of every arm ran on
+            ``replication_seed(seed, i)``.
+        table: tidy per-replication KPIs: ``arm``, ``replication``, one column per KPI.
+        curves: day-0 cohort retention per ``arm``, ``replication``, ``period``, ``day``.
+        results: full results by ``(arm, replication)``, only with ``keep_results=True``.
+        target: the precision target of an adaptive comparison, else None.
+        target_status: per arm, whether the target was met (empty without a target).
+        seconds: wall time of the whole comparison.
+    """
+
+    arms: dict[str, Scenario]
+    baseline: str
+    seed: int
+    table: pd.DataFrame
+    curves: pd.DataFrame
+    results: dict[tuple[str, int], RunResult] = field(default_factory=dict)
+    target: Target | None = None
+    target_status: dict[str, TargetStatus] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def n(self) -> int:
+        """Replications per arm."""
+        return int(self.table["replication"].nunique())
+
+    @property
+    def metrics(self) -> list[str]:
+        """The KPI columns of :attr:`table`."""
+        return [c for c in self.table.columns if c not in ("arm", "replication")]
+
+    @property
+    def capped(self) -> list[str]:
+        """Arms that did not meet the target by the replication cap."""
+        return [a for a, s in self.target_status.items() if not s.met]
+
+    def values(self, metric: str) -> pd.DataFrame:
+        """One metric as a replication × arm frame (columns in arm order)."""
+        if metric not in self.metrics:
+            raise UserError(_unknown_metric(metric, self.metrics))
+        wide = self.table.pivot(index="replication", columns="arm", values=metric)
+        return wide[list(self.arms)]
+
+    def result(self, arm: str, replication: int) -> RunResult:
+        """The full result of one run: kept, or re-run on the same seed (identical result)."""
+        if (arm, replication) in self.results:
+            return self.results[(arm, replication)]
+        if arm not in self.arms:
+            raise UserError(f"no arm named {arm!r}; arms: {', '.join(self.arms)}")
+        if not 0 <= replication < self.n:
+            raise UserError(f"replication {replication} is not in 0..{self.n - 1}")
+        return run(self.arms[arm], replication_seed(self.seed, replication))
+
+    def arm_summary(
+        self, metrics: Iterable[str] | None = None, level: float = 0.95
+    ) -> pd.DataFrame:
+        """Per arm and metric: ``arm, metric, n, mean, sd, low, high, half_width``."""
+        rows = []
+        for m in _chosen(self.metrics, metrics):
+            wide = self.values(m)
+            for arm in self.arms:
+                rows.append({"arm": arm, "metric": m, **describe(wide[arm].to_numpy(float), level)})
+        return pd.DataFrame(rows)
+
+    def differences(
+        self, metrics: Iterable[str] | None = None, level: float = 0.95
+    ) -> pd.DataFrame:
+        """Every arm against the baseline, per metric, on paired replications.
+
+        Columns ``arm, baseline, metric`` and those of :func:`sim.experiments.stats.contrast`: the
+        paired difference ``arm − baseline`` with its t-interval, the relative difference
+        in % (delta method), Welch's unpaired interval on the same runs, the variance
+        removed by pairing with its replication factor, and whether the arm is better.
+        """
+        rows = []
+        for m in _chosen(self.metrics, metrics):
+            wide = self.values(m)
+            a = wide[self.baseline].to_numpy(dtype=float)
+            for arm in self.arms:
+                if arm != self.baseline:
+                    b = wide[arm].to_numpy(dtype=float)
+                    row = contrast(a, b, direction(m), level)
+                    rows.append({"arm": arm, "baseline": self.baseline, "metric": m, **row})
+        return pd.DataFrame(rows)
+
+    def prob_best(
+        self, metrics: Iterable[str] | None = None, n_boot: int = 4000, seed: int = 0
+    ) -> pd.DataFrame:
+        """Probability each arm is best per metric (paired bootstrap over replications).
+
+        Args:
+            metrics: KPIs to rank; all by default. Neutral metrics get NaN.
+            n_boot: bootstrap draws.
+            seed: seed of the bootstrap's own generator (reports are reproducible).
+
+        Returns:
+            Columns ``metric, arm, p_best``.
+        """
+        rows = []
+        for k, m in enumerate(_chosen(self.metrics, metrics)):
+            gen = np.random.default_rng([seed, k])
+            p = prob_best(self.values(m).to_numpy(dtype=float), direction(m), n_boot, gen)
+            rows += [
+                {"metric": m, "arm": a, "p_best": float(v)}
+                for a, v in zip(self.arms, p, strict=True)
+            ]
+        return pd.DataFrame(rows)
+
+
+def compare(
+    arms: Mapping[str, Scenario] | Scenario | str | Path,
+    n: int | None = None,
+    seed: int = 0,
+    target: str | Target | None = None,
+    baseline: str | None = None,
+    executor: Executor | None = None,
+    max_n: int = 200,
+    min_n: int = 5,
+    keep_results: bool = False,
+    progress: Progress | None = None,
+    engine: str = "agent",
+) -> Comparison:
+    """Run policies side by side on common random numbers.
+
+    Replication ``i`` of every arm runs on ``replication_seed(seed, i)``, so the arms meet
+    the same customers and the same shocks and their differences are paired.
+
+    Args:
+        arms: arm name → scenario (or library name / path), or one scenario (object, name
+            or path) with an ``arms:`` block (see :func:`arms_from_scenario`).
+        n: replications per arm; :data:`DEFAULT_N` when neither ``n`` nor ``target`` is given.
+        seed: experiment seed.
+        target: precision target such as ``"profit:2%"`` or ``"profit:5000"``: the half-width
+            of every arm mean's 95 % interval must be at most 2 % of the mean's magnitude (or
+            5,000). Runs ``min_n`` replications, then grows in batches (sized from the
+            observed spread) until every arm meets it or ``max_n`` is reached.
+        baseline: arm the others are compared with; defaults to ``"base"`` if there is
+            such an arm, else the first arm.
+        executor: where to run (:mod:`sim.experiments.executors`); in this process by default. An
+            executor passed in is left open.
+        max_n: replication cap of an adaptive comparison.
+        min_n: first batch of an adaptive comparison.
+        keep_results: keep every full :class:`RunResult`; without it
+            :meth:`Comparison.result` re-runs a run on demand.
+        progress: optional callback ``progress(done_runs, total_runs)``; in an adaptive
+            comparison the total grows with each batch.
+        engine: ``"agent"``, ``"vector"`` or ``"auto"`` (the vector engine for experiments,
+            unless an arm asks for the per-event log); every arm runs on the same engine.
+
+    Returns:
+        The comparison; its methods give summaries, paired differences and P(best).
+
+    Raises:
+        UserError: fewer than two arms, an unknown baseline or target metric, both ``n`` and
+            ``target``, bad counts or a malformed target.
+    """
+    start = time.perf_counter()
+    arm_map = _arm_map(arms)
+    base_name = baseline or (BASE_ARM if BASE_ARM in arm_map else next(iter(arm_map)))
+    if base_name not in arm_map:
+        raise UserError(f"no arm named {baseline!r} to use as baseline; arms: {', '.join(arm_map)}")
+    tgt = parse_target(target) if isinstance(target, str) else target
+    if tgt is not None and n is not None:
+        raise UserError("give either a number of replications or a target, not both")
+    ex: Executor = executor if executor is not None else InProcess()
+    status: dict[str, TargetStatus] = {}
+    engines = {choose_engine(sc, engine, experiment=True) for sc in arm_map.values()}
+    # Paired arms run on one engine: if any arm needs the agent engine, all do.
+    chosen = "agent" if "agent" in engines else engines.pop()
+    if tgt is None:
+        count = DEFAULT_N if n is None else n
+        _check_n("n", count)
+        outputs = execute(arm_map, range(count), seed, ex, keep_results, progress, engine=chosen)
+    else:
+        _check_n("min_n", min_n)
+        _check_n("max_n", max_n, min_n)
+        outputs, status = _adaptive(
+            arm_map, tgt, seed, ex, min_n, max_n, keep_results, progress, chosen
+        )
+    table, curves, kept = tabulate(outputs, list(arm_map))
+    return Comparison(
+        arm_map, base_name, seed, table, curves, kept, tgt, status, time.perf_counter() - start
+    )
+
+
+def _adaptive(
+    arms: dict[str, Scenario],
+    target: Target,
+    seed: int,
+    executor: Executor,
+    min_n: int,
+    max_n: int,
+    keep_results: bool,
+    progress: Progress | None,
+    engine: str = "agent",
+) -> tuple[list[RunOutput], dict[str, TargetStatus]]:
+    """Grow the replications in batches until every arm meets ``target`` or ``max_n``.
+
+    Every arm always runs the same replications, so differences stay paired; an arm that
+    met the target early keeps running alongside the others.
+    """
+    outputs: list[RunOutput] = []
+    since: dict[str, int | None] = dict.fromkeys(arms)
+    done, goal = 0, min_n
+    k = len(arms)
+    while True:
+        outputs += execute(
+            arms, range(done, goal), seed, executor, keep_results, progress, done * k, goal * k,
+            engine,
+        )  # fmt: skip
+        done = goal
+        table, _, _ = tabulate(outputs, list(arms))
+        if target.metric not in table.columns:
+            known = [c for c in table.columns if c not in ("arm", "replication")]
+            raise UserError("target: " + _unknown_metric(target.metric, known))
+        intervals = {
+            a: mean_interval(table.loc[table["arm"] == a, target.metric].to_numpy(dtype=float))
+            for a in arms
+        }
+        for a, iv in intervals.items():
+            if iv.n < 2:
+                raise UserError(
+                    f"target metric {target.metric!r} is undefined (NaN) in arm {a!r}; "
+                    "pick a metric this scenario produces (retention_36m needs a 3-year "
+                    "horizon, for instance)"
+                )
+            since[a] = (since[a] or done) if target.met(iv) else None
+        if all(v is not None for v in since.values()) or done >= max_n:
+            break
+        goal = next_batch(done, intervals.values(), target, max_n)
+    status = {
+        a: TargetStatus(
+            a, since[a] is not None, since[a], iv.half_width, target.allowed(iv.estimate)
+        )
+        for a, iv in intervals.items()
+    }
+    return outputs, status

@@ -1,0 +1,35 @@
+"""Reports: derived tables, figures and the self-contained HTML pages of runs and comparisons."""
+
+from __future__ import annotations
+
+from sim.report.analysis import (
+    CAPTIONS,
+    CHURN_LABELS,
+    churn_reasons,
+    churned_examples,
+    cost_lines,
+    trust_waterfall,
+)
+from sim.report.compare_page import figures, fmt, verdict, verdicts
+from sim.report.plots import COLOURS, FIGURES, HATCHES, LINESTYLES, MARKERS
+from sim.report.run_page import format_kpi, write_report
+
+__all__ = [
+    "CAPTIONS",
+    "CHURN_LABELS",
+    "COLOURS",
+    "FIGURES",
+    "HATCHES",
+    "LINESTYLES",
+    "MARKERS",
+    "churn_reasons",
+    "churned_examples",
+    "cost_lines",
+    "figures",
+    "fmt",
+    "format_kpi",
+    "trust_waterfall",
+    "verdict",
+    "verdicts",
+    "write_report",
+]

@@ -1,0 +1,442 @@
+"""The report's figures: one function per figure, each returning a matplotlib ``Figure``.
+
+Figures are built as :class:`matplotlib.figure.Figure` objects, never through ``pyplot``,
+so no global state is touched and nothing depends on a display: a caller saves them
+(``fig.savefig``) or shows them in a notebook. Every figure is meant to survive a
+black-and-white photocopy handed out in class, so series differ by line style, marker and
+hatch as well as by colour (the Okabe–Ito palette, safe for colour-blind readers).
+
+Each title names what is plotted and its unit; the numbers behind a figure come from the
+pure functions of :mod:`sim.report.analysis`, which the tests check by hand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import StrMethodFormatter
+
+from agents.units import DAYS_PER_MONTH
+from sim.report.analysis import (
+    CHURN_LABELS,
+    churn_reasons,
+    cohort_retention,
+    cost_lines,
+    level_shares,
+    prefixed,
+    trust_waterfall,
+)
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from sim.results.run_result import RunResult
+
+__all__ = [
+    "FIGURES",
+    "plot_churn_reasons",
+    "plot_economics",
+    "plot_flows",
+    "plot_ladder",
+    "plot_lifecycle",
+    "plot_retention",
+    "plot_satisfaction",
+    "plot_service",
+    "plot_trust",
+]
+
+#: Okabe–Ito colours, then line styles, markers and hatches: the n-th series uses the n-th of
+#: each, so two series never differ by colour alone.
+COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
+LINESTYLES = ("-", "--", "-.", ":")
+MARKERS = ("o", "s", "^", "D", "v", "x", "P", "*")
+HATCHES = ("", "//", "..", "xx", "\\\\", "++", "oo", "--", "**", "||", "OO", "/.", "x.", "+/")
+
+_WIDE = (9.0, 4.8)
+_TALL = (9.0, 7.0)
+
+
+def _style(i: int) -> dict[str, Any]:
+    """Colour, line style and marker of the ``i``-th line series.
+
+    Colour and marker cycle together; the line style shifts by one after each full cycle,
+    so the first 32 series differ in line style or marker even when printed in grey.
+    """
+    lap = i // len(MARKERS)
+    return {
+        "color": COLOURS[i % len(COLOURS)],
+        "linestyle": LINESTYLES[(i + lap) % len(LINESTYLES)],
+        "marker": MARKERS[i % len(MARKERS)],
+        "markersize": 4,
+    }
+
+
+def _months(periods: pd.DataFrame) -> np.ndarray:
+    """Period ends as months since the start of the run (the figures' time axis)."""
+    return periods["end"].to_numpy(dtype=float) / DAYS_PER_MONTH
+
+
+def _figure(size: tuple[float, float], title: str) -> Figure:
+    fig = Figure(figsize=size, layout="constrained")
+    fig.suptitle(title)
+    return fig
+
+
+def _thousands(ax: Axes) -> None:
+    """Plain numbers with thousands separators on the y axis (no ``1e6`` offset)."""
+    ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+
+
+def _no_data(ax: Axes, what: str) -> None:
+    ax.text(0.5, 0.5, f"no {what} in this run", ha="center", va="center", transform=ax.transAxes)
+
+
+def _stack(ax: Axes, x: np.ndarray, frame: pd.DataFrame, labels: Sequence[str]) -> None:
+    """Stacked areas with a distinct hatch per layer (readable without colour)."""
+    ys = [frame[c].fillna(0.0).to_numpy(dtype=float) for c in frame.columns]
+    polys = ax.stackplot(
+        x,
+        *ys,
+        labels=list(labels),
+        colors=[COLOURS[i % len(COLOURS)] for i in range(len(ys))],
+        alpha=0.75,
+        edgecolor="black",
+        linewidth=0.5,
+    )
+    for i, poly in enumerate(polys):
+        poly.set_hatch(HATCHES[i % len(HATCHES)])
+
+
+def plot_retention(result: RunResult) -> Figure:
+    """Retention curves by acquisition cohort (quarter of acquisition).
+
+    Each line is one quarter's cohort: the share still active against whole months since
+    acquisition. Months that fewer than half of a cohort has lived through are not drawn,
+    so a curve's tail is never carried by a handful of early members.
+    """
+    periods = result.periods
+    end = float(periods["end"].max()) if len(periods) else 0.0
+    table = cohort_retention(result.customers, end)
+    fig = _figure(_WIDE, "Retention by acquisition cohort: share still active (%) by month")
+    ax = fig.subplots()
+    shown = table[table["observed"] * 2 >= table["size"]]
+    if shown.empty:
+        _no_data(ax, "customers")
+    for i, (label, curve) in enumerate(shown.groupby("label", sort=False)):
+        n = int(curve["size"].iloc[0])
+        ax.plot(
+            curve["months"],
+            100.0 * curve["share"],
+            label=f"{label} (n={n})",
+            markevery=max(1, len(curve) // 12),
+            **_style(i),
+        )
+    ax.set_xlabel("months since acquisition")
+    ax.set_ylabel("customers still active (% of cohort)")
+    ax.set_ylim(0, 105)
+    ax.grid(alpha=0.3)
+    if not shown.empty:
+        ax.legend(
+            title="acquired in", fontsize="small", ncol=2 if shown["label"].nunique() > 6 else 1
+        )
+    return fig
+
+
+def plot_flows(result: RunResult) -> Figure:
+    """Active customers (top) and the flows that move them (bottom), per period."""
+    p = result.periods
+    x = _months(p)
+    fig = _figure(_TALL, "Active customers and flows: customers per period")
+    top, bottom = fig.subplots(2, 1, sharex=True)
+    top.plot(x, p["active"], label="active at period end", **_style(0))
+    top.set_ylabel("active customers")
+    top.set_ylim(bottom=0)
+    top.legend(fontsize="small")
+    top.grid(alpha=0.3)
+    for i, (col, label) in enumerate(
+        (("new", "new"), ("churned", "churned"), ("won_back", "won back")), start=1
+    ):
+        bottom.plot(x, p[col], label=label, **_style(i))
+    bottom.set_xlabel("months since start")
+    bottom.set_ylabel("customers per period")
+    bottom.set_ylim(bottom=0)
+    bottom.legend(fontsize="small")
+    bottom.grid(alpha=0.3)
+    return fig
+
+
+def plot_economics(result: RunResult) -> Figure:
+    """Revenue, each cost line (stacked bars), profit per period and cumulative NPV."""
+    p = result.periods
+    x = _months(p)
+    lines = cost_lines(p)
+    fig = _figure(_TALL, "Revenue, costs and profit: money per period and cumulative")
+    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 2))
+    width = 0.8 * float(np.median(np.diff(x))) if len(x) > 1 else 0.8
+    base = np.zeros(len(x))
+    for i, col in enumerate(lines.columns):
+        h = lines[col].to_numpy(dtype=float)
+        top.bar(
+            x,
+            h,
+            width=width,
+            bottom=base,
+            label=f"cost: {col.replace('_', ' ')}",
+            color=COLOURS[i % len(COLOURS)],
+            hatch=HATCHES[i % len(HATCHES)],
+            edgecolor="black",
+            linewidth=0.4,
+            alpha=0.8,
+        )
+        base = base + h
+    top.plot(x, p["revenue"], label="revenue", color="black", linestyle="-", marker="o", ms=4)
+    top.plot(x, p["profit"], label="profit", color="black", linestyle="--", marker="s", ms=4)
+    top.axhline(0.0, color="grey", linewidth=0.8)
+    top.set_ylabel("money per period")
+    top.legend(fontsize="x-small", ncol=3, loc="upper left", bbox_to_anchor=(0.0, -0.02))
+    top.grid(alpha=0.3, axis="y")
+    bottom.plot(
+        x, p["cum_discounted_profit"], label="cumulative discounted profit (NPV)", **_style(0)
+    )
+    bottom.axhline(0.0, color="grey", linewidth=0.8)
+    bottom.set_xlabel("months since start")
+    bottom.set_ylabel("money, discounted")
+    _thousands(top)
+    _thousands(bottom)
+    bottom.legend(fontsize="small")
+    bottom.grid(alpha=0.3)
+    return fig
+
+
+def _band(ax: Axes, x: np.ndarray, p: pd.DataFrame, stem: str, label: str, i: int) -> None:
+    style = _style(i)
+    ax.fill_between(
+        x,
+        p[f"{stem}_p10"],
+        p[f"{stem}_p90"],
+        facecolor=style["color"],
+        alpha=0.2,
+        hatch=HATCHES[i + 1],
+        edgecolor=style["color"],
+        label=f"{label}: 10th–90th percentile",
+    )
+    ax.plot(x, p[f"{stem}_p50"], label=f"{label}: median", **style)
+
+
+def plot_satisfaction(result: RunResult) -> Figure:
+    """Satisfaction (0–1) and emotional-account balance distributions over time."""
+    p = result.periods
+    x = _months(p)
+    fig = _figure(
+        _TALL, "Satisfaction and trust: spread among active customers (0–1 scale, trust points)"
+    )
+    top, bottom = fig.subplots(2, 1, sharex=True)
+    _band(top, x, p, "satisfaction", "satisfaction", 0)
+    top.set_ylabel("satisfaction (0–1)")
+    top.set_ylim(0, 1)
+    top.legend(fontsize="small", loc="lower left")
+    top.grid(alpha=0.3)
+    _band(bottom, x, p, "balance", "balance", 1)
+    bottom.axhline(0.0, color="black", linewidth=0.8, linestyle=":", label="overdrawn below 0")
+    bottom.set_xlabel("months since start")
+    bottom.set_ylabel("emotional-account balance (trust points)")
+    bottom.legend(fontsize="small", loc="lower left")
+    bottom.grid(alpha=0.3)
+    return fig
+
+
+def plot_ladder(result: RunResult) -> Figure:
+    """Relationship-ladder mix of active customers over time (stacked shares)."""
+    p = result.periods
+    shares = 100.0 * level_shares(p)
+    fig = _figure(_WIDE, "Relationship ladder: share of active customers on each level (%)")
+    ax = fig.subplots()
+    _stack(ax, _months(p), shares, list(shares.columns))
+    ax.set_xlabel("months since start")
+    ax.set_ylabel("active customers (%)")
+    ax.set_ylim(0, 100)
+    handles, labels = ax.get_legend_handles_labels()
+    ax.legend(
+        handles[::-1],
+        labels[::-1],
+        title="level",
+        fontsize="small",
+        loc="center left",
+        bbox_to_anchor=(1.0, 0.5),
+    )
+    return fig
+
+
+def plot_lifecycle(result: RunResult) -> Figure:
+    """Customers in each lifecycle stage over time (stacked counts)."""
+    p = result.periods
+    stages = prefixed(p, "stage_")
+    fig = _figure(_WIDE, "Lifecycle stages: customers in each stage at period end")
+    ax = fig.subplots()
+    _stack(ax, _months(p), stages, [s.replace("_", " ") for s in stages.columns])
+    ax.set_xlabel("months since start")
+    ax.set_ylabel("customers")
+    handles, labels = ax.get_legend_handles_labels()
+    ax.legend(
+        handles[::-1],
+        labels[::-1],
+        title="stage",
+        fontsize="small",
+        loc="center left",
+        bbox_to_anchor=(1.0, 0.5),
+    )
+    return fig
+
+
+def plot_trust(result: RunResult) -> Figure:
+    """Trust waterfall: every deposit and withdrawal reason, ending at the net change."""
+    table = trust_waterfall(result.ledger)
+    fig = _figure(_WIDE, "Trust waterfall: emotional-account totals by reason (trust points)")
+    ax = fig.subplots()
+    if table.empty:
+        _no_data(ax, "ledger entries")
+    else:
+        n = len(table)
+        pos = np.arange(n)
+        dep = (table["kind"] == "deposit").to_numpy()
+        amount = table["amount"].to_numpy(dtype=float)
+        start = table["start"].to_numpy(dtype=float)
+        ax.bar(
+            pos[dep],
+            amount[dep],
+            bottom=start[dep],
+            color=COLOURS[2],
+            hatch="//",
+            edgecolor="black",
+            linewidth=0.5,
+            label="deposit",
+        )
+        ax.bar(
+            pos[~dep],
+            amount[~dep],
+            bottom=start[~dep],
+            color=COLOURS[1],
+            hatch="xx",
+            edgecolor="black",
+            linewidth=0.5,
+            label="withdrawal",
+        )
+        net = float(table["end"].iloc[-1])
+        ax.bar(
+            [n],
+            [net],
+            color="white",
+            hatch="..",
+            edgecolor="black",
+            linewidth=0.8,
+            label="net change",
+        )
+        ax.set_xticks(list(range(n + 1)))
+        ax.set_xticklabels(
+            [r.replace("_", " ") for r in table["reason"]] + ["net"], rotation=40, ha="right"
+        )
+        ax.axhline(0.0, color="black", linewidth=0.8)
+        # Floating bars would otherwise pin the axis to their edges with no headroom.
+        ax.use_sticky_edges = False
+        ax.margins(y=0.06)
+        ax.autoscale_view()
+        ax.legend(fontsize="small")
+        ax.grid(alpha=0.3, axis="y")
+    ax.set_xlabel("reason")
+    ax.set_ylabel("total over all customers (trust points)")
+    _thousands(ax)
+    return fig
+
+
+def plot_churn_reasons(result: RunResult) -> Figure:
+    """Churned customers by reason (horizontal bars, stacked by segment)."""
+    table = churn_reasons(result.customers)
+    fig = _figure(_WIDE, "Why customers left: churned customers by reason and segment")
+    ax = fig.subplots()
+    if table.empty:
+        _no_data(ax, "churned customers")
+    else:
+        segments = [c for c in table.columns if c not in ("total", "share")]
+        pos = np.arange(len(table))[::-1]
+        left = np.zeros(len(table))
+        for i, seg in enumerate(segments):
+            w = table[seg].to_numpy(dtype=float)
+            ax.barh(
+                pos,
+                w,
+                left=left,
+                label=seg,
+                color=COLOURS[i % len(COLOURS)],
+                hatch=HATCHES[i % len(HATCHES)],
+                edgecolor="black",
+                linewidth=0.5,
+            )
+            left = left + w
+        ax.set_yticks(list(pos))
+        ax.set_yticklabels([CHURN_LABELS.get(str(r), str(r)) for r in table.index])
+        for y, total, share in zip(pos, table["total"], table["share"], strict=True):
+            ax.text(float(total), float(y), f" {int(total)} ({100 * share:.0f} %)", va="center")
+        ax.set_xlim(0, 1.2 * float(table["total"].max()))
+        ax.legend(title="segment", fontsize="small", loc="lower right")
+        ax.grid(alpha=0.3, axis="x")
+    ax.set_xlabel("churned customers (count)")
+    ax.set_ylabel("reason of the last churn")
+    return fig
+
+
+def _promise(result: RunResult) -> float | None:
+    """The service promise in days, read from the manifest's resolved scenario."""
+    try:
+        value = result.manifest["scenario"]["strategy"]["service"]["promise"]
+    except (KeyError, TypeError):
+        return None
+    return float(value) if value is not None else None
+
+
+def plot_service(result: RunResult) -> Figure:
+    """Service waits (mean, 90th percentile, the promise) and staff utilisation."""
+    p = result.periods
+    x = _months(p)
+    fig = _figure(_TALL, "Service: ticket waits (hours) and staff utilisation (%) per period")
+    top, bottom = fig.subplots(2, 1, sharex=True)
+    top.plot(x, 24.0 * p["wait_mean"], label="mean wait", **_style(0))
+    top.plot(x, 24.0 * p["wait_p90"], label="90th-percentile wait", **_style(1))
+    promise = _promise(result)
+    if promise is not None:
+        top.axhline(
+            24.0 * promise,
+            color="black",
+            linestyle=":",
+            linewidth=1.2,
+            label=f"promise ({24.0 * promise:g} h)",
+        )
+    top.set_ylabel("wait of tickets served (hours)")
+    top.set_ylim(bottom=0)
+    top.legend(fontsize="small")
+    top.grid(alpha=0.3)
+    bottom.plot(x, 100.0 * p["utilisation"], label="service staff", **_style(2))
+    bottom.plot(x, 100.0 * p["am_utilisation"], label="account managers", **_style(3))
+    bottom.set_xlabel("months since start")
+    bottom.set_ylabel("utilisation (% of staffed time)")
+    bottom.set_ylim(0, 105)
+    bottom.legend(fontsize="small")
+    bottom.grid(alpha=0.3)
+    return fig
+
+
+#: Every figure of the report, in reading order: key (also the PNG file's stem) → function.
+FIGURES: dict[str, Callable[[RunResult], Figure]] = {
+    "retention": plot_retention,
+    "flows": plot_flows,
+    "economics": plot_economics,
+    "satisfaction": plot_satisfaction,
+    "ladder": plot_ladder,
+    "lifecycle": plot_lifecycle,
+    "trust": plot_trust,
+    "churn": plot_churn_reasons,
+    "service": plot_service,
+}

@@ -1,0 +1,342 @@
+"""The run report: one self-contained ``report.html`` a trainer can mail or open offline.
+
+The page reads top to bottom like a debrief: what was run (scenario, lesson, seed, engine,
+hash, versions), the headline numbers in plain words, each figure with one sentence reading
+its finding from the numbers, then *why customers left*: the churn reasons and the trust
+ledger of one or two customers who walked away. Figures are embedded as base64 PNG (the page
+needs no other file) and also saved next to it for slides.
+
+Everything that comes from a scenario or a result (names, lessons, reasons, segments) is
+passed through :func:`html.escape`: a scenario file is user input.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from agents.units import DAYS_PER_MONTH
+from sim.report.analysis import CAPTIONS, CHURN_LABELS, churn_reasons, churned_examples, fmt_money
+from sim.report.plots import FIGURES
+from sim.results.run_result import atomic_write_bytes
+from sim.results.schema import TABLES
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from sim.results.run_result import RunResult
+
+__all__ = ["KPI_LABELS", "format_kpi", "render_figures", "render_html", "write_report"]
+
+#: Plain-language label and unit of each headline KPI; the unit also picks the format.
+KPI_LABELS: dict[str, tuple[str, str]] = {
+    "customers_acquired": ("Customers ever acquired", "customers"),
+    "active_end": ("Active customers at the end", "customers"),
+    **{
+        f"retention_{m}m": (f"Launch cohort still active after {m} months", "% of cohort")
+        for m in (12, 24, 36, 60)
+    },
+    "revenue": ("Revenue", "money"),
+    "costs": ("Costs, all lines", "money"),
+    "profit": ("Profit", "money"),
+    "discounted_profit": ("Profit, discounted (net present value)", "money"),
+    "mean_clv": ("Mean customer lifetime value", "money per customer"),
+    "complaint_rate": ("Complaints per purchase", "% of purchases"),
+    "recovery_rate": ("Complaints resolved", "% of complaints"),
+    "mean_wait": ("Mean service wait", "hours"),
+    "utilisation": ("Service staff utilisation", "% of staffed time"),
+    **{
+        f"share_{lv}": (f"Active customers at the {lv} level", "% of active")
+        for lv in ("transactional", "collaborative", "trust", "strategic")
+    },
+    "satisfaction_end": ("Mean satisfaction at the end", "0–1 scale"),
+    "balance_end": ("Mean trust balance at the end", "trust points"),
+    **{
+        f"churn_share_{r}": (f"Churn caused by {label}", "% of churn events")
+        for r, label in CHURN_LABELS.items()
+    },
+    "referrals": ("Customers won by referral", "customers"),
+    "won_back": ("Customers won back", "customers"),
+    "warning_precision": ("Early-warning flags that were right", "% of flags"),
+    "warning_recall": ("Churners flagged in advance", "% of churners"),
+    "trust_deposits": ("Trust deposited", "trust points"),
+    "trust_withdrawals": ("Trust withdrawn", "trust points"),
+}
+
+_DPI = 110
+_STORY_ROWS = 12
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;max-width:62rem;
+margin:2rem auto;padding:0 1rem;color:#1a1a1a;line-height:1.45}
+h1{margin-bottom:.2rem}h2{border-bottom:2px solid #0072B2;padding-bottom:.2rem;margin-top:2.4rem}
+.lesson{font-size:1.15rem;font-style:italic;margin-top:0}
+table{border-collapse:collapse;margin:.6rem 0}th,td{border:1px solid #bbb;padding:.25rem .6rem}
+th{background:#eef3f8;text-align:left}td.num{text-align:right;font-variant-numeric:tabular-nums}
+table.meta td:first-child{font-weight:600}
+figure{margin:1.6rem 0}figure img{max-width:100%;border:1px solid #ddd}
+figcaption{font-size:1rem;margin-top:.3rem}figcaption a{font-size:.85rem}
+.note{color:#555;font-size:.9rem}code{background:#f3f3f3;padding:0 .2rem}
+details{margin:1rem 0}summary{cursor:pointer;font-weight:600}
+@media print{figure{break-inside:avoid}}
+"""
+
+
+def _e(value: Any) -> str:
+    """Escaped text of any value (every piece of scenario or result text goes through here)."""
+    return html.escape(str(value), quote=True)
+
+
+def format_kpi(metric: str, value: float) -> tuple[str, str, str]:
+    """Plain-language label, formatted value and unit of one KPI.
+
+    Args:
+        metric: the KPI name from the summary table.
+        value: its value (NaN when the run cannot define it, e.g. a horizon shorter than
+            the retention window).
+
+    Returns:
+        ``(label, text, unit)``; unknown metrics keep their name and a plain number, and NaN
+        reads "n/a".
+    """
+    label, unit = KPI_LABELS.get(metric, (metric.replace("_", " "), ""))
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return label, "n/a", unit
+    if unit.startswith("%"):
+        return label, f"{100.0 * value:.1f} %", unit
+    if unit == "hours":
+        return label, f"{24.0 * value:.2f}", unit
+    if unit.startswith("money"):
+        return label, fmt_money(value), unit
+    if unit == "customers":
+        return label, f"{value:,.0f}", unit
+    if unit == "0–1 scale":
+        return label, f"{value:.3f}", unit
+    return label, f"{value:,.1f}", unit
+
+
+def render_figures(result: RunResult, dpi: int = _DPI) -> dict[str, bytes]:
+    """Every figure of :data:`sim.report.plots.FIGURES` as PNG bytes, keyed like the registry."""
+    images: dict[str, bytes] = {}
+    for key, make in FIGURES.items():
+        fig: Figure = make(result)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=dpi)
+        images[key] = buf.getvalue()
+    return images
+
+
+def write_report(result: RunResult, out_dir: str | Path) -> Path:
+    """Write ``report.html`` and one PNG per figure into ``out_dir``.
+
+    Args:
+        result: the run to report (fresh or loaded with :meth:`RunResult.load`).
+        out_dir: folder to write into (created if missing); existing files of the same
+            names are replaced atomically.
+
+    Returns:
+        The path of ``report.html``.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    images = render_figures(result)
+    for key, png in images.items():
+        _publish(out / f"{key}.png", png)
+    target = out / "report.html"
+    _publish(target, render_html(result, images).encode("utf-8"))
+    return target
+
+
+def _publish(path: Path, data: bytes) -> None:
+    """Write atomically, then make the file world-readable.
+
+    A report is meant to be shared, and the atomic write's temporary file is owner-only.
+    """
+    atomic_write_bytes(path, data)
+    path.chmod(0o644)
+
+
+def render_html(result: RunResult, images: dict[str, bytes]) -> str:
+    """The report page as one HTML string (figures inlined from ``images``)."""
+    m = result.manifest
+    name = m.get("scenario_name") or (m.get("scenario") or {}).get("name") or "scenario"
+    body = [
+        _header(result),
+        _kpi_section(result),
+        _figures_section(result, images),
+        _churn_section(result),
+        _reference_section(),
+    ]
+    return (
+        "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>CRM Sandbox report: {_e(name)}</title><style>{_CSS}</style></head>"
+        f"<body>{''.join(body)}</body></html>\n"
+    )
+
+
+def _table(header: list[str], rows: list[list[str]], numeric: set[int], cls: str = "") -> str:
+    """An HTML table from already-escaped cells; columns in ``numeric`` align right."""
+    head = "".join(f"<th>{h}</th>" for h in header)
+    lines = []
+    for row in rows:
+        cells = "".join(
+            f"<td class='num'>{c}</td>" if i in numeric else f"<td>{c}</td>"
+            for i, c in enumerate(row)
+        )
+        lines.append(f"<tr>{cells}</tr>")
+    attr = f" class='{cls}'" if cls else ""
+    return f"<table{attr}><thead><tr>{head}</tr></thead><tbody>{''.join(lines)}</tbody></table>"
+
+
+def _header(result: RunResult) -> str:
+    m = result.manifest
+    sc: dict[str, Any] = m.get("scenario") or {}
+    name = m.get("scenario_name") or sc.get("name") or "scenario"
+    lesson = sc.get("lesson") or ""
+    wall = m.get("wall_time_s")
+    rows = [
+        ["seed", _e(m.get("seed", "n/a"))],
+        ["engine", _e(m.get("engine", "n/a"))],
+        ["scenario hash", f"<code>{_e(m.get('scenario_hash', 'n/a'))}</code>"],
+        ["wall time", _e(f"{float(wall):.1f} s" if wall is not None else "n/a")],
+    ]
+    if "horizon" in sc and "period" in sc:
+        rows.append(
+            ["horizon", _e(f"{float(sc['horizon']):g} days in {len(result.periods)} periods")]
+        )
+    versions = m.get("versions") or {}
+    if versions:
+        text = ", ".join(f"{k} {v}" for k, v in sorted(versions.items()))
+        rows.append(["versions", _e(text)])
+    parts = [f"<h1>{_e(name)}</h1>"]
+    if lesson:
+        parts.append(f"<p class='lesson'>{_e(lesson)}</p>")
+    description = sc.get("description") or ""
+    if description:
+        parts.append(f"<p>{_e(description)}</p>")
+    parts.append(_table(["run", ""], rows, set(), cls="meta"))
+    return f"<header id='run'>{''.join(parts)}</header>"
+
+
+def _kpi_section(result: RunResult) -> str:
+    rows = []
+    for metric, value in result.kpis.items():
+        label, text, unit = format_kpi(metric, value)
+        rows.append([_e(label), _e(text), _e(unit), f"<code>{_e(metric)}</code>"])
+    table = _table(["measure", "value", "unit", "KPI"], rows, {1})
+    note = (
+        "<p class='note'>n/a: not defined for this run (for example a retention window "
+        "longer than the horizon, or early warning switched off).</p>"
+    )
+    return f"<section id='kpis'><h2>Headline numbers</h2>{table}{note}</section>"
+
+
+def _figures_section(result: RunResult, images: dict[str, bytes]) -> str:
+    parts = ["<section id='figures'><h2>Figures</h2>"]
+    for key, png in images.items():
+        caption = CAPTIONS[key](result) if key in CAPTIONS else ""
+        data = base64.b64encode(png).decode("ascii")
+        parts.append(
+            f"<figure id='fig-{_e(key)}'><img alt='{_e(caption or key)}' "
+            f"src='data:image/png;base64,{data}'>"
+            f"<figcaption>{_e(caption)} <a href='{_e(key)}.png'>[{_e(key)}.png]</a>"
+            "</figcaption></figure>"
+        )
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def _churn_section(result: RunResult) -> str:
+    parts = ["<section id='why-customers-left'><h2>Why customers left</h2>"]
+    table = churn_reasons(result.customers)
+    if table.empty:
+        parts.append("<p>No customer churned in this run.</p></section>")
+        return "".join(parts)
+    segments = [c for c in table.columns if c not in ("total", "share")]
+    rows = [
+        [_e(CHURN_LABELS.get(str(reason), reason))]
+        + [_e(int(row[s])) for s in segments]
+        + [_e(int(row["total"])), _e(f"{100.0 * float(row['share']):.1f} %")]
+        for reason, row in table.iterrows()
+    ]
+    header = ["reason", *(_e(s) for s in segments), "total", "share"]
+    numeric = set(range(1, len(header)))
+    parts.append(
+        "<p>Customers lost, by the dominant reason of their last churn and by segment.</p>"
+    )
+    parts.append(_table(header, rows, numeric))
+    ids = churned_examples(result.customers, result.ledger, n=2)
+    if not ids:
+        parts.append(
+            "<p class='note'>This run kept only the aggregated trust ledger "
+            "(<code>output.ledger: aggregate</code>), so individual stories are not "
+            "available.</p>"
+        )
+    for cid in ids:
+        parts.append(_story(result, cid))
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def _story(result: RunResult, cid: int) -> str:
+    """One churned customer's trust ledger as a sentence and a small table."""
+    c = result.customers.loc[result.customers["customer_id"] == cid].iloc[0]
+    entries = result.ledger_of(cid)
+    dep = entries[entries["amount"] > 0]
+    wdr = entries[entries["amount"] < 0]
+    reason = CHURN_LABELS.get(str(c["churn_reason"]), str(c["churn_reason"]))
+    by_reason = wdr.groupby("reason")["amount"].sum().sort_values()
+    top = ""
+    if len(by_reason):
+        top = f", the largest part through {str(by_reason.index[0]).replace('_', ' ')}"
+    text = (
+        f"Customer {cid}, a {c['segment']} customer acquired on day {float(c['acquired']):.0f} "
+        f"({c['channel']}), left on day {float(c['churned']):.0f} for {reason} after "
+        f"{float(c['tenure']) / DAYS_PER_MONTH:.1f} months. Their account got {len(dep)} deposits "
+        f"worth {float(dep['amount'].sum()):.1f} trust points and {len(wdr)} withdrawals worth "
+        f"{float(wdr['amount'].sum()):.1f}{top}. Between entries the balance drifts back "
+        "towards zero (relationships cool), so it is not just the running sum of amounts."
+    )
+    shown = entries.tail(_STORY_ROWS)
+    rows = [
+        [
+            _e(f"{float(r['time']):.1f}"),
+            _e(str(r["reason"]).replace("_", " ")),
+            _e(str(r["kind"])),
+            _e(f"{float(r['amount']):+.2f}"),
+            _e(f"{float(r['balance']):.2f}"),
+        ]
+        for _, r in shown.iterrows()
+    ]
+    rows.append([_e(f"{float(c['churned']):.1f}"), _e(f"churned: {reason}"), "", "", ""])
+    note = ""
+    if len(entries) > len(shown):
+        note = f"<p class='note'>The last {len(shown)} of {len(entries)} entries.</p>"
+    table = _table(["day", "reason", "kind", "amount", "balance"], rows, {0, 3, 4})
+    return (
+        f"<article class='story' id='customer-{cid}'><h3>The story of customer {cid}</h3>"
+        f"<p>{_e(text)}</p>{table}{note}</article>"
+    )
+
+
+def _reference_section() -> str:
+    parts = [
+        "<section id='columns'><h2>Column reference</h2><p class='note'>Every table of a "
+        "saved run (the <code>*.parquet</code> files next to this page) is documented in "
+        "<code>docs/results.md</code>, generated from <code>sim/schema.py</code> "
+        "(<code>python -m sim.results.schema</code>). The tables behind this page:</p>"
+    ]
+    for name in ("periods", "customers", "ledger"):
+        rows = [[f"<code>{_e(c.name)}</code>", _e(c.dtype), _e(c.unit), _e(c.description)]
+                for c in TABLES[name]]  # fmt: skip
+        parts.append(
+            f"<details><summary><code>{name}</code> ({len(rows)} columns)</summary>"
+            f"{_table(['column', 'type', 'unit', 'meaning'], rows, set())}</details>"
+        )
+    parts.append("</section>")
+    return "".join(parts)

@@ -1,0 +1,44 @@
+"""Scenario input: the typed spec, loading with ``extends`` and overrides, diagnosis, scaling.
+
+Everything a scenario file becomes before an engine sees it lives here, and nothing here
+imports an engine::
+
+    from sim.scenario import load_scenario, scaled
+    sc = scaled(load_scenario("baseline"), 500)
+"""
+
+from __future__ import annotations
+
+from sim.scenario.diagnosis import validate
+from sim.scenario.overrides import Overrides, apply_overrides, read_overrides
+from sim.scenario.scaling import scaled
+from sim.scenario.spec import (
+    ContractParams,
+    OutputParams,
+    PopulationParams,
+    Scenario,
+    dump_yaml,
+    load_scenario,
+    parse_overrides,
+    scenario_hash,
+    scenario_to_dict,
+    with_overrides,
+)
+
+__all__ = [
+    "ContractParams",
+    "OutputParams",
+    "Overrides",
+    "PopulationParams",
+    "Scenario",
+    "apply_overrides",
+    "dump_yaml",
+    "load_scenario",
+    "parse_overrides",
+    "read_overrides",
+    "scaled",
+    "scenario_hash",
+    "scenario_to_dict",
+    "validate",
+    "with_overrides",
+]

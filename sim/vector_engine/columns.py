@@ -1,0 +1,299 @@
+"""The vector engine's memory: customers as columns, scheduled events as per-customer slots.
+
+:class:`Columns` holds one numpy array per customer attribute (compact dtypes where the
+range allows), indexed by customer id, and grows by a quarter whenever acquisitions fill
+it. :class:`Pool` holds each customer's *scheduled* events (care contacts, visits, follow-up
+steps, ticket outcomes, win-back attempts, arrivals) in a small row of slots, so the
+engine finds a customer's next scheduled event with one row minimum instead of a global
+heap; the few customers with more pending events than a row holds keep the later ones in
+a sorted spill list.
+"""
+
+from __future__ import annotations
+
+import bisect
+from enum import IntEnum
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+__all__ = ["FIELDS", "Columns", "Kind", "Pool", "full", "layers"]
+
+#: Per-customer columns: name → (dtype, initial value).
+FIELDS: dict[str, tuple[Any, Any]] = {
+    # Traits (fixed at acquisition). Those that only scale rates and sizes are float32
+    # (7 significant digits, far finer than their spread); the ones the customers table
+    # reports to compare engines customer for customer (lam, dropout_p, mu) stay float64.
+    "segment": (np.int16, 0),
+    "lam": (np.float64, 0.0),
+    "lam_max": (np.float64, 0.0),
+    "spend_p": (np.float32, 1.0),
+    "spend_nu": (np.float32, 1.0),
+    "dropout_p": (np.float64, 0.0),
+    "mu": (np.float64, 0.0),
+    "fee": (np.float32, 0.0),
+    "price_sensitivity": (np.float32, 0.0),
+    "complaint_propensity": (np.float32, 0.0),
+    "preferred": (np.float32, 1.0),
+    "referral_rate": (np.float32, 0.0),
+    "service_rate": (np.float32, 0.0),
+    "prior_value": (np.float32, 0.0),
+    "channel": (np.int8, 0),
+    "referrer": (np.int64, -1),
+    # Stack: the customer's replication (lane) and its id within it (sim.vector_engine.lanes).
+    "rep": (np.int16, 0),
+    "local": (np.int32, 0),
+    # Life.
+    "status": (np.int8, 0),  # 0 not yet arrived, 1 active, 2 gone
+    "acquired": (np.float64, np.nan),
+    "churned_at": (np.float64, np.nan),
+    "churn_reason": (np.int8, -1),
+    "cancel_intent": (np.int8, -1),
+    "won_back": (np.int16, 0),
+    "last_winback": (np.float64, -np.inf),
+    "total_rate": (np.float64, 0.0),
+    "t_life": (np.float64, np.inf),
+    "t_renew": (np.float64, np.inf),
+    "blocked": (np.float64, np.inf),  # arrival of a ticket the desk has not seated yet
+    # Mind.
+    "satisfaction": (np.float64, 0.0),
+    "expectation": (np.float64, 0.0),
+    "level": (np.int8, 0),
+    "balance": (np.float64, 0.0),
+    "balance_t": (np.float64, 0.0),
+    "interactions": (np.int32, 0),
+    "deposits": (np.float64, 0.0),
+    "withdrawals": (np.float64, 0.0),
+    "last_touch": (np.float64, 0.0),
+    "last_contact": (np.float64, -np.inf),
+    "last_failure": (np.float64, 0.0),
+    "pre_failure_satisfaction": (np.float64, 0.0),
+    "failures": (np.int32, 0),
+    "complaints": (np.int32, 0),
+    "recent_failures": (np.float64, 0.0),
+    "recent_unresolved": (np.float64, 0.0),
+    "recent_t": (np.float64, 0.0),
+    # Purchases and money.
+    "purchases": (np.int32, 0),
+    "repeat": (np.int32, 0),
+    "last_repeat": (np.float64, 0.0),
+    "repeat_spend": (np.float64, 0.0),
+    "revenue": (np.float64, 0.0),
+    "margin": (np.float64, 0.0),
+    "cost": (np.float64, 0.0),
+    "clv": (np.float64, 0.0),
+    "value": (np.float64, 0.0),
+    "value_t": (np.float64, 0.0),
+    "recent_margin": (np.float64, 0.0),
+    "recent_cost": (np.float64, 0.0),
+    "money_t": (np.float64, 0.0),
+    "offer": (np.float64, 0.0),
+    "offer_until": (np.float64, -np.inf),
+    # Firm's view.
+    "tier": (np.int8, -1),
+    "low_cost": (np.bool_, False),
+    "care_every": (np.float64, np.nan),
+    "care_due": (np.float64, np.inf),
+    "last_care": (np.float64, -np.inf),
+    "visit_phase": (np.float64, -1.0),
+    "case_until": (np.float64, -np.inf),  # an early-warning case is open until then
+}
+
+
+def full(x: Any, n: int) -> np.ndarray:
+    """``x`` as an array of length ``n`` (a scalar repeated)."""
+    if isinstance(x, np.ndarray) and x.shape == (n,):
+        return x
+    return np.full(n, x)
+
+
+def layers(ids: np.ndarray) -> list[np.ndarray]:
+    """Positions of ``ids`` split into layers in which no id repeats.
+
+    The j-th occurrence of each id is in layer j: a fancy-index update per layer applies
+    every occurrence, where one update over all would silently drop repeats.
+    """
+    order = np.argsort(ids, kind="stable")
+    ws = ids[order]
+    first = np.ones(ws.size, dtype=bool)
+    first[1:] = ws[1:] != ws[:-1]
+    layer = np.arange(ws.size) - np.maximum.accumulate(np.where(first, np.arange(ws.size), 0))
+    return [order[layer == j] for j in range(int(layer.max()) + 1)] if ids.size else []
+
+
+class Columns:
+    """One array per attribute, the first ``n`` entries in use; grows by a quarter."""
+
+    def __init__(self, capacity: int, n_reasons: int) -> None:
+        self.n = 0
+        self.capacity = max(int(capacity), 16)
+        self.arrays: dict[str, np.ndarray] = {
+            name: np.full(self.capacity, init, dtype=dtype)
+            for name, (dtype, init) in FIELDS.items()
+        }
+        # Withdrawals by reason (the customers table's top withdrawal), float32 to stay small.
+        self.withdrawn_by = np.zeros((self.capacity, n_reasons), dtype=np.float32)
+        # Plain attributes: the hot path reads them millions of times.
+        self.__dict__.update(self.arrays)
+
+    if TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> np.ndarray: ...
+
+    def add(self, k: int) -> np.ndarray:
+        """Reserve ``k`` new customers; returns their ids."""
+        need = self.n + k
+        if need > self.capacity:
+            # A quarter more each time: at most a fifth of the rows idle (memory is the
+            # limit at a million customers; copying is cheap next to simulating).
+            cap = max(need, self.capacity + self.capacity // 4)
+            # Column by column, each old array released as soon as it is copied: growing
+            # then needs one column's extra memory, not a second copy of the whole table.
+            for name, (dtype, init) in FIELDS.items():
+                grown = np.full(cap, init, dtype=dtype)
+                grown[: self.n] = self.arrays[name][: self.n]
+                self.arrays[name] = self.__dict__[name] = grown
+            wb = np.zeros((cap, self.withdrawn_by.shape[1]), dtype=np.float32)
+            wb[: self.n] = self.withdrawn_by[: self.n]
+            self.withdrawn_by = wb
+            self.capacity = cap
+        ids = np.arange(self.n, need, dtype=np.int64)
+        self.n = need
+        return ids
+
+    def nbytes(self) -> int:
+        """Memory held by the columns (capacity, not only the customers in use)."""
+        return sum(a.nbytes for a in self.arrays.values()) + self.withdrawn_by.nbytes
+
+
+class Kind(IntEnum):
+    """Kinds of scheduled event (the pool's ``kind`` code)."""
+
+    arrive = 0  # a = channel code
+    care = 1  # a = deposit, b = reason
+    missed = 2  # a promised account-manager visit that capacity could not cover
+    visit = 3  # a = deposit
+    step = 4  # a = deposit, b = step index
+    recurring = 5  # b = generation (won_back count) it belongs to
+    service_done = 6  # a = wait, b = arrival
+    service_again = 7  # a = wait, b = arrival (not resolved at first contact)
+    complaint_fixed = 8  # b = time opened
+    complaint_open = 9  # b = time opened (not resolved)
+    win_back = 10  # a = churn reason, b = generation
+
+
+class Pool:
+    """Scheduled events: each customer's earliest ``width`` in a row of slots, the rest spilled.
+
+    ``inf`` marks a free slot. Rows have a fixed width: a customer with more pending events
+    than that (a key account with a month of visits and care contacts ahead) keeps its
+    earliest ones in its row and the later ones in a small sorted spill list, which refills
+    the row as slots free. Every spilled event is later than every event in its row, so the
+    row minimum (``next``) is always the customer's next event, and memory per customer does
+    not grow with the busiest customer's schedule.
+    """
+
+    def __init__(self, capacity: int, width: int = 4) -> None:
+        self.t = np.full((capacity, width), np.inf)
+        self.kind = np.zeros((capacity, width), dtype=np.int8)
+        self.a = np.zeros((capacity, width))
+        self.b = np.zeros((capacity, width))
+        self.next = np.full(capacity, np.inf)  # each row's minimum
+        self.spilled = np.zeros(capacity, dtype=bool)
+        # customer → its later events as (time, sequence, kind, a, b), sorted; the sequence
+        # keeps equal times first-in, first-out.
+        self.spill: dict[int, list[tuple[float, int, int, float, float]]] = {}
+        self._seq = 0
+
+    def resize(self, capacity: int) -> None:
+        """Follow the columns' capacity."""
+        old = self.t.shape[0]
+        if capacity <= old:
+            return
+        w = self.t.shape[1]
+        for name, fill in (("t", np.inf), ("kind", 0), ("a", 0.0), ("b", 0.0)):
+            grown = np.full((capacity, w), fill, dtype=getattr(self, name).dtype)
+            grown[:old] = getattr(self, name)
+            setattr(self, name, grown)
+        nxt = np.full(capacity, np.inf)
+        nxt[:old] = self.next
+        self.next = nxt
+        spilled = np.zeros(capacity, dtype=bool)
+        spilled[:old] = self.spilled
+        self.spilled = spilled
+
+    def push(
+        self, who: np.ndarray, t: np.ndarray, kind: int | np.ndarray, a: Any = 0.0, b: Any = 0.0
+    ) -> None:
+        """Schedule events (``who`` may repeat a customer: each gets its own slot)."""
+        who = np.asarray(who, dtype=np.int64)
+        if who.size == 0:
+            return
+        t, kind_a, a_a, b_a = (full(x, who.size) for x in (t, kind, a, b))
+        if who.size == 1 or (np.diff(who) > 0).all():
+            self._push_unique(who, t, kind_a, a_a, b_a)
+            return
+        for sel in layers(who):
+            self._push_unique(who[sel], t[sel], kind_a[sel], a_a[sel], b_a[sel])
+
+    def _push_unique(
+        self, who: np.ndarray, t: np.ndarray, kind: np.ndarray, a: np.ndarray, b: np.ndarray
+    ) -> None:
+        free = np.isinf(self.t[who])
+        room = free.any(axis=1)
+        if not room.all():
+            for j in np.flatnonzero(~room).tolist():
+                self._push_full(int(who[j]), float(t[j]), int(kind[j]), float(a[j]), float(b[j]))
+            who, t, kind, a, b, free = (x[room] for x in (who, t, kind, a, b, free))
+        slot = free.argmax(axis=1)
+        self.t[who, slot] = t
+        self.kind[who, slot] = kind
+        self.a[who, slot] = a
+        self.b[who, slot] = b
+        self.next[who] = np.minimum(self.next[who], t)
+
+    def _push_full(self, who: int, t: float, kind: int, a: float, b: float) -> None:
+        """One event for a customer whose row is full: it, or the row's latest, spills."""
+        self._seq += 1
+        j = int(self.t[who].argmax())
+        late = float(self.t[who, j])
+        if t < late:
+            # The new event is earlier than the row's latest: swap them.
+            out = (late, self._seq, int(self.kind[who, j]), float(self.a[who, j]),
+                   float(self.b[who, j]))  # fmt: skip
+            self.t[who, j], self.kind[who, j], self.a[who, j], self.b[who, j] = t, kind, a, b
+            self.next[who] = min(float(self.next[who]), t)
+        else:
+            out = (t, self._seq, kind, a, b)
+        bisect.insort(self.spill.setdefault(who, []), out)
+        self.spilled[who] = True
+
+    def pop(self, who: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Remove and return each customer's earliest event: (time, kind, a, b)."""
+        rows = self.t[who]
+        slot = rows.argmin(axis=1)
+        t = rows[np.arange(who.size), slot]
+        kind = self.kind[who, slot]
+        a = self.a[who, slot]
+        b = self.b[who, slot]
+        self.t[who, slot] = np.inf
+        refill = np.flatnonzero(self.spilled[who])
+        for j in refill.tolist():
+            c, s = int(who[j]), int(slot[j])
+            later = self.spill[c]
+            self.t[c, s], _, self.kind[c, s], self.a[c, s], self.b[c, s] = later.pop(0)
+            if not later:
+                del self.spill[c]
+                self.spilled[c] = False
+        self.next[who] = self.t[who].min(axis=1)
+        return t, kind, a, b
+
+    def pending(self, who: int) -> int:
+        """Number of events scheduled for customer ``who`` (row and spill)."""
+        return int(np.isfinite(self.t[who]).sum()) + len(self.spill.get(who, ()))
+
+    def nbytes(self) -> int:
+        """Memory held by the slots and (approximately, 100 B an event) the spill."""
+        rows = self.t.nbytes + self.kind.nbytes + self.a.nbytes + self.b.nbytes
+        spill = 100 * sum(len(v) for v in self.spill.values())
+        return rows + self.next.nbytes + self.spilled.nbytes + spill

@@ -1,0 +1,179 @@
+"""Scheduled events of the vector engine: what each :class:`sim.vector_engine.columns.Kind` does.
+
+The agent engine runs these as SimPy callbacks (:mod:`sim.agent_engine.operations`,
+:mod:`sim.agent_engine.processes`);
+here each kind is one vectorised handler over the customers whose next event it is. As in
+the agent engine, an event for a customer who has left does nothing, except what the firm
+pays regardless (a ticket in progress) and the win-back attempt, which is for leavers.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from agents.emotional_account import Reason
+from agents.rules import winback_probability
+from sim.vector_engine import reactions as r
+from sim.vector_engine.columns import Kind
+from sim.vector_engine.lanes import Split
+
+if TYPE_CHECKING:
+    from sim.vector_engine.model import VectorModel
+
+__all__ = ["scheduled"]
+
+
+def scheduled(
+    m: VectorModel, ix: np.ndarray, t: np.ndarray, kind: np.ndarray, a: np.ndarray, b: np.ndarray
+) -> None:
+    """Run each customer's popped event (one per customer)."""
+    alive = m.cols.status[ix] == 1
+    if ix.size == 1 or (kind == kind[0]).all():
+        HANDLERS[Kind(int(kind[0]))](m, ix, t, a, b, alive)
+        return
+    for k in np.flatnonzero(np.bincount(kind, minlength=len(Kind))).tolist():
+        s = kind == k
+        HANDLERS[Kind(k)](m, ix[s], t[s], a[s], b[s], alive[s])
+
+
+def _arrive(m: VectorModel, ix: np.ndarray, t: np.ndarray, a: np.ndarray, b: np.ndarray,
+            alive: np.ndarray) -> None:  # fmt: skip
+    ref = m.cols.referrer[ix]
+    referred = ref >= 0
+    if referred.any():
+        acq = m.sc.strategy.acquisition
+        r.book(m, "referral_rewards", acq.referral_reward, ref[referred], t[referred])
+        m.count("referrals", ix[referred])
+    m._admit(ix, t)
+
+
+def _care(m: VectorModel, ix: np.ndarray, t: np.ndarray, a: np.ndarray, b: np.ndarray,
+          alive: np.ndarray) -> None:  # fmt: skip
+    m.cols.last_care[ix] = t
+    _contact(m, ix[alive], t[alive], b[alive].astype(np.int64), a[alive])
+
+
+def _contact(m: VectorModel, ix: np.ndarray, t: np.ndarray, reason: np.ndarray | int,
+             deposit: np.ndarray | float) -> None:  # fmt: skip
+    if ix.size:
+        m.count("contacts", ix)
+        r.contact(m, ix, t, reason, deposit)
+
+
+def _missed(m: VectorModel, ix: np.ndarray, t: np.ndarray, a: np.ndarray, b: np.ndarray,
+            alive: np.ndarray) -> None:  # fmt: skip
+    r.broken_promise(m, ix[alive], t[alive])
+
+
+def _visit(m: VectorModel, ix: np.ndarray, t: np.ndarray, a: np.ndarray, b: np.ndarray,
+           alive: np.ndarray) -> None:  # fmt: skip
+    who = ix[alive]
+    m.count("am_visits", who)
+    r.contact(m, who, t[alive], int(Reason.help_in_difficulty), a[alive])
+
+
+def _step(m: VectorModel, ix: np.ndarray, t: np.ndarray, a: np.ndarray, b: np.ndarray,
+          alive: np.ndarray) -> None:  # fmt: skip
+    fu = m.sc.strategy.follow_up
+    ix, t, a, j = ix[alive], t[alive], a[alive], b[alive].astype(np.int64)
+    if not ix.size:
+        return
+    cost = np.array([s.cost for s in fu.steps])[j]
+    reason = np.array([int(Reason[s.value]) for s in fu.steps])[j]
+    r.book(m, "follow_up", cost, ix, t)
+    kept = Split(m, ix).uniform("contacts") < fu.on_time
+    m.count("contacts", ix[kept])
+    r.promised_step(
+        m, ix[kept], t[kept], reason[kept], a[kept], m.sc.behaviour.account.kept_promise
+    )
+    r.broken_promise(m, ix[~kept], t[~kept])
+
+
+def _recurring(m: VectorModel, ix: np.ndarray, t: np.ndarray, a: np.ndarray, b: np.ndarray,
+               alive: np.ndarray) -> None:  # fmt: skip
+    fu = m.sc.strategy.follow_up
+    ok = alive & (m.cols.won_back[ix] == b.astype(np.int64))
+    if fu.recurring is None or not ok.any():
+        return
+    ix, t, gen = ix[ok], t[ok], b[ok]
+    r.book(m, "follow_up", fu.recurring_cost, ix, t)
+    acct = m.sc.behaviour.account
+    _contact(m, ix, t, int(Reason.personalised_contact), acct.personalised_contact)
+    m.pool.push(ix, t + fu.recurring, Kind.recurring, 0.0, gen)
+
+
+def _ticket_done(m: VectorModel, ix: np.ndarray, t: np.ndarray, wait: np.ndarray,
+                 complaint: bool) -> None:  # fmt: skip
+    sp = m.sc.strategy.service
+    m.count("tickets", ix)
+    m.count("waits_over_promise", ix[wait > sp.promise])
+    factor = np.where(m.cols.low_cost[ix], sp.low_cost_factor, 1.0)
+    r.book(m, "service_tickets", sp.cost_per_ticket * factor, ix, t)
+    if complaint:
+        r.book(m, "service_tickets", m.sc.strategy.complaints.cost_per_complaint, ix, t)
+
+
+def _service(first: bool):  # type: ignore[no-untyped-def]
+    def handle(m: VectorModel, ix: np.ndarray, t: np.ndarray, a: np.ndarray, b: np.ndarray,
+               alive: np.ndarray) -> None:  # fmt: skip
+        # A returning ticket of a customer who had left before it came back never existed
+        # (see sim.vector_engine.desk); every other ticket is paid for, felt only by a current
+        # customer.
+        c = m.cols
+        real = alive | (c.churned_at[ix] >= b)
+        ix, t, a, alive = ix[real], t[real], a[real], alive[real]
+        _ticket_done(m, ix, t, a, complaint=False)
+        who = ix[alive]
+        sp = m.sc.strategy.service
+        perf = np.clip(sp.quality + m.ctx.quality_sd * Split(m, who).normal("service"), 0.0, 1.0)
+        r.service_outcome(m, who, t[alive], a[alive], np.full(who.size, first), perf)
+
+    return handle
+
+
+def _complaint(resolved: bool):  # type: ignore[no-untyped-def]
+    def handle(m: VectorModel, ix: np.ndarray, t: np.ndarray, a: np.ndarray, b: np.ndarray,
+               alive: np.ndarray) -> None:  # fmt: skip
+        _ticket_done(m, ix, t, a, complaint=True)
+        who = ix[alive]
+        r.complaint_outcome(
+            m, who, t[alive], np.full(who.size, resolved), t[alive] - b[alive], m.handling
+        )
+
+    return handle
+
+
+def _win_back(m: VectorModel, ix: np.ndarray, t: np.ndarray, a: np.ndarray, b: np.ndarray,
+              alive: np.ndarray) -> None:  # fmt: skip
+    wb = m.sc.strategy.win_back
+    ok = ~alive & (m.cols.won_back[ix] == b.astype(np.int64))
+    ix, t, reason = ix[ok], t[ok], a[ok].astype(np.int64)
+    if not ix.size:
+        return
+    m.count("winback_attempts", ix)
+    r.book(m, "win_back", wb.cost_per_attempt, ix, t)
+    p = winback_probability(reason, wb.offer, m.sc.strategy.win_back.response_array(),
+                            wb.offer_elasticity)  # fmt: skip
+    back = Split(m, ix).uniform("winback") < p
+    who, tt = ix[back], t[back]
+    if who.size:
+        m.cols.offer[who] = wb.offer
+        m.cols.offer_until[who] = tt + wb.offer_duration
+        r.reactivate(m, who, tt, wb.deposit)
+
+
+HANDLERS = {
+    Kind.arrive: _arrive,
+    Kind.care: _care,
+    Kind.missed: _missed,
+    Kind.visit: _visit,
+    Kind.step: _step,
+    Kind.recurring: _recurring,
+    Kind.service_done: _service(True),
+    Kind.service_again: _service(False),
+    Kind.complaint_fixed: _complaint(True),
+    Kind.complaint_open: _complaint(False),
+    Kind.win_back: _win_back,
+}

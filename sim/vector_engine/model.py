@@ -1,0 +1,485 @@
+"""The vector engine: the reference model over numpy columns, exact in continuous time.
+
+Customers are columns (:mod:`sim.vector_engine.columns`). Each has two clocks — its *life* race
+(purchase at the maximum wallet rate, Pareto death, service need, behavioural review, the
+same competing exponential clocks as :func:`sim.agent_engine.processes.life`) and, in the
+contractual
+setting, its next renewal — plus a row of scheduled events. Time advances in **rounds**:
+in each round every customer whose next event falls before the next synchronisation epoch
+processes exactly that one event, all customers at once, with the array reactions of
+:mod:`sim.vector_engine.reactions`. Between epochs customers do not interact, so processing each
+customer's events in its own time order is exact; there is no time step.
+
+Synchronisation epochs, and what each assumes:
+
+* **Period starts** (policies, capacity, referrals, paid acquisition): the firm decides from
+  a snapshot at the period's start, exactly as the agent engine does.
+* **List-price moves**: applied to every active customer at the move's day.
+* **The service desk** couples customers inside a period: a ticket's wait depends on every
+  ticket that arrived before it. A customer who opens a ticket waits at its arrival while
+  the others run on; when all of them are past that day, the desk seats the day's tickets
+  first come, first served (:mod:`sim.vector_engine.desk`), and each outcome becomes a scheduled
+  event
+  at its completion.
+
+Beyond two rare desk cases declared in :mod:`sim.vector_engine.desk`, the engine makes no
+approximation
+of its own; the two engines differ in the order random numbers are consumed (so runs are
+equal in distribution, not draw for draw), and the vector engine refuses the per-event log
+(``output.events``).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from agents.context import Context
+from agents.economics import COST_LINES
+from agents.emotional_account import Reason
+from agents.rules import ChurnReason
+from agents.traits import draw_traits, prior_value
+from sim.errors import UserError
+from sim.results.books import COUNTERS, Snapshot
+from sim.scenario.spec import Scenario
+from sim.vector_engine import dispatch, policies
+from sim.vector_engine import reactions as r
+from sim.vector_engine.columns import Columns, Kind, Pool, full
+from sim.vector_engine.desk import seat_days
+from sim.vector_engine.lanes import Lane, LaneView, Split
+from sim.vector_engine.ledger import ArrayLedger
+
+__all__ = ["VectorModel", "unsupported"]
+
+
+def unsupported(sc: Scenario) -> list[str]:
+    """Scenario features the vector engine cannot run (empty: it can run the scenario)."""
+    out = []
+    if sc.output.events:
+        out.append(
+            "output.events: true (the per-event log is the agent engine's; use engine 'agent')"
+        )
+    return out
+
+
+#: Columns filled straight from the population draw: column → trait.
+_TRAIT_COLUMNS = {
+    "segment": "segment", "lam": "lam", "spend_p": "spend_p", "spend_nu": "mean_spend_nu",
+    "dropout_p": "dropout_p", "mu": "mu", "fee": "fee",
+    "price_sensitivity": "price_sensitivity", "complaint_propensity": "complaint_propensity",
+    "preferred": "preferred_contact", "referral_rate": "referral_rate",
+    "service_rate": "service_rate", "satisfaction": "initial_satisfaction",
+    "pre_failure_satisfaction": "initial_satisfaction", "expectation": "expectation",
+}  # fmt: skip
+
+
+class VectorModel:
+    """A run of a scenario on the vector engine: one replication, or a stack of them.
+
+    Args:
+        scenario: the scenario.
+        seed: the run's root seed (int or ``SeedSequence``); the scenario's by default.
+        seeds: instead of ``seed``, one root seed per replication of a stack
+            (:mod:`sim.vector_engine.lanes`); replication ``i`` is identical to a lone run on
+            ``seeds[i]``.
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        seed: int | np.random.SeedSequence | None = None,
+        seeds: Sequence[int | np.random.SeedSequence] | None = None,
+    ) -> None:
+        problems = unsupported(scenario)
+        if problems:
+            raise UserError(
+                f"scenario {scenario.name!r} uses what the vector engine does not support: "
+                + "; ".join(problems)
+            )
+        if seeds is not None and seed is not None:
+            raise ValueError("give seed or seeds, not both")
+        self.wall_start = time.perf_counter()
+        self.sc = self.scenario = scenario
+        st = scenario.strategy
+        self.ctx = ctx = Context.build(
+            scenario.behaviour, st, scenario.economics,
+            scenario.setting == "contractual", scenario.contract.every,
+        )  # fmt: skip
+        self.wallet_by_level = np.asarray(ctx.wallet, dtype=float)
+        self.hazard_by_level = np.asarray(ctx.hazard, dtype=float)
+        self.price_sens_by_level = np.asarray(ctx.price_sens, dtype=float)
+        self.review_rate = ctx.max_hazard_rate if ctx.behaviour else 0.0
+        self.handling = st.complaints.handling
+        handled = self.handling != "none"
+        self.resolve_p = st.complaints.resolve.of(self.handling) if handled else 0.0
+        self.effort = st.complaints.effort.of(self.handling) if handled else 1.0
+        self.list_price = st.pricing.list_price
+        self.discount = st.pricing.discount
+        self.delta = math.log1p(scenario.economics.discount_rate) / 365.25
+        self.k = 0
+        self.now = 0.0
+        roots = list(seeds) if seeds is not None else [scenario.seed if seed is None else seed]
+        if not roots:
+            raise ValueError("a stack needs at least one seed")
+        nl = self.n_lanes = len(roots)
+        # Per-lane accumulators of the current period (the books read them at the close).
+        self.counter = {name: j for j, name in enumerate(COUNTERS)}
+        self.counts = np.zeros((nl, len(COUNTERS)), dtype=np.int64)
+        self.money_line = {"revenue": 0, **{ln: j + 1 for j, ln in enumerate(COST_LINES)}}
+        self.money = np.zeros((nl, len(self.money_line)), dtype=np.int64)  # cents
+        self.points = np.zeros(nl)
+        self.new = np.zeros((nl, len(policies.CHANNELS)), dtype=np.int64)
+        self.churned = np.zeros((nl, len(ChurnReason)), dtype=np.int64)
+        self.won_back = np.zeros(nl, dtype=np.int64)
+        self.n_events = np.zeros(nl, dtype=np.int64)
+        self.ledger = ArrayLedger(scenario.output.ledger == "full", scenario.n_periods, nl)
+        self.churn_chunks: list[tuple[np.ndarray, np.ndarray]] = []
+        # Ticket outcomes seated but not yet scheduled (sim.vector_engine.desk), services and
+        # complaints.
+        self.seated: dict[bool, list[tuple[np.ndarray, ...]]] = {False: [], True: []}
+        n0 = scenario.population.initial
+        self.cols = Columns(nl * (n0 + n0 // 2) + 64, len(Reason))
+        self.pool = Pool(self.cols.capacity)
+        self.lanes = [Lane(self, k, root) for k, root in enumerate(roots)]
+        # Launch cohort on day 0, from the same population stream as the agent engine.
+        ids = np.concatenate([
+            self._reserve(lane, draw_traits(scenario.population.segments,
+                                            lane.population_rng, n0), 0)
+            for lane in self.lanes
+        ])  # fmt: skip
+        self.cols.acquired[ids] = 0.0
+        self._admit(ids, np.zeros(ids.size))
+        for lane in self.lanes:
+            lane.bass = policies.bass_times(self, lane, scenario.horizon)
+
+    # ------------------------------------------------------------------ population
+    def _reserve(self, lane: Lane, traits: Any, channel: int, referrer: Any = -1) -> np.ndarray:
+        c = self.cols
+        k = len(traits)
+        ids = c.add(k)
+        self.pool.resize(c.capacity)
+        ctx = self.ctx
+        for column, trait in _TRAIT_COLUMNS.items():
+            c.arrays[column][ids] = getattr(traits, trait)
+        c.rep[ids] = lane.index
+        c.local[ids] = np.arange(lane.n, lane.n + k)
+        lane.n += k
+        c.lam_max[ids] = traits.lam * ctx.max_wallet
+        c.level[ids] = traits.initial_level if ctx.behaviour else 0
+        c.prior_value[ids] = prior_value(
+            traits.lam, traits.spend_p, traits.mean_spend_nu, traits.fee, ctx.renewals_per_year
+        )
+        c.channel[ids] = channel
+        c.referrer[ids] = referrer
+        rs = traits.service_rate
+        c.total_rate[ids] = c.lam_max[ids] + traits.mu * ctx.max_hazard_mult + rs + self.review_rate
+        return ids
+
+    def schedule_arrivals(
+        self, lane: Lane, times: np.ndarray, channel: int, referrer: Any = -1
+    ) -> None:
+        """New customers of ``lane`` who arrive at ``times`` through ``channel``."""
+        if times.size == 0:
+            return
+        traits = draw_traits(self.sc.population.segments, lane.population_rng, times.size)
+        ids = self._reserve(lane, traits, channel, referrer)
+        self.pool.push(ids, times, Kind.arrive, channel)
+
+    def _admit(self, ids: np.ndarray, t: np.ndarray) -> None:
+        c = self.cols
+        c.status[ids] = 1
+        for name in ("acquired", "last_touch", "balance_t", "value_t", "money_t", "recent_t",
+                     "last_repeat"):  # fmt: skip
+            getattr(c, name)[ids] = t
+        np.add.at(self.new, (c.rep[ids], c.channel[ids]), 1)
+        self.start_clocks(ids, t)
+        if self.ctx.contractual:
+            self.renew(ids, t)
+        else:
+            r.purchase(self, ids, t, repeat=False)
+
+    def start_clocks(self, ids: np.ndarray, t: Any) -> None:
+        """Start the life race (and renewals) of customers who became active at ``t``."""
+        c = self.cols
+        total = c.total_rate[ids]
+        e = Split(self, ids).exponential("purchases")
+        c.t_life[ids] = np.where(total > 0.0, t + e / np.where(total > 0, total, 1.0), np.inf)
+        if self.ctx.contractual:
+            c.t_renew[ids] = t + self.sc.contract.every
+
+    def renew(self, ids: np.ndarray, t: Any) -> None:
+        """Charge one subscription fee."""
+        c = self.cols
+        fee = c.fee[ids]
+        r.earn(self, ids, t, fee, fee * self.ctx.cogs_share)
+        self.count("renewals", ids)
+        r.touch(self, ids, t)
+
+    def active_ids(self) -> np.ndarray:
+        """Ids of the active customers (of every lane), in id order."""
+        return np.flatnonzero(self.cols.status[: self.cols.n] == 1)
+
+    def by_lane(self, ids: np.ndarray) -> list[np.ndarray]:
+        """``ids`` split by lane, each part in id order."""
+        if self.n_lanes == 1:
+            return [ids]
+        parts = [np.empty(0, dtype=np.int64)] * self.n_lanes
+        for k, pos in Split(self, ids).groups():
+            parts[k] = ids[pos]
+        return parts
+
+    # ------------------------------------------------------------------ accumulators
+    def count(self, name: str, ids: np.ndarray) -> None:
+        """Count one ``name`` event for each customer in ``ids``, in its lane's books."""
+        if not ids.size:
+            return
+        self.counts[:, self.counter[name]] += self.per_lane(ids)
+
+    def per_lane(self, ids: np.ndarray) -> int | np.ndarray:
+        """How many of ``ids`` each lane has (a plain count in a single-lane run)."""
+        if self.n_lanes == 1:
+            return ids.size
+        return np.bincount(self.cols.rep[ids], minlength=self.n_lanes)
+
+    def add_money(self, line: str, ids: np.ndarray, cents: np.ndarray) -> None:
+        """Book revenue (``line="revenue"``) or a cost line of customers ``ids``, in cents."""
+        j = self.money_line[line]
+        if self.n_lanes == 1:
+            self.money[0, j] += int(cents.sum())
+        else:
+            np.add.at(self.money[:, j], self.cols.rep[ids], cents)
+
+    def add_points(self, ids: np.ndarray, points: np.ndarray) -> None:
+        """Loyalty points issued (summed one by one in id order: stacks add up bit-equal)."""
+        np.add.at(self.points, self.cols.rep[ids], points)
+
+    def add_churned(self, ids: np.ndarray, reason: np.ndarray) -> None:
+        """Churns by reason."""
+        np.add.at(self.churned, (self.cols.rep[ids], reason), 1)
+
+    def add_won_back(self, ids: np.ndarray) -> None:
+        """Customers won back."""
+        np.add.at(self.won_back, self.cols.rep[ids], 1)
+
+    def follow_up(self, ids: np.ndarray, t: Any, first: bool) -> None:
+        """Schedule the post-sale follow-up steps after purchases."""
+        fu = self.sc.strategy.follow_up
+        if not fu.enabled or (fu.trigger == "first_purchase" and not first) or ids.size == 0:
+            return
+        acct = self.sc.behaviour.account
+        for j, step in enumerate(fu.steps):
+            self.pool.push(ids, t + step.after, Kind.step, getattr(acct, step.value), j)
+        if first and fu.recurring is not None:
+            self.pool.push(ids, t + fu.recurring, Kind.recurring, 0.0, self.cols.won_back[ids])
+
+    # ------------------------------------------------------------------ the desk
+    def open_tickets(self, ids: np.ndarray, t: Any, complaint: bool, opened: Any) -> None:
+        """Tickets arrive at their lane's desk at ``t`` (see :class:`TicketDesk`)."""
+        t = full(t, ids.size)
+        opened = full(opened, ids.size)
+        self.n_events += self.per_lane(ids)
+        for k, pos in Split(self, ids).groups():
+            self.lanes[k].desk.open(ids[pos], t[pos], complaint, opened[pos])
+
+    # ------------------------------------------------------------------ running
+    def run_all(self, progress: Any = None) -> None:
+        """Run every period (calls ``progress(k, n)`` after each if given)."""
+        sc = self.sc
+        changes = sorted(sc.strategy.pricing.changes, key=lambda ch: ch.at)
+        for k in range(sc.n_periods):
+            self.k = k
+            t0 = k * sc.period
+            t1 = min(t0 + sc.period, sc.horizon)
+            for lane, active in zip(self.lanes, self.by_lane(self.active_ids()), strict=True):
+                b = lane.bass[(lane.bass >= t0) & (lane.bass < t1)]
+                if b.size:
+                    self.schedule_arrivals(lane, b, policies.CHANNELS.index("bass"))
+                policies.epoch(self, lane, active, t0, t1)
+            for ch in [ch for ch in changes if t0 <= ch.at < t1]:
+                self.advance(ch.at)
+                old = self.list_price
+                self.list_price = ch.to
+                r.price_change(self, self.active_ids(), ch.at, ch.to / old - 1.0)
+            self.advance(t1)
+            self._close(k, t0, t1)
+            if progress is not None:
+                progress(k + 1, sc.n_periods)
+
+    def advance(self, until: float) -> None:
+        """Process every event before ``until``, in rounds of one event per customer.
+
+        Customers run freely; a lane's desk seats a day's tickets (see
+        :mod:`sim.vector_engine.desk`) as
+        soon as every unblocked customer of that lane has been simulated past that day, so
+        a desk day is a barrier only for the customers waiting at it.
+        """
+        c = self.cols
+        lanes = self.lanes
+        busy = np.flatnonzero(self.next_times(np.arange(c.n)) < until)
+        while True:
+            nxt = self.next_times(busy)
+            keep = nxt < np.minimum(c.blocked[busy], until)
+            busy, nxt = busy[keep], nxt[keep]
+            # A returning ticket may wait beyond ``until``: the next advance seats it.
+            due = [ln for ln in lanes if ln.desk.waiting and ln.desk.waiting[0][0] < until]
+            if due:
+                busy = seat_days(self, due, busy, nxt, until)
+            if not busy.size:
+                break
+            self._step(busy)
+        self.now = until
+
+    def next_times(self, ix: np.ndarray) -> np.ndarray:
+        """Each customer's next event time (life clock, renewal or scheduled)."""
+        c = self.cols
+        return np.minimum(np.minimum(c.t_life[ix], c.t_renew[ix]), self.pool.next[ix])
+
+    def _step(self, ix: np.ndarray) -> None:
+        """Each customer in ``ix`` processes its next event."""
+        c = self.cols
+        tl, tr, tp = c.t_life[ix], c.t_renew[ix], self.pool.next[ix]
+        life = (tl <= tr) & (tl <= tp)
+        renew = ~life & (tr <= tp)
+        sched = ~life & ~renew
+        self.n_events += self.per_lane(ix)
+        if sched.any():
+            self._scheduled(ix[sched])
+        if life.any():
+            self._life(ix[life], tl[life])
+        if renew.any():
+            self._renewal(ix[renew], tr[renew])
+
+    def _life(self, ix: np.ndarray, t: np.ndarray) -> None:
+        c = self.cols
+        draws = Split(self, ix)
+        total = c.total_rate[ix]
+        c.t_life[ix] = t + draws.exponential("purchases") / total
+        u = draws.uniform("purchases") * total
+        rp = c.lam_max[ix]
+        rm = c.mu[ix] * self.ctx.max_hazard_mult
+        rs = c.service_rate[ix]
+        buy = u < rp
+        die = ~buy & (u < rp + rm)
+        need = ~buy & ~die & (u < rp + rm + rs)
+        rev = ~buy & ~die & ~need
+        v = draws.uniform("purchases")
+        buy &= v * c.lam_max[ix] < c.lam[ix] * r.wallet(self, ix)
+        die &= v * self.ctx.max_hazard_mult < r.hazard_multiplier(self, ix)
+        rev &= c.cancel_intent[ix] < 0
+        if buy.any():
+            r.purchase(self, ix[buy], t[buy], repeat=True)
+        if die.any():
+            r.churn(self, ix[die], t[die], 0)
+        if need.any():
+            self.open_tickets(ix[need], t[need], complaint=False, opened=t[need])
+        if rev.any():
+            r.review(self, ix[rev], t[rev])
+
+    def _renewal(self, ix: np.ndarray, t: np.ndarray) -> None:
+        c = self.cols
+        intent = c.cancel_intent[ix] >= 0
+        if intent.any():
+            r.churn(self, ix[intent], t[intent], c.cancel_intent[ix[intent]].astype(np.int64))
+        rest = ~intent
+        u = Split(self, ix[rest]).uniform("churn")
+        drop = np.zeros(ix.size, dtype=bool)
+        drop[rest] = u < c.dropout_p[ix[rest]] * r.hazard_multiplier(self, ix[rest])
+        if drop.any():
+            r.churn(self, ix[drop], t[drop], 0)
+        ok = rest & ~drop
+        c.t_renew[ix[ok]] = t[ok] + self.sc.contract.every
+        if ok.any():
+            self.renew(ix[ok], t[ok])
+
+    def _scheduled(self, ix: np.ndarray) -> None:
+        t, kind, a, b = self.pool.pop(ix)
+        dispatch.scheduled(self, ix, t, kind, a, b)
+
+    # ------------------------------------------------------------------ books
+    def _close(self, k: int, start: float, end: float) -> None:
+        c = self.cols
+        money = self.money
+        for lane, ids in zip(self.lanes, self.by_lane(self.active_ids()), strict=True):
+            j = lane.index
+            snap = Snapshot(
+                level=c.level[ids].astype(np.int64),
+                satisfaction=c.satisfaction[ids].astype(float),
+                balance=r.balance_at(self, ids, end),
+                tenure=end - c.acquired[ids],
+                repeat=c.repeat[ids].astype(float),
+                since_winback=end - c.last_winback[ids],
+                segment=c.segment[ids].astype(np.int64),
+                tier=c.tier[ids].astype(np.int64),
+            )
+            books = lane.books
+            books.revenue_cents = int(money[j, 0])
+            for line, col in self.money_line.items():
+                if col:
+                    books.cost_cents[line] = int(money[j, col])
+            books.new = Counter({ch: int(n) for ch, n in zip(policies.CHANNELS, self.new[j],
+                                                             strict=True) if n})  # fmt: skip
+            books.churned = Counter({int(rs): int(n) for rs, n in enumerate(self.churned[j]) if n})
+            books.won_back = int(self.won_back[j])
+            books.points = float(self.points[j])
+            counts = Counter({nm: int(self.counts[j, i]) for nm, i in self.counter.items()})
+            util = lane.desk.utilisation(k, end - start)
+            avail = lane.am_hours_available
+            am_util = lane.am_hours_used / avail if avail > 0 else float("nan")
+            lane.am_hours_used = 0.0
+            lane.am_hours_available = 0.0
+            books.close_with(
+                snap, counts, util, lane.desk.waits[k], am_util, self.list_price, k, start, end
+            )
+            lane.desk.waits[k] = []
+        for acc in (self.counts, self.money, self.points, self.new, self.churned, self.won_back):
+            acc[...] = 0
+
+    # ------------------------------------------------------------------ results
+    def view(self, lane: int = 0) -> LaneView:
+        """Replication ``lane`` of the finished run, shaped for ``collect``."""
+        return LaneView(self, self.lanes[lane])
+
+    def churns(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every churn of every lane as (times, customer ids), in the order they happened."""
+        chunks = self.churn_chunks
+        if not chunks:
+            return np.empty(0), np.empty(0, dtype=np.int64)
+        if len(chunks) > 1:
+            # Concatenated once, for all lanes' results.
+            self.churn_chunks = [(np.concatenate([t for t, _ in chunks]),
+                                  np.concatenate([i for _, i in chunks]))]  # fmt: skip
+        return self.churn_chunks[0]
+
+    def customer_columns(self, ids: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """Customers' state as columns (every customer, or ``ids``): the customers table.
+
+        Ids and referrers are the stack's own (:class:`sim.vector_engine.lanes.LaneView` renumbers
+        them).
+        """
+        c = self.cols
+        if ids is None:
+            ids = np.arange(c.n, dtype=np.int64)
+        cols = {name: c.arrays[name][ids] for name in c.arrays}
+        end = self.sc.horizon
+        churned = cols["churned_at"]
+        stop = np.where(np.isnan(churned), end, churned)
+        wb = c.withdrawn_by[ids]
+        top = np.where((wb < 0).any(axis=1), wb.argmin(axis=1), -1)
+        chan = np.array(policies.CHANNELS, dtype=object)
+        return {
+            **cols,
+            "customer_id": ids,
+            "channel": chan[cols["channel"].astype(np.int64)],
+            "alive": cols["status"] == 1,
+            "balance": r.balance_at(self, ids, stop),
+            "top_withdrawal": top,
+        }
+
+    def nbytes(self) -> int:
+        """Memory held by the run's state (columns, scheduled events, ledger chunks)."""
+        return self.cols.nbytes() + self.pool.nbytes() + self.ledger.nbytes()
