@@ -2,18 +2,24 @@
 
 The event loop reads these millions of times; plain attributes on a slotted object are
 several times faster than walking nested pydantic models, and nothing here can change
-during a run.
+during a run. Both engines build one ``Context`` per run and read every derived constant
+(review rate, complaint handling, discount rate per day, …) from it, so a constant is
+derived in one place.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+
+import numpy as np
 
 from agents.economics import EconomicsParams
 from agents.emotional_account import AccountParams
 from agents.firm import StrategyParams
 from agents.relationship import LadderParams
 from agents.rules import BehaviourParams, HazardParams
+from agents.units import DAYS_PER_YEAR
 
 __all__ = ["Context"]
 
@@ -59,6 +65,15 @@ class Context:
     lookback: float
     signal_memory: float
     max_hazard_mult: float
+    period: float
+    fixed_cost_per_period: float
+    value_memory: float
+    review_rate: float
+    handling: str
+    resolve_p: float
+    effort: float
+    winback_response: np.ndarray
+    delta: float
 
     @classmethod
     def build(
@@ -68,9 +83,14 @@ class Context:
         economics: EconomicsParams,
         contractual: bool,
         renewal_every: float,
+        period: float,
     ) -> Context:
-        """Unpack the parameter models of one scenario."""
+        """Unpack the parameter models of one scenario (``period``: its reporting period)."""
         on = behaviour.enabled
+        handling = strategy.complaints.handling
+        handled = handling != "none"
+        response = strategy.win_back.response_array()
+        response.flags.writeable = False
         lad = behaviour.ladder
         loyal = strategy.loyalty
         q = strategy.quality
@@ -109,11 +129,23 @@ class Context:
             apology={k: strategy.complaints.apology.of(k) for k in ("basic", "lescant")},
             recovery_paradox=behaviour.recovery_paradox,
             paradox_bonus=behaviour.paradox_bonus,
-            renewals_per_year=365.25 / renewal_every if contractual else 0.0,
+            renewals_per_year=DAYS_PER_YEAR / renewal_every if contractual else 0.0,
             winback_satisfaction=strategy.win_back.restart_satisfaction,
             lookback=strategy.selection.lookback,
             signal_memory=strategy.early_warning.signal_memory,
             max_hazard_mult=(
                 max(lad.hazard) * (1.0 - loyal.switching_cost * loyal.enabled) if on else 1.0
             ),
+            period=period,
+            fixed_cost_per_period=economics.fixed_cost_per_period,
+            value_memory=strategy.valuation.memory,
+            # Reconsideration moments are candidates thinned by the behavioural hazard; the
+            # pure modes have none.
+            review_rate=1.0 / behaviour.hazard.max_hazard if on else 0.0,
+            handling=handling,
+            resolve_p=strategy.complaints.resolve.of(handling) if handled else 0.0,
+            effort=strategy.complaints.effort.of(handling) if handled else 1.0,
+            winback_response=response,
+            # Continuous discounting: (1 + r)^(−t/365.25) = exp(−δ·t).
+            delta=math.log1p(economics.discount_rate) / DAYS_PER_YEAR,
         )

@@ -29,17 +29,16 @@ class Customer(mesa.Agent):
     # Slots keep a customer small (the benchmark's memory target); Mesa's own attributes
     # (model, unique_id) live in the instance dict the base class provides.
     __slots__ = (
-        "_balance", "_balance_t", "_money_t", "_recent_cost", "_recent_margin", "_recent_t",
-        "_value_t", "acquired", "alive", "cancel_intent", "care_due", "care_every",
-        "channel", "churn_reason", "churned_at", "clv", "complaint_propensity",
-        "complaints", "cost", "deposits", "dropout_p", "expectation", "failures", "fee",
-        "interactions", "lam", "lam_max", "last_care", "last_contact", "last_failure",
-        "last_repeat", "last_touch", "last_winback", "level", "low_cost", "margin", "mu",
-        "offer", "offer_until", "pre_failure_satisfaction", "preferred",
-        "price_sensitivity", "prior_value", "purchases", "recent_failures",
-        "recent_unresolved", "referral_rate", "referrer", "repeat", "repeat_spend",
-        "revenue", "satisfaction", "segment", "service_rate", "spend_nu", "spend_p", "tier",
-        "value", "visit_phase", "withdrawals", "withdrawn_by", "won_back",
+        "acquired", "alive", "balance", "balance_t", "cancel_intent", "channel", "churn_reason",
+        "churned_at", "clv", "complaint_propensity", "complaints", "cost", "deposits",
+        "dropout_p", "expectation", "failures", "fee", "interactions", "lam", "lam_max",
+        "last_contact", "last_failure", "last_repeat", "last_touch", "last_winback", "level",
+        "margin", "money_t", "mu", "offer", "offer_until", "pre_failure_satisfaction",
+        "preferred", "price_sensitivity", "prior_value", "purchases", "recent_cost",
+        "recent_failures", "recent_margin", "recent_t", "recent_unresolved", "referral_rate",
+        "referrer", "repeat", "repeat_spend", "revenue", "satisfaction", "segment",
+        "service_rate", "spend_nu", "spend_p", "value", "value_t", "withdrawals",
+        "withdrawn_by", "won_back",
     )  # fmt: skip
 
     def __init__(self, model: Any, traits: dict[str, Any], acquired: float, channel: str) -> None:
@@ -65,8 +64,8 @@ class Customer(mesa.Agent):
         self.satisfaction: float = float(traits["initial_satisfaction"])
         self.expectation: float = float(traits["expectation"])
         self.level: int = int(traits["initial_level"]) if ctx.behaviour else 0
-        self._balance = 0.0
-        self._balance_t = acquired
+        self.balance = 0.0
+        self.balance_t = acquired
         self.interactions = 0
         self.acquired = acquired
         self.channel = channel
@@ -87,43 +86,32 @@ class Customer(mesa.Agent):
         self.last_touch = acquired
         # No earlier contact: the first one is never "too soon".
         self.last_contact = float("-inf")
-        self.tier = -1
-        self.low_cost = False
         self.offer = 0.0
         self.offer_until = float("-inf")
         self.value = 0.0
-        self._value_t = acquired
+        self.value_t = acquired
         self.prior_value = float(
             prior_value(self.lam, self.spend_p, self.spend_nu, self.fee, ctx.renewals_per_year)
         )
-        self.visit_phase = -1.0  # drawn at the first account-manager visit
-        self.care_every: float | None = None
-        self.care_due = float("inf")
-        self.last_care = float("-inf")
-        self._recent_margin = 0.0
-        self._recent_cost = 0.0
-        self._money_t = acquired
+        self.recent_margin = 0.0
+        self.recent_cost = 0.0
+        self.money_t = acquired
         self.complaints = 0
         self.last_failure = 0.0
         self.pre_failure_satisfaction = self.satisfaction
         self.failures = 0
         self.recent_failures = 0.0
         self.recent_unresolved = 0.0
-        self._recent_t = acquired
+        self.recent_t = acquired
         self.deposits = 0.0
         self.withdrawals = 0.0
         self.withdrawn_by: dict[int, float] = {}
 
     # ------------------------------------------------------------------ account
-    @property
-    def balance_raw(self) -> float:
-        """Balance right after the last entry (before any cooling since)."""
-        return self._balance
-
     def balance_at(self, t: float) -> float:
         """Emotional-account balance at day ``t`` (cooled since the last entry)."""
         return float(
-            rules.decay_balance(self._balance, t - self._balance_t, self.model.ctx.half_life)
+            rules.decay_balance(self.balance, t - self.balance_t, self.model.ctx.half_life)
         )
 
     def entry(self, reason: Reason, amount: float) -> float:
@@ -143,10 +131,10 @@ class Customer(mesa.Agent):
             self.withdrawn_by[reason] = self.withdrawn_by.get(reason, 0.0) + amount
         else:
             self.deposits += amount
-        self._balance = b + amount
-        self._balance_t = t
+        self.balance = b + amount
+        self.balance_t = t
         w.record_entry(self, int(reason), amount)
-        self.level = ladder_step(self.level, self._balance, self.interactions, w.ctx.ladder)
+        self.level = ladder_step(self.level, self.balance, self.interactions, w.ctx.ladder)
         return amount
 
     def tolerance_now(self) -> float:
@@ -428,8 +416,8 @@ class Customer(mesa.Agent):
         self.last_winback = w.now
         self.churned_at = float("nan")
         self.churn_reason = -1
-        self._balance = 0.0
-        self._balance_t = w.now
+        self.balance = 0.0
+        self.balance_t = w.now
         self.satisfaction = max(self.satisfaction, w.ctx.winback_satisfaction)
         self.last_touch = w.now
         self.last_contact = w.now
@@ -437,38 +425,21 @@ class Customer(mesa.Agent):
 
     # ------------------------------------------------------------------ bookkeeping
     def _add_value(self, amount: float, t: float) -> None:
-        # Trailing value: revenue with a one-year exponential memory (what a CRM ranks on).
-        self.value = self.value * float(rules.exp((self._value_t - t) / 365.25)) + amount
-        self._value_t = t
+        # Trailing value: revenue with the firm's valuation memory (what a CRM ranks on).
+        memory = self.model.ctx.value_memory
+        self.value = self.value * float(rules.exp((self.value_t - t) / memory)) + amount
+        self.value_t = t
 
-    def value_score(self, t: float) -> float:
-        """Ranking value: trailing revenue plus the acquisition-time potential, fading."""
-        fade = float(rules.exp((self._value_t - t) / 365.25))
-        return self.value * fade + self.prior_value * float(rules.exp((self.acquired - t) / 365.25))
-
-    def add_money(self, margin: float, cost: float, t: float) -> None:
+    def remember_money(self, margin: float, cost: float, t: float) -> None:
         """Track margin and cost to serve with the selection policy's memory (lookback)."""
-        f = float(rules.exp((self._money_t - t) / self.model.ctx.lookback))
-        self._recent_margin = self._recent_margin * f + margin
-        self._recent_cost = self._recent_cost * f + cost
-        self._money_t = t
-
-    def recent_margin(self, t: float) -> float:
-        """Margin over the recent past (exponential memory of one lookback)."""
-        return self._recent_margin * float(rules.exp((self._money_t - t) / self.model.ctx.lookback))
-
-    def recent_cost(self, t: float) -> float:
-        """Cost to serve over the recent past (exponential memory of one lookback)."""
-        return self._recent_cost * float(rules.exp((self._money_t - t) / self.model.ctx.lookback))
-
-    def recent_signal(self, t: float) -> tuple[float, float]:
-        """Recent failures and unresolved complaints (fading memory) — observable signals."""
-        f = float(rules.exp((self._recent_t - t) / self.model.ctx.signal_memory))
-        return self.recent_failures * f, self.recent_unresolved * f
+        f = float(rules.exp((self.money_t - t) / self.model.ctx.lookback))
+        self.recent_margin = self.recent_margin * f + margin
+        self.recent_cost = self.recent_cost * f + cost
+        self.money_t = t
 
     def _decay_recent(self, t: float) -> None:
         # Recent-failure counters fade with the early-warning signal memory.
-        f = float(rules.exp((self._recent_t - t) / self.model.ctx.signal_memory))
+        f = float(rules.exp((self.recent_t - t) / self.model.ctx.signal_memory))
         self.recent_failures *= f
         self.recent_unresolved *= f
-        self._recent_t = t
+        self.recent_t = t

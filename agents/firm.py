@@ -13,7 +13,7 @@ from pydantic import Field, model_validator
 
 from agents.care import CareTiersParams, FollowUpParams, assign_tiers
 from agents.offering import PricingParams, QualityParams
-from agents.portfolio import AcquisitionParams, SelectionParams, unprofitable
+from agents.portfolio import AcquisitionParams, SelectionParams, ValuationParams, unprofitable
 from agents.retention import (
     ComplaintParams,
     EarlyWarningParams,
@@ -76,6 +76,10 @@ class StrategyParams(Frozen):
     selection: SelectionParams = Field(
         default=SelectionParams(),
         description="customer selection: migrate or fire the unprofitable",
+    )
+    valuation: ValuationParams = Field(
+        default=ValuationParams(),
+        description="how customers are valued for ranking: trailing revenue with a memory",
     )
 
     @model_validator(mode="after")

@@ -59,8 +59,3 @@ class MarketParams(Frozen):
             inside = (promo.start <= t) & (t < promo.start + promo.duration)
             p = np.where(inside, p * (1.0 - promo.discount), p)
         return p
-
-    def change_times(self) -> list[float]:
-        """Days at which the market price changes (promotion starts and ends)."""
-        times = {p.start for p in self.promotions} | {p.start + p.duration for p in self.promotions}
-        return sorted(times)

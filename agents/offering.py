@@ -99,11 +99,3 @@ class PricingParams(Frozen):
     changes: tuple[PriceChange, ...] = Field(
         default=(), description="scheduled list-price changes, in any order"
     )
-
-    def list_price_at(self, t: float) -> float:
-        """List price index in force at day ``t``."""
-        price = self.list_price
-        for change in sorted(self.changes, key=lambda c: c.at):
-            if change.at <= t:
-                price = change.to
-        return price

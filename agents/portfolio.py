@@ -21,6 +21,7 @@ __all__ = [
     "AcquisitionParams",
     "BassParams",
     "SelectionParams",
+    "ValuationParams",
     "unprofitable",
 ]
 
@@ -120,6 +121,17 @@ class SelectionParams(Frozen):
         default=0.0,
         description="money: margin − cost to serve over the lookback below which a customer "
         "is unprofitable (0 = loss-making)",
+    )
+
+
+class ValuationParams(Frozen):
+    """How the firm values a customer when it ranks them (care tiers, visits, early warning)."""
+
+    memory: Days = Field(
+        default=365.25,
+        gt=0.0,
+        description="time constant of the exponential memory of revenue the ranking uses; a "
+        "newcomer's expected yearly value fades with it too (one year: assumption)",
     )
 
 

@@ -109,6 +109,12 @@ class LoyaltyParams(Frozen):
         description="share of points expected to be redeemed; their cost is booked when issued "
         "(0.7: assumption)",
     )
+    redemption_delay: Days = Field(
+        default=365.25,
+        gt=0.0,
+        description="mean time from issue to redemption; the liability of unredeemed points "
+        "fades with it (one year: assumption)",
+    )
     switching_cost: float = Field(
         default=0.2,
         ge=0.0,

@@ -12,7 +12,12 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["SUBSYSTEMS", "Draws", "Streams", "replication_seed"]
+__all__ = ["DEFAULT_SEED", "SUBSYSTEMS", "Draws", "Streams", "replication_seed"]
+
+#: The seed used when nobody gives one: a scenario's ``seed`` field, and so ``sim.run`` and
+#: ``crmsim run`` without ``--seed``; the experiment seed of ``replicate``, ``compare`` and
+#: ``crmsim compare``. One number, so that every tool starts from the same default.
+DEFAULT_SEED = 0
 
 #: Every named stream a run may use. Adding one is safe; renaming one changes results.
 SUBSYSTEMS: tuple[str, ...] = (
@@ -23,11 +28,10 @@ SUBSYSTEMS: tuple[str, ...] = (
     "service",
     "contacts",
     "churn",
-    "competitor",
     "acquisition",
     "referrals",
     "winback",
-    "warning",
+    "plan",
     "mesa",
 )
 

@@ -23,6 +23,7 @@ from agents.context import Context
 from agents.customer import Customer
 from agents.economics import to_cents
 from agents.emotional_account import Ledger
+from agents.plan import PLAN_STREAMS, RECORD_FIELDS
 from agents.traits import draw_traits
 from sim.agent_engine import operations, processes
 from sim.results.books import Books
@@ -63,7 +64,7 @@ class CRMModel(mesa.Model):
         self.env = simpy.Environment()
         self.ctx = Context.build(
             scenario.behaviour, st, scenario.economics,
-            scenario.setting == "contractual", scenario.contract.every,
+            scenario.setting == "contractual", scenario.contract.every, scenario.period,
         )  # fmt: skip
         self.purchase_draws = streams.draws("purchases")
         self.spend_draws = streams.draws("spend")
@@ -74,15 +75,10 @@ class CRMModel(mesa.Model):
         self.acquisition_draws = streams.draws("acquisition")
         self.winback_draws = streams.draws("winback")
         self.population_rng = streams.generator("population")
-        self.acquisition_rng = streams.generator("acquisition")
-        self.referral_rng = streams.generator("referrals")
-        self.review_rate = self.ctx.max_hazard_rate if self.ctx.behaviour else 0.0
-        self.service_on = True
-        self.handling = st.complaints.handling
-        handled = self.handling != "none"
-        self.resolve_p = st.complaints.resolve.of(self.handling) if handled else 0.0
-        self.ctx_effort = st.complaints.effort.of(self.handling) if handled else 1.0
-        self.winback_base = st.win_back.response_array()
+        self.plan_streams = {name: streams.generator(name) for name in PLAN_STREAMS}
+        # The firm's record of each customer (agents.plan), by row = unique_id - 1: Mesa
+        # numbers a model's agents 1, 2, … in creation order, and customers are its only agents.
+        self.records = {k: np.full(64, v, dtype=d) for k, (d, v) in RECORD_FIELDS.items()}
         self.list_price = st.pricing.list_price
         self.discount = st.pricing.discount
         self.ledger = Ledger(full=scenario.output.ledger == "full")
@@ -100,8 +96,6 @@ class CRMModel(mesa.Model):
         self.am_hours_used = 0.0
         self.am_hours_available = 0.0
         self._period = 0
-        # Continuous discounting: (1 + r)^(−t/365.25) = exp(−δ·t).
-        self._delta = math.log1p(scenario.economics.discount_rate) / 365.25
         self._counts: Counter[str] = Counter()
         # Initial customers: a launch cohort acquired on day 0.
         traits = draw_traits(
@@ -133,7 +127,7 @@ class CRMModel(mesa.Model):
     def record_entry(self, customer: Customer, reason: int, amount: float) -> None:
         """Write an emotional-account entry to the ledger."""
         self.ledger.record(
-            self.env.now, self._period, customer.unique_id, reason, amount, customer._balance
+            self.env.now, self._period, customer.unique_id, reason, amount, customer.balance
         )
 
     def count(self, name: str, k: int = 1) -> None:
@@ -150,8 +144,8 @@ class CRMModel(mesa.Model):
             value = cents / 100.0
             customer.cost += value
             t = self.env.now
-            customer.clv -= value * math.exp(self._delta * (customer.acquired - t))
-            customer.add_money(0.0, value, t)
+            customer.clv -= value * math.exp(self.ctx.delta * (customer.acquired - t))
+            customer.remember_money(0.0, value, t)
 
     def earn(self, amount: float, cogs: float, customer: Customer) -> None:
         """A purchase or fee of ``amount`` (at list price 1): revenue, cogs, discounts, points."""
@@ -166,8 +160,8 @@ class CRMModel(mesa.Model):
         margin = (rev_c - cogs_c) / 100.0
         customer.revenue += rev_c / 100.0
         customer.margin += margin
-        customer.clv += margin * math.exp(self._delta * (customer.acquired - t))
-        customer.add_money(margin, 0.0, t)
+        customer.clv += margin * math.exp(self.ctx.delta * (customer.acquired - t))
+        customer.remember_money(margin, 0.0, t)
         self.book("discounts", disc, customer)
         self.book("offers", offer, customer)
         loyal = self.scenario.strategy.loyalty
@@ -203,7 +197,7 @@ class CRMModel(mesa.Model):
 
     def complain(self, customer: Customer) -> None:
         """A voiced complaint goes to the desk — or nowhere if nobody handles complaints."""
-        if self.handling == "none":
+        if self.ctx.handling == "none":
             customer.complaint_outcome(resolved=False, elapsed=0.0, handling="basic")
         else:
             self.env.process(processes.ticket(self, customer, complaint=True, opened=self.env.now))
@@ -222,6 +216,9 @@ class CRMModel(mesa.Model):
         row = {k: getattr(traits, k)[i] for k in traits.__slots__}
         c = Customer(self, row, acquired=self.now, channel=channel)
         c.referrer = referrer
+        if c.unique_id != len(self.customers) + 1:
+            raise RuntimeError("customers must be the model's only agents (records by row)")
+        self._grow_records(c.unique_id)
         self.customers.append(c)
         self._active[c.unique_id] = c
         self.acquired_total += 1
@@ -233,6 +230,19 @@ class CRMModel(mesa.Model):
         else:
             c.purchase(repeat=False)
         return c
+
+    def _grow_records(self, n: int) -> None:
+        cap = len(self.records["tier"])
+        if n <= cap:
+            return
+        for k, (d, v) in RECORD_FIELDS.items():
+            grown = np.full(2 * cap, v, dtype=d)
+            grown[:cap] = self.records[k]
+            self.records[k] = grown
+
+    def record_of(self, c: Customer, field: str) -> Any:
+        """The firm's record ``field`` of customer ``c`` (see :data:`agents.plan.RECORD_FIELDS`)."""
+        return self.records[field][c.unique_id - 1]
 
     def _start(self, c: Customer) -> None:
         self.env.process(processes.life(self, c))

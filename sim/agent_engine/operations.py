@@ -1,29 +1,22 @@
-"""The firm at work: policy epochs, acquisition, follow-ups, win-back and price moves.
+"""The firm at work on the agent engine: period plans, follow-ups, win-back and price moves.
 
-At the start of every reporting period (a declared *synchronisation epoch*) the firm looks
-at a snapshot of its customers — values, risk signals, profitability — and decides, with the
-array policies of :mod:`agents.care`, :mod:`agents.staff`, :mod:`agents.retention` and
-:mod:`agents.portfolio`, who gets which care tier, how
-the account managers' hours are spread, who is flagged as at risk, who is migrated or let go,
-and how many referrals and paid leads arrive in the period. The decisions are then executed
-at their own moments inside the period by scheduled SimPy events.
+At the start of every reporting period (a declared *synchronisation epoch*) the firm's
+:func:`agents.plan.plan_period` decides from a snapshot of the active customers; this module
+only executes the plan: it books the period's charges, applies what happens at once, and
+schedules each contact and arrival as a SimPy callback at its own moment in the period.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import simpy
 
-from agents.care import assign_tiers
 from agents.emotional_account import Reason
-from agents.portfolio import unprofitable
-from agents.retention import at_risk, recency_ratio, warning_score
+from agents.plan import ROSTER_FIELDS, Records, Roster, plan_period
 from agents.rules import ChurnReason, winback_probability
-from agents.staff import allocate_hours, apportion
 
 if TYPE_CHECKING:
     from agents.customer import Customer
@@ -57,112 +50,50 @@ def epochs(model: CRMModel) -> Proc:
 
 
 def epoch(model: CRMModel, t0: float, t1: float) -> None:
-    """Decide this period's firm actions from a snapshot at ``t0``."""
-    sc = model.scenario
-    st = sc.strategy
-    frac = (t1 - t0) / sc.period  # the last period may be shorter: fixed costs pro rata
-    svc = st.service
-    if svc.staff is not None:
-        model.book("service_staff", svc.staff * svc.salary_per_period * frac, None)
-    am = st.account_managers
-    model.book("am_staff", am.count * am.salary_per_period * frac, None)
-    model.book("fixed", sc.economics.fixed_cost_per_period * frac, None)
-    if st.loyalty.enabled:
-        model.book("loyalty", st.loyalty.fixed_cost_per_period * frac, None)
+    """Plan this period's firm actions from a snapshot at ``t0`` and schedule them."""
     active = model.active_list()
-    values = np.array([c.value_score(t0) for c in active], dtype=float)
-    if st.selection.policy != "none" and active:
-        active, values = _select(model, active, values, t0)
-    am_hours = am.hours_per_period(t1 - t0)
-    used = _care_tiers(model, active, values, t0, t1, am_hours)
-    _key_accounts(model, active, values, t0, t1, am_hours - used)
-    if st.early_warning.enabled and active:
-        _early_warning(model, active, values, t0)
-    _referrals(model, active, t0, t1)
-    _paid_acquisition(model, t0, t1)
-
-
-def _select(
-    model: CRMModel, active: list[Customer], values: np.ndarray, t0: float
-) -> tuple[list[Customer], np.ndarray]:
-    sel = model.scenario.strategy.selection
-    margin = np.array([c.recent_margin(t0) for c in active])
-    cost = np.array([c.recent_cost(t0) for c in active])
-    tenure = np.array([t0 - c.acquired for c in active])
-    bad = unprofitable(margin, cost, tenure, sel)
-    keep = np.ones(len(active), dtype=bool)
-    for i in np.flatnonzero(bad):
-        c = active[i]
-        if sel.policy == "fire":
-            c.churn(ChurnReason.fired)
-            keep[i] = False
-        elif not c.low_cost:
-            c.low_cost = True
-            model.count("migrated")
-    return [c for c, k in zip(active, keep, strict=True) if k], values[keep]
-
-
-def _care_tiers(
-    model: CRMModel,
-    active: list[Customer],
-    values: np.ndarray,
-    t0: float,
-    t1: float,
-    am_hours: float,
-) -> float:
-    """Schedule this period's care contacts; returns AM hours they use."""
-    ct = model.scenario.strategy.care_tiers
-    if not ct.enabled or not active:
-        return 0.0
-    am = model.scenario.strategy.account_managers
-    d = model.contact_draws
-    tiers = assign_tiers(values, ct)
-    last = len(ct.tiers) - 1
-    plans: list[tuple[float, Customer, int]] = []
-    for c, ti in zip(active, tiers.tolist(), strict=True):
-        ti = last if c.low_cost else ti
-        c.tier = ti
-        every = ct.tiers[ti].every
-        if every is None:
-            c.care_every = None
-            continue
-        if c.care_every != every:
-            # New cadence: next contact one interval after the last, or at a random phase.
-            base = c.last_care if c.last_care > -np.inf else t0 - d.random() * every
-            c.care_due = max(base + every, t0)
-            c.care_every = every
-        elif c.care_due < t0:
-            # Contacts that fell due while the customer was away (churned, then won back)
-            # are not made up in a burst: the cadence resumes at the period start.
-            c.care_due = max(c.care_due + math.ceil((t0 - c.care_due) / every) * every, t0)
-        while c.care_due < t1:
-            plans.append((c.care_due, c, ti))
-            c.care_due += every
-    owned = [i for i, (_, _, ti) in enumerate(plans) if ct.tiers[ti].owner == "account_manager"]
-    fits = int(am_hours / am.hours_per_visit + 1e-9)
-    missed: set[int] = set()
-    if len(owned) > fits:
-        # Capacity runs out: a random subset of the promised visits cannot be made.
-        keys = [d.random() for _ in owned]
-        order = sorted(range(len(owned)), key=keys.__getitem__)
-        missed = {owned[k] for k in order[fits:]}
-    used = 0.0
-    acct = model.scenario.behaviour.account
-    for i, (t, c, ti) in enumerate(plans):
-        tier = ct.tiers[ti]
-        if tier.owner == "account_manager":
-            if i in missed:
-                # Capacity ran out: the promised visit does not happen.
-                at(model, t, _missed, c)
-                continue
-            used += am.hours_per_visit
-            model.am_hours_used += am.hours_per_visit
-            model.book("am_visits", am.cost_per_visit, c)
-            model.count("am_visits")
-        model.book("contacts", tier.cost, c)
-        deposit = getattr(acct, tier.value) * tier.strength
-        at(model, t, _care, model, c, Reason[tier.value], deposit)
-    return used
+    rows = np.array([c.unique_id - 1 for c in active], dtype=np.int64)
+    roster = Roster.of({f: [getattr(c, f) for c in active] for f in ROSTER_FIELDS})
+    records = Records.of(model.records, rows)
+    plan = plan_period(
+        roster, records, model.scenario.strategy, model.ctx, t0, t1, model.plan_streams
+    )
+    for line, amount in plan.overheads:
+        model.book(line, amount, None)
+    for charge in plan.charges:
+        for i, amount in zip(charge.who.tolist(), charge.amount.tolist(), strict=True):
+            model.book(charge.line, amount, active[i])
+    for i in plan.fired.tolist():
+        active[i].churn(ChurnReason.fired)
+    plan.records.write(model.records, rows)
+    for name, who in plan.counts.items():
+        model.count(name, who.size)
+    model.count("leads", plan.leads)
+    model.am_hours_available += plan.am_hours_available
+    model.am_hours_used += plan.am_hours_used
+    for i, score in zip(plan.warnings.tolist(), plan.scores.tolist(), strict=True):
+        model.warnings.append((t0, active[i].unique_id, score))
+    offer, until, deposit = plan.intervention
+    for i in plan.interventions.tolist():
+        active[i].intervene(offer, until, deposit)
+    care = plan.care
+    for i, t, reason, amount in zip(
+        care.who.tolist(), care.at.tolist(), care.reason.tolist(), care.deposit.tolist(),
+        strict=True,
+    ):  # fmt: skip
+        at(model, t, _care, model, active[i], Reason(reason), amount)
+    for i, t in zip(plan.missed.who.tolist(), plan.missed.at.tolist(), strict=True):
+        at(model, t, _missed, active[i])
+    visits = plan.visits
+    for i, t, amount in zip(
+        visits.who.tolist(), visits.at.tolist(), visits.deposit.tolist(), strict=True
+    ):
+        at(model, t, _visit, model, active[i], amount)
+    ref = plan.referrals
+    for t, i in zip(ref.at.tolist(), ref.referrer.tolist(), strict=True):
+        at(model, t, _referred, model, active[i])
+    for t in plan.paid.at.tolist():
+        at(model, t, model.acquire, "paid")
 
 
 def _call(action: Callable[..., object], args: tuple[Any, ...]) -> None:
@@ -175,48 +106,8 @@ def _missed(c: Customer) -> None:
 
 
 def _care(model: CRMModel, c: Customer, reason: Reason, deposit: float) -> None:
-    c.last_care = model.env.now
+    model.records["last_care"][c.unique_id - 1] = model.env.now
     _contact(model, c, reason, deposit)
-
-
-def _key_accounts(
-    model: CRMModel,
-    active: list[Customer],
-    values: np.ndarray,
-    t0: float,
-    t1: float,
-    hours: float,
-) -> None:
-    """Spread the remaining account-manager hours as visits by the allocation policy."""
-    am = model.scenario.strategy.account_managers
-    available = am.hours_per_period(t1 - t0)
-    if am.allocation == "none" or not active or hours <= 0.0:
-        model.am_hours_available += available
-        return
-    model.am_hours_available += available
-    d = model.contact_draws
-    eligible = np.array([not c.low_cost for c in active])
-    h = allocate_hours(np.where(eligible, values, -np.inf), hours, am) * eligible
-    # Whole visits that fit in the hours left (the last fractional visit is not made).
-    expected = h / am.hours_per_visit
-    budget = np.floor(hours / am.hours_per_visit + 1e-9)
-    if expected.sum() > budget > 0:
-        expected *= budget / expected.sum()
-    visits = apportion(expected, d.random())
-    acct = model.scenario.behaviour.account
-    length = t1 - t0
-    for c, n in zip(active, visits.tolist(), strict=True):
-        if n == 0:
-            continue
-        if c.visit_phase < 0.0:
-            # A customer's visits keep one phase across periods, so a steady allocation
-            # gives a steady cadence instead of two visits days apart at a period boundary.
-            c.visit_phase = d.random()
-        for j in range(n):
-            t = t0 + (j + c.visit_phase) * length / n
-            model.book("am_visits", am.cost_per_visit, c)
-            model.am_hours_used += am.hours_per_visit
-            at(model, t, _visit, model, c, acct.help_in_difficulty)
 
 
 def _visit(model: CRMModel, c: Customer, deposit: float) -> None:
@@ -226,83 +117,11 @@ def _visit(model: CRMModel, c: Customer, deposit: float) -> None:
         c.contact(Reason.help_in_difficulty, deposit)
 
 
-def _early_warning(model: CRMModel, active: list[Customer], values: np.ndarray, t0: float) -> None:
-    ew = model.scenario.strategy.early_warning
-    ratio = recency_ratio(
-        t0,
-        np.array([c.acquired for c in active]),
-        np.array([c.last_repeat for c in active]),
-        np.array([c.purchases for c in active], dtype=float),
-    )
-    fails = np.array([c.recent_signal(t0)[0] for c in active])
-    unres = np.array([c.recent_signal(t0)[1] for c in active])
-    balance = np.array([c.balance_at(t0) for c in active])
-    score = warning_score(ratio, fails, unres, balance, ew.weights)
-    # A flag opens a case for one window: the customers flagged within it are not flagged again.
-    cases = {cid for t, cid, _ in model.warnings if t0 - t < ew.window}
-    open_case = np.array([c.unique_id in cases for c in active], dtype=bool)
-    flagged = np.flatnonzero(at_risk(score, values, open_case, ew))
-    for i in flagged.tolist():
-        c = active[i]
-        model.warnings.append((t0, c.unique_id, float(score[i])))
-        model.count("warnings")
-        if ew.intervene:
-            model.count("interventions")
-            model.book("contacts", ew.cost_per_intervention, c)
-            c.intervene(ew.offer, t0 + ew.offer_duration, ew.deposit)
-
-
-def _referrals(model: CRMModel, active: list[Customer], t0: float, t1: float) -> None:
-    """Referrals from advocates: a Poisson process at the advocates' total rate this period."""
-    acq = model.scenario.strategy.acquisition
-    if acq.referral_conversion <= 0.0 or not active or not model.ctx.behaviour:
-        # Advocacy is behaviour: the pure modes have no referrals (Bass has its own process).
-        return
-    ref = model.ctx.referral
-    rates = np.array(
-        [
-            c.referral_rate * ref[c.level] if c.satisfaction >= acq.advocate_satisfaction else 0.0
-            for c in active
-        ]
-    )
-    total = float(rates.sum())
-    if total <= 0.0:
-        return
-    rng = model.referral_rng
-    n = int(rng.poisson(total * (t1 - t0)))
-    if n == 0:
-        return
-    times = np.sort(t0 + rng.random(n) * (t1 - t0))
-    who = rng.choice(len(active), size=n, p=rates / total)
-    converts = rng.random(n) < acq.referral_conversion
-    for t, i, ok in zip(times.tolist(), who.tolist(), converts.tolist(), strict=True):
-        if ok:
-            referrer = active[i]
-            at(model, t, _referred, model, referrer)
-
-
 def _referred(model: CRMModel, referrer: Customer) -> None:
     acq = model.scenario.strategy.acquisition
     model.book("referral_rewards", acq.referral_reward, referrer)
     model.count("referrals")
     model.acquire("referral", referrer=referrer.unique_id)
-
-
-def _paid_acquisition(model: CRMModel, t0: float, t1: float) -> None:
-    """Paid leads arrive as a Poisson process and pass the funnel stage by stage."""
-    acq = model.scenario.strategy.acquisition
-    if acq.budget_per_period <= 0.0 or acq.bass is not None:
-        return
-    frac = (t1 - t0) / model.scenario.period
-    model.book("acquisition", acq.budget_per_period * frac, None)
-    rng = model.acquisition_rng
-    leads = int(rng.poisson(acq.budget_per_period / acq.cost_per_lead * frac))
-    model.count("leads", leads)
-    # One draw through the whole funnel: stage-by-stage thinning gives the same law but
-    # would make the draws depend on the order the stages are listed in.
-    n = int(rng.binomial(leads, acq.conversion()))
-    for t in np.sort(t0 + rng.random(n) * (t1 - t0)).tolist():
-        at(model, t, model.acquire, "paid")
 
 
 def bass_diffusion(model: CRMModel) -> Proc:
@@ -369,7 +188,9 @@ def win_back(model: CRMModel, c: Customer, reason: int) -> None:
             return
         model.count("winback_attempts")
         model.book("win_back", wb.cost_per_attempt, c)
-        p = float(winback_probability(reason, wb.offer, model.winback_base, wb.offer_elasticity))
+        p = float(
+            winback_probability(reason, wb.offer, model.ctx.winback_response, wb.offer_elasticity)
+        )
         if model.winback_draws.random() < p:
             c.offer = wb.offer
             c.offer_until = model.env.now + wb.offer_duration

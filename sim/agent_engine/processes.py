@@ -42,8 +42,8 @@ def life(model: CRMModel, c: Customer) -> Proc:
     # Pareto death runs at the largest multiplier and is thinned to the current one, so the
     # ladder and loyalty lock-in act on it like on BG and sBG dropout.
     rm = c.mu * model.ctx.max_hazard_mult
-    rs = c.service_rate if model.service_on else 0.0
-    rr = model.review_rate
+    rs = c.service_rate
+    rr = model.ctx.review_rate
     total = rp + rm + rs + rr
     if total <= 0.0:
         return
@@ -144,7 +144,7 @@ def ticket(model: CRMModel, c: Customer, complaint: bool, opened: float) -> Proc
         yield req
     wait = env.now - arrive
     desk.start(wait)
-    effort = model.ctx_effort if complaint else 1.0
+    effort = model.ctx.effort if complaint else 1.0
     yield env.timeout(d.exponential() * sp.handling_time * effort)
     desk.finish()
     if req is not None and desk.resource is not None:
@@ -152,13 +152,13 @@ def ticket(model: CRMModel, c: Customer, complaint: bool, opened: float) -> Proc
     model.count("tickets")
     if wait > sp.promise:
         model.count("waits_over_promise")
-    factor = sp.low_cost_factor if c.low_cost else 1.0
+    factor = sp.low_cost_factor if model.record_of(c, "low_cost") else 1.0
     model.book("service_tickets", sp.cost_per_ticket * factor, c)
     if complaint:
         model.book("service_tickets", model.scenario.strategy.complaints.cost_per_complaint, c)
-        resolved = d.random() < model.resolve_p
+        resolved = d.random() < model.ctx.resolve_p
         if c.alive:
-            c.complaint_outcome(resolved, env.now - opened, model.handling)
+            c.complaint_outcome(resolved, env.now - opened, model.ctx.handling)
         return
     first_time = d.random() < sp.first_contact_resolution
     perf = float(np.clip(sp.quality + model.ctx.quality_sd * d.normal(), 0.0, 1.0))

@@ -37,7 +37,6 @@ class Snapshot(NamedTuple):
     tier: np.ndarray
 
 
-_CHANNELS = ("initial", "paid", "referral", "bass")
 #: Per-period counters of customer events (the periods table's count columns).
 COUNTERS = (
     "purchases", "renewals", "failures", "complaints", "silent_failures", "complaints_resolved",
@@ -81,7 +80,7 @@ class Books:
             repeat=np.array([c.repeat for c in active], dtype=float),
             since_winback=np.array([end - c.last_winback for c in active], dtype=float),
             segment=np.array([c.segment for c in active], dtype=np.int64),
-            tier=np.array([c.tier for c in active], dtype=np.int64),
+            tier=np.array([model.record_of(c, "tier") for c in active], dtype=np.int64),
         )
         util, waits = model.desk.close(end - start)
         avail = model.am_hours_available
@@ -177,8 +176,9 @@ class Books:
             row[name] = counts[name]
         loyal = sc.strategy.loyalty
         row["loyalty_points"] = self.points
-        # Expected cost of unredeemed points; redemption after a mean of one year.
-        self.liability = self.liability * float(np.exp(-(end - start) / 365.25)) + (
+        # Expected cost of unredeemed points, redeemed after a mean of redemption_delay.
+        fade = float(np.exp(-(end - start) / loyal.redemption_delay))
+        self.liability = self.liability * fade + (
             self.points * loyal.point_value * loyal.redemption_rate
         )
         row["loyalty_liability"] = self.liability

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from agents.plan import RECORD_FIELDS
+
 __all__ = ["FIELDS", "Columns", "Kind", "Pool", "full", "layers"]
 
 #: Per-customer columns: name → (dtype, initial value).
@@ -89,14 +91,8 @@ FIELDS: dict[str, tuple[Any, Any]] = {
     "money_t": (np.float64, 0.0),
     "offer": (np.float64, 0.0),
     "offer_until": (np.float64, -np.inf),
-    # Firm's view.
-    "tier": (np.int8, -1),
-    "low_cost": (np.bool_, False),
-    "care_every": (np.float64, np.nan),
-    "care_due": (np.float64, np.inf),
-    "last_care": (np.float64, -np.inf),
-    "visit_phase": (np.float64, -1.0),
-    "case_until": (np.float64, -np.inf),  # an early-warning case is open until then
+    # The firm's record of each customer (agents.plan), kept beside the customer's own state.
+    **RECORD_FIELDS,
 }
 
 

@@ -61,7 +61,7 @@ class TicketDesk:
     def _draw(self, n: int, complaint: bool) -> tuple[np.ndarray, np.ndarray]:
         m = self.m
         g = self.lane.rng["service"]
-        effort = m.effort if complaint else 1.0
+        effort = m.ctx.effort if complaint else 1.0
         service = g.standard_exponential(n) * m.sc.strategy.service.handling_time * effort
         return service, g.random(n)
 
@@ -120,7 +120,7 @@ class TicketDesk:
                 kind = np.where(u_[:k] < fcr, Kind.service_done, Kind.service_again)
                 m.seated[False].append((ids[:k], e_[:k], kind, wait[:k], a_[:k]))
             if k < len(seated):
-                kind = np.where(u_[k:] < m.resolve_p, Kind.complaint_fixed, Kind.complaint_open)
+                kind = np.where(u_[k:] < m.ctx.resolve_p, Kind.complaint_fixed, Kind.complaint_open)
                 m.seated[True].append((ids[k:], e_[k:], kind, wait[k:], o_[k:]))
         return np.unique(np.array(done, dtype=np.int64))
 

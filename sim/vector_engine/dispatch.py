@@ -139,7 +139,7 @@ def _complaint(resolved: bool):  # type: ignore[no-untyped-def]
         _ticket_done(m, ix, t, a, complaint=True)
         who = ix[alive]
         r.complaint_outcome(
-            m, who, t[alive], np.full(who.size, resolved), t[alive] - b[alive], m.handling
+            m, who, t[alive], np.full(who.size, resolved), t[alive] - b[alive], m.ctx.handling
         )
 
     return handle
@@ -154,8 +154,7 @@ def _win_back(m: VectorModel, ix: np.ndarray, t: np.ndarray, a: np.ndarray, b: n
         return
     m.count("winback_attempts", ix)
     r.book(m, "win_back", wb.cost_per_attempt, ix, t)
-    p = winback_probability(reason, wb.offer, m.sc.strategy.win_back.response_array(),
-                            wb.offer_elasticity)  # fmt: skip
+    p = winback_probability(reason, wb.offer, m.ctx.winback_response, wb.offer_elasticity)
     back = Split(m, ix).uniform("winback") < p
     who, tt = ix[back], t[back]
     if who.size:

@@ -35,7 +35,7 @@ __all__ = ["STREAMS", "Lane", "LaneView", "Split"]
 
 #: The per-subsystem random streams of a vector run (besides ``population``).
 STREAMS = ("purchases", "spend", "experience", "service", "contacts", "churn",
-           "acquisition", "referrals", "winback")  # fmt: skip
+           "acquisition", "referrals", "winback", "plan")  # fmt: skip
 
 
 class Lane:

@@ -31,7 +31,6 @@ equal in distribution, not draw for draw), and the vector engine refuses the per
 
 from __future__ import annotations
 
-import math
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -108,19 +107,13 @@ class VectorModel:
         st = scenario.strategy
         self.ctx = ctx = Context.build(
             scenario.behaviour, st, scenario.economics,
-            scenario.setting == "contractual", scenario.contract.every,
+            scenario.setting == "contractual", scenario.contract.every, scenario.period,
         )  # fmt: skip
         self.wallet_by_level = np.asarray(ctx.wallet, dtype=float)
         self.hazard_by_level = np.asarray(ctx.hazard, dtype=float)
         self.price_sens_by_level = np.asarray(ctx.price_sens, dtype=float)
-        self.review_rate = ctx.max_hazard_rate if ctx.behaviour else 0.0
-        self.handling = st.complaints.handling
-        handled = self.handling != "none"
-        self.resolve_p = st.complaints.resolve.of(self.handling) if handled else 0.0
-        self.effort = st.complaints.effort.of(self.handling) if handled else 1.0
         self.list_price = st.pricing.list_price
         self.discount = st.pricing.discount
-        self.delta = math.log1p(scenario.economics.discount_rate) / 365.25
         self.k = 0
         self.now = 0.0
         roots = list(seeds) if seeds is not None else [scenario.seed if seed is None else seed]
@@ -177,7 +170,7 @@ class VectorModel:
         c.channel[ids] = channel
         c.referrer[ids] = referrer
         rs = traits.service_rate
-        c.total_rate[ids] = c.lam_max[ids] + traits.mu * ctx.max_hazard_mult + rs + self.review_rate
+        c.total_rate[ids] = c.lam_max[ids] + traits.mu * ctx.max_hazard_mult + rs + ctx.review_rate
         return ids
 
     def schedule_arrivals(

@@ -138,7 +138,7 @@ def _decay_recent(m: VectorModel, ix: F, t: Any) -> None:
 
 
 # --------------------------------------------------------------------------- money
-def add_money(m: VectorModel, ix: F, margin: Any, cost: Any, t: Any) -> None:
+def remember_money(m: VectorModel, ix: F, margin: Any, cost: Any, t: Any) -> None:
     """Selection-policy memory of margin and cost to serve (exponential, one lookback)."""
     c = m.cols
     f = _exp((c.money_t[ix] - t) / m.ctx.lookback)
@@ -173,8 +173,8 @@ def book(m: VectorModel, line: str, amount: Any, ix: F, t: Any) -> None:
 def _attribute(m: VectorModel, who: F, value: F, t: Any) -> None:
     c = m.cols
     c.cost[who] += value
-    c.clv[who] -= value * _exp(m.delta * (c.acquired[who] - t))
-    add_money(m, who, 0.0, value, t)
+    c.clv[who] -= value * _exp(m.ctx.delta * (c.acquired[who] - t))
+    remember_money(m, who, 0.0, value, t)
 
 
 def earn(m: VectorModel, ix: F, t: Any, amount: F, cogs: F) -> None:
@@ -190,8 +190,8 @@ def earn(m: VectorModel, ix: F, t: Any, amount: F, cogs: F) -> None:
     margin = (rev_c - cogs_c) / 100.0
     c.revenue[ix] += rev_c / 100.0
     c.margin[ix] += margin
-    c.clv[ix] += margin * _exp(m.delta * (c.acquired[ix] - t))
-    add_money(m, ix, margin, 0.0, t)
+    c.clv[ix] += margin * _exp(m.ctx.delta * (c.acquired[ix] - t))
+    remember_money(m, ix, margin, 0.0, t)
     book(m, "discounts", disc, ix, t)
     book(m, "offers", offer, ix, t)
     loyal = m.sc.strategy.loyalty
@@ -212,7 +212,7 @@ def purchase(m: VectorModel, ix: F, t: Any, repeat: bool) -> None:
     z = draws.gamma("spend", c.spend_p[ix], 1.0 / c.spend_nu[ix])
     earn(m, ix, t, z, z * ctx.cogs_share)
     c.purchases[ix] += 1
-    fade = _exp((c.value_t[ix] - t) / 365.25)
+    fade = _exp((c.value_t[ix] - t) / m.ctx.value_memory)
     c.value[ix] = c.value[ix] * fade + z
     c.value_t[ix] = t
     if repeat:
@@ -292,7 +292,7 @@ def fail(m: VectorModel, ix: F, t: Any) -> None:
     c.complaints[who] += 1
     m.count("complaints", who)
     if who.size:
-        if m.handling == "none":
+        if m.ctx.handling == "none":
             complaint_outcome(m, who, _at(t, voice), np.zeros(who.size, bool), 0.0, "basic")
         else:
             tt = _at(t, voice)
