@@ -25,8 +25,7 @@ import time
 import pandas as pd
 
 import sim
-from sim.experiments.executors import InProcess, ProcessPool
-from sim.experiments.runs import compare
+from sim.experiments import InProcess, ProcessPool, compare
 
 
 def scenario(n: int, years: float, extra_staff: int = 0) -> sim.Scenario:

@@ -1,10 +1,10 @@
 """Measure the lessons at full size and record them in ``docs/lesson_effects.json``.
 
 Every arm of each named lesson runs ``n`` times on common random numbers at the scenario's
-own size and horizon; for every pair of arms and every headline metric of
-:data:`sim.docgen.lessons.HEADLINES` the mean paired difference and its 95 % t-interval are
-written. Full size is slow (seconds to tens of seconds a run): run it niced, in the
-background, after any change of the model or of a lesson, then ``make docs``::
+own size and horizon; for every headline of the lesson's file (``headlines:``, an arm
+against a reference arm on a few KPIs) the mean paired difference of each metric and its
+95 % t-interval are written. Full size is slow (seconds to tens of seconds a run): run it
+niced, in the background, after any change of the model or of a lesson, then ``make docs``::
 
     .venv/bin/python scripts/measure_lessons.py --n 12 --seed 20250101 churn_early_warning
 """
@@ -20,21 +20,21 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from sim.docgen.lessons import EFFECTS, HEADLINES
-from sim.experiments.runs import arms_from_scenario, compare
-from sim.scenario.spec import load_scenario
+from sim.docgen.lessons import EFFECTS, load_lesson
+from sim.experiments import arms_from_scenario, compare
 
 __all__ = ["main", "measure"]
 
 
 def measure(name: str, n: int, seed: int) -> dict[str, Any]:
     """Paired differences of every headline comparison of lesson ``name`` at full size."""
-    base = load_scenario(name)
+    base = load_lesson(name)
     arms = arms_from_scenario(base)
     cmp = compare(arms, n=n, seed=seed, keep_results=False)
     rows = []
-    for arm, ref, metrics in HEADLINES[name]:
-        for metric in metrics:
+    for headline in base.headlines:
+        arm, ref = headline.arm, headline.against
+        for metric in headline.metrics:
             wide = cmp.values(metric)
             d = (wide[arm] - wide[ref]).to_numpy(float)
             d = d[np.isfinite(d)]

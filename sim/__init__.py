@@ -1,9 +1,13 @@
 """CRM Sandbox: the simulation engine, experiments and everything around them.
 
-Running a scenario is one line::
+Running a scenario is one line (here on a 200-customer copy of the baseline firm):
 
-    import sim
-    result = sim.run(sim.load_scenario("baseline"), seed=1)
+>>> import sim
+>>> result = sim.run(sim.scenario.scaled(sim.load_scenario("baseline"), 200), seed=1)
+>>> result.kpis["customers_acquired"] >= 200
+True
+>>> list(result.periods.columns[:3])
+['period', 'start', 'end']
 
 ``run`` and ``RunResult`` are imported on first use, so ``crmsim --help`` and scenario
 validation start quickly.
@@ -18,14 +22,13 @@ from sim.scenario.spec import Scenario, load_scenario
 __all__ = ["RunResult", "Scenario", "load_scenario", "run", "run_stack"]
 
 if TYPE_CHECKING:
-    from sim.engines import run_stack
-    from sim.experiments.runs import run
+    from sim.engines import run, run_stack
     from sim.results.run_result import RunResult
 
 
 def __getattr__(name: str) -> Any:
     if name == "run":
-        from sim.experiments.runs import run
+        from sim.engines import run
 
         return run
     if name == "run_stack":

@@ -11,15 +11,15 @@ import pandas as pd
 import pytest
 
 from sim.errors import UserError
-from sim.experiments.executors import (
+from sim.experiments import (
     DaskExecutor,
     InProcess,
     ProcessPool,
     RunTask,
+    compare,
     make_executor,
-    run_task,
 )
-from sim.experiments.runs import compare
+from sim.experiments.tasks import run_task
 from sim.rng import replication_seed
 from sim.scenario.spec import load_scenario
 

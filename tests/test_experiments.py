@@ -25,9 +25,10 @@ from typer.testing import CliRunner
 
 from sim.cli.compare import compare_command
 from sim.errors import UserError
-from sim.experiments.executors import RunOutput, RunTask
-from sim.experiments.runs import (
+from sim.experiments import (
     BASE_ARM,
+    RunOutput,
+    RunTask,
     arms_from_scenario,
     compare,
     replicate,
@@ -183,15 +184,20 @@ def test_prob_best_matches_the_normal_approximation():
     assert p[1] == pytest.approx(want, abs=0.02)
 
 
-def test_directions():
+def test_directions_come_from_the_kpi_catalogue():
+    from sim.results.catalogue import KPIS
+
     assert direction("profit") == 1
     assert direction("costs") == -1
     assert direction("mean_wait") == -1
     assert direction("complaint_rate") == -1
     assert direction("utilisation") == 0
     assert direction("churn_share_price") == 0
-    assert direction("cost_service") == -1
-    assert direction("something_new") == 1
+    assert {k.name: direction(k.name) for k in KPIS} == {k.name: k.better for k in KPIS}
+    # No guessing from the spelling: a name outside the catalogue has no direction.
+    for name in ("cost_service", "something_new"):
+        with pytest.raises(LookupError, match="not a KPI"):
+            direction(name)
 
 
 # ========================================================== statistics: coverage
@@ -391,6 +397,57 @@ def test_compare_is_paired_tidy_and_reruns_identically(tiny_pair):
     pd.testing.assert_frame_equal(again.periods, kept.periods)
 
 
+@pytest.mark.parametrize("engine", ["agent", "vector"])
+def test_result_reruns_on_the_engine_the_experiment_ran_on(tiny, tiny_pair, engine):
+    # Regression: result() re-ran a vector experiment's replication on the agent engine
+    # (a kept vector run had profit −161,430.64; result() returned −154,704.88).
+    reps = replicate(tiny, n=2, seed=5, engine=engine)
+    c = compare(tiny_pair, n=2, seed=5, engine=engine)
+    assert reps.engine == c.engine == engine
+    for i in range(2):
+        rerun = reps.result(i)
+        assert rerun.manifest["engine"] == engine
+        want = reps.table.loc[reps.table["replication"] == i, reps.metrics].iloc[0]
+        np.testing.assert_array_equal(
+            np.array([rerun.kpis[m] for m in reps.metrics]), want.to_numpy(dtype=float)
+        )
+        for arm in c.arms:
+            again = c.result(arm, i)
+            assert again.manifest["engine"] == engine
+            row = c.table[(c.table["arm"] == arm) & (c.table["replication"] == i)]
+            np.testing.assert_array_equal(
+                np.array([again.kpis[m] for m in c.metrics]),
+                row[c.metrics].iloc[0].to_numpy(dtype=float),
+            )
+
+
+def test_the_resolved_engine_is_recorded_not_auto(tiny, tiny_pair):
+    assert replicate(tiny, n=2, seed=1, engine="auto").engine == "vector"
+    assert compare(tiny_pair, n=2, seed=1, engine="auto").engine == "vector"
+
+
+def test_seed_defaults_agree_everywhere():
+    import inspect
+
+    import typer.models
+
+    import sim
+    from sim.cli.commands import run_command
+    from sim.rng import DEFAULT_SEED
+    from sim.scenario.spec import Scenario
+
+    def default(fn, name="seed"):
+        value = inspect.signature(fn).parameters[name].default
+        return value.default if isinstance(value, typer.models.ParameterInfo) else value
+
+    # Experiments and `crmsim compare` default to DEFAULT_SEED; a lone run without a seed
+    # (sim.run, `crmsim run`) takes the scenario's seed, whose default is DEFAULT_SEED.
+    assert default(replicate) == default(compare) == default(compare_command) == DEFAULT_SEED
+    assert default(sim.run) is None and default(run_command) is None
+    assert Scenario.model_fields["seed"].default == DEFAULT_SEED
+    assert load_scenario("baseline", TINY).seed == DEFAULT_SEED
+
+
 def test_comparison_tables(tiny_pair):
     c = compare(tiny_pair, n=3, seed=1)
     s = c.arm_summary(["profit", "costs"])
@@ -444,7 +501,7 @@ PAIRING_BASE = {
 
 @pytest.mark.slow
 def test_pairing_detects_a_small_difference_that_unpaired_misses():
-    from sim.experiments.executors import ProcessPool
+    from sim.experiments import ProcessPool
 
     arms = {
         "list": load_scenario("baseline", PAIRING_BASE),

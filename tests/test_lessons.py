@@ -1,7 +1,7 @@
 """The lesson library teaches its lessons.
 
 Every lesson scenario in ``scenarios/`` compares policies in an ``arms:`` block. Here the
-arms run side by side with :func:`sim.experiments.runs.compare` on common random numbers
+arms run side by side with :func:`sim.experiments.compare` on common random numbers
 (replication ``i`` of every arm runs on ``replication_seed(SEED, i)``: the same customers,
 the same shocks), and each lesson's direction is asserted on the paired differences: the
 mean difference must exceed ``Z`` = 3.3 of its standard errors, which a policy without
@@ -33,7 +33,7 @@ import pytest
 
 import scenarios
 import sim
-from sim.experiments.runs import Comparison, arms_from_scenario, compare, replicate
+from sim.experiments import Comparison, arms_from_scenario, compare, replicate
 from sim.scenario.scaling import scaled
 from sim.scenario.spec import Scenario, with_overrides
 

@@ -28,7 +28,8 @@ from sim.report.analysis import (
     trust_waterfall,
 )
 from sim.report.plots import FIGURES, plot_churn_reasons, plot_economics, plot_trust
-from sim.report.run_page import KPI_LABELS, format_kpi, render_html, write_report
+from sim.report.run_page import format_kpi, render_html, write_report
+from sim.results.catalogue import CHURN_SHARES, KPIS
 from sim.results.run_result import RunResult
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -187,16 +188,28 @@ def test_format_kpi_labels_units_and_missing_values() -> None:
         "% of cohort",
     )
     assert format_kpi("revenue", 603147.2)[1] == "603,147"
-    assert format_kpi("mean_wait", 0.5)[1:] == ("12.00", "hours")
+    # The KPI table holds the wait in days, and the page says days.
+    assert format_kpi("mean_wait", 0.00162)[1:] == ("0.00162", "days")
+    assert format_kpi("mean_clv", 269.09)[1:] == ("269", "money per customer")
+    assert format_kpi("active_end", 615.0)[1:] == ("615", "customers")
+    assert format_kpi("satisfaction_end", 0.65254)[1:] == ("0.653", "0–1 scale")
     assert format_kpi("retention_24m", math.nan)[1] == "n/a"
-    assert format_kpi("something_new", 2.0) == ("something new", "2.0", "")
+    with pytest.raises(LookupError, match="not a KPI"):
+        format_kpi("something_new", 2.0)
 
 
 def test_every_kpi_of_a_run_has_a_plain_label(small_baseline: RunResult) -> None:
-    assert set(small_baseline.kpis) <= set(KPI_LABELS)
+    assert list(small_baseline.kpis) == [k.name for k in KPIS]
+    for metric, value in small_baseline.kpis.items():
+        label, text, unit = format_kpi(metric, value)
+        assert label and text and unit, metric
     assert set(CHURN_LABELS) >= {
         str(r) for r in small_baseline.customers["churn_reason"].unique() if r
     }
+    # The churn mix reads in the same words as the report's "why customers left" table.
+    assert {f"churn_share_{reason}" for reason in CHURN_LABELS} == set(CHURN_SHARES)
+    for reason, words in CHURN_LABELS.items():
+        assert format_kpi(f"churn_share_{reason}", 0.5)[0] == f"Churn caused by {words}"
 
 
 # ----------------------------------------------------------------------------- figures

@@ -12,6 +12,7 @@ import yaml
 
 import scenarios
 from sim.errors import Problem, ScenarioError, UserError
+from sim.results.catalogue import KPIS
 from sim.scenario.spec import (
     Scenario,
     dump_yaml,
@@ -149,6 +150,16 @@ CORPUS: dict[str, tuple[str, int | None, str, list[str]]] = {
             "extends_unknown_name.yaml:2: extends = 'basline': no scenario named 'basline'",
             "allowed: a library scenario (baseline, loyalty, quiet)",
             "did you mean 'baseline'?",
+        ],
+    ),
+    "headline_unknown_arm.yaml": (
+        "headlines.0.arm",
+        7,
+        "headline_unknown_arm.yaml",
+        [
+            "headline_unknown_arm.yaml:7: headlines.0.arm = 'bussy': is not an arm of this "
+            "scenario",
+            "allowed: one of the arms: calm, busy; did you mean 'busy'?",
         ],
     ),
     "ladder_too_short.yaml": (
@@ -650,6 +661,61 @@ def test_load_by_library_name(library: Path) -> None:
     err = scenario_error("basline")
     assert "no scenario named 'basline'" in str(err)
     assert "did you mean 'baseline'?" in str(err)
+
+
+# --------------------------------------------------------------------------- headlines
+KPI_NAMES = [k.name for k in KPIS]
+LESSON_YAML = (
+    MINIMAL_YAML
+    + """\
+arms:
+  calm: {}
+  busy: {strategy.service.staff: 1}
+headlines:
+  - arm: busy
+    against: calm
+    metrics: [retention_12m, discouted_profit]
+"""
+)
+
+
+def test_headline_metrics_are_checked_against_the_kpis_given(tmp_path: Path) -> None:
+    path = write(tmp_path, "lesson.yaml", LESSON_YAML)
+    assert load_scenario(path).headlines[0].metrics[1] == "discouted_profit"  # no KPIs given
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path, kpis=KPI_NAMES)
+    err = info.value
+    assert err.file == path
+    assert [(p.path, p.line) for p in err.problems] == [("headlines.0.metrics.1", 15)]
+    text = str(err)
+    assert f"{path}:15: headlines.0.metrics.1 = 'discouted_profit': is not a KPI" in text
+    assert "did you mean 'discounted_profit'?" in text
+
+
+def test_headline_arms_are_checked_together_and_after_overrides(tmp_path: Path) -> None:
+    good = write(tmp_path, "good.yaml", LESSON_YAML)
+    bad = write(tmp_path, "bad.yaml", LESSON_YAML.replace("against: calm", "against: clam"))
+    err = scenario_error(bad, ["headlines.0.arm=idle"])
+    assert [(p.path, p.line, p.override) for p in err.problems] == [
+        ("headlines.0.arm", None, True),
+        ("headlines.0.against", 14, False),
+    ]
+    assert f"{bad}:14: headlines.0.against = 'clam': is not an arm of this scenario" in str(err)
+    assert "did you mean 'calm'?" in str(err)
+    with pytest.raises(ScenarioError, match=r"override: headlines\.0\.against = 'idle'"):
+        with_overrides(load_scenario(good), {"headlines.0.against": "idle"})
+
+
+def test_scenario_without_arms_keeps_headlines_unread() -> None:
+    """One arm of a comparison keeps its parent's headlines with an emptied arms block."""
+    headline = {"arm": "busy", "against": "calm", "metrics": ["retention_12m"]}
+    assert load_scenario(dict(MINIMAL, headlines=[headline])).headlines[0].arm == "busy"
+
+
+def test_every_library_scenario_with_arms_has_headlines() -> None:
+    for name in scenarios.names():
+        s = load_scenario(name, kpis=KPI_NAMES)
+        assert bool(s.headlines) == bool(s.arms), f"{name}: {list(s.arms)}, {s.headlines}"
 
 
 # --------------------------------------------------------------------------- identity

@@ -21,10 +21,8 @@ from hypothesis import strategies as st
 import scenarios
 import sim
 from sim.engines import run_stack
-from sim.experiments import stacks
-from sim.experiments.executors import InProcess
-from sim.experiments.runs import arms_from_scenario, replicate
-from sim.experiments.stacks import stack_size
+from sim.experiments import InProcess, arms_from_scenario, plan, replicate
+from sim.experiments.plan import stack_size
 from sim.rng import replication_seed
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -99,7 +97,7 @@ def test_lanes_keep_their_own_customer_numbers() -> None:
 
 
 def test_stack_size_fills_the_customer_budget_but_feeds_every_worker() -> None:
-    budget = stacks.STACK_CUSTOMERS
+    budget = plan.STACK_CUSTOMERS
     assert stack_size(budget // 10, 100, 1) == 10
     assert stack_size(budget // 10, 6, 1) == 6
     assert stack_size(budget // 10, 100, 20) == 5  # 20 workers get a stack each
@@ -112,7 +110,7 @@ def test_experiments_do_not_depend_on_how_replications_are_stacked(
 ) -> None:
     sc = sim.load_scenario("complaint_handling", {"population.initial": 50, "horizon": "3mo"})
     stacked = replicate(sc, n=5, seed=3, engine="vector")
-    monkeypatch.setattr(stacks, "STACK_CUSTOMERS", 1)  # every replication alone
+    monkeypatch.setattr(plan, "STACK_CUSTOMERS", 1)  # every replication alone
     alone = replicate(sc, n=5, seed=3, engine="vector")
     pd.testing.assert_frame_equal(stacked.table, alone.table, check_exact=True)
     pd.testing.assert_frame_equal(stacked.curves, alone.curves, check_exact=True)

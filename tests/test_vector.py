@@ -29,8 +29,8 @@ from scipy import stats
 
 import scenarios
 import sim
+from sim.engines import AUTO_VECTOR_FROM, choose_engine
 from sim.errors import UserError
-from sim.experiments.runs import AUTO_VECTOR_FROM, choose_engine
 from sim.scenario.scaling import scaled
 from sim.scenario.spec import Scenario, with_overrides
 

@@ -39,22 +39,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 #: Exit code of every error the user can fix (typer's own usage errors use it too).
 USER_ERROR = 2
 
-#: KPIs printed after ``crmsim run``; the report has them all.
-SHORT_KPIS = (
-    "customers_acquired",
-    "active_end",
-    "retention_12m",
-    "revenue",
-    "profit",
-    "discounted_profit",
-    "mean_clv",
-    "satisfaction_end",
-    "complaint_rate",
-    "recovery_rate",
-    "mean_wait",
-    "utilisation",
-)
-
 app = typer.Typer(
     name="crmsim",
     help=(
@@ -125,14 +109,14 @@ def _load(scenario: str, overrides: list[str] | None) -> Scenario:
 
 
 def _check_engine(engine: str) -> None:
-    from sim.experiments.runs import ENGINES
+    from sim.engines import ENGINES
 
     if engine not in ENGINES:
         raise UserError(f"unknown engine {engine!r} (allowed: {', '.join(ENGINES)})")
 
 
 def _engine_can_run(sc: Scenario, engine: str) -> None:
-    from sim.experiments.runs import choose_engine
+    from sim.engines import choose_engine
     from sim.vector_engine.model import unsupported
 
     if choose_engine(sc, engine) == "vector" and (problems := unsupported(sc)):
@@ -151,15 +135,17 @@ def _write(what: str, out: Path, action: Callable[[], Path]) -> Path:
 
 
 def _kpi_table(result: RunResult) -> Table:
+    """The catalogue's short KPIs and the largest churn reason (the report has them all)."""
     from sim.report.run_page import format_kpi
+    from sim.results.catalogue import CHURN_SHARES, KPIS
 
     kpis = result.kpis
     table = Table(title="Headline numbers", title_justify="left")
     table.add_column("measure")
     table.add_column("value", justify="right")
     table.add_column("unit", style="dim")
-    shown = [m for m in SHORT_KPIS if m in kpis]
-    churn = {m: v for m, v in kpis.items() if m.startswith("churn_share_") and not math.isnan(v)}
+    shown = [k.name for k in KPIS if k.short and k.name in kpis]
+    churn = {m: kpis[m] for m in CHURN_SHARES if m in kpis and not math.isnan(kpis[m])}
     if churn:
         shown.append(max(churn, key=lambda m: churn[m]))
     for metric in shown:

@@ -3,7 +3,7 @@
 The command is a plain function with typer-annotated parameters so that the main command
 line registers it with ``app.command("compare")(compare_command)``. It loads the arms
 (several scenario files, or one file with an ``arms:`` block), runs them on common random
-numbers through :func:`sim.experiments.runs.compare` with a progress bar, prints the tables and
+numbers through :func:`sim.experiments.compare` with a progress bar, prints the tables and
 verdicts, and writes the HTML report (:mod:`sim.report.compare_page`).
 """
 
@@ -18,11 +18,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from sim.engines import ENGINES
 from sim.errors import UserError
+from sim.experiments.comparison import DEFAULT_N, Comparison, arms_from_scenario, compare
 from sim.experiments.executors import make_executor
-from sim.experiments.runs import ENGINES, Comparison, arms_from_scenario, compare
 from sim.experiments.stats import parse_target
 from sim.report.compare_page import fmt, fmt_factor, headline_metrics, verdict, write_report
+from sim.rng import DEFAULT_SEED
 from sim.scenario.spec import Scenario, load_scenario
 
 __all__ = ["compare_command", "load_arms"]
@@ -33,7 +35,7 @@ def load_arms(sources: list[str], overrides: list[str] | None = None) -> dict[st
 
     Args:
         sources: scenario files or library names; one source with an ``arms:`` block gives
-            that block's arms (see :func:`sim.experiments.runs.arms_from_scenario`). Arms are
+            that block's arms (see :func:`sim.experiments.arms_from_scenario`). Arms are
             named after the file stems (``#2``, ``#3`` … tell repeated stems apart).
         overrides: ``path=value`` overrides applied to every arm (``--set``).
 
@@ -143,7 +145,9 @@ def compare_command(
     ] = None,
     n: Annotated[
         int | None,
-        typer.Option("-n", "--replications", help="Replications per arm (default 30).", min=2),
+        typer.Option(
+            "-n", "--replications", help=f"Replications per arm (default {DEFAULT_N}).", min=2
+        ),
     ] = None,
     target: Annotated[
         str | None,
@@ -167,7 +171,9 @@ def compare_command(
         str | None,
         typer.Option("--scheduler", help="Dask scheduler address, or 'local' for a local cluster."),
     ] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Experiment seed.", min=0)] = 0,
+    seed: Annotated[
+        int, typer.Option("--seed", help=f"Experiment seed (default {DEFAULT_SEED}).", min=0)
+    ] = DEFAULT_SEED,
     engine: Annotated[
         str,
         typer.Option(

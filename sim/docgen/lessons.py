@@ -1,8 +1,9 @@
 """The generated part of ``docs/lessons.md``: each lesson's header and its measured effects.
 
-Two sources, both committed: the header comment of every library scenario (what it teaches,
-the lever, what a learner should see) and ``docs/lesson_effects.json``, the full-size paired
-differences measured by ``scripts/measure_lessons.py``. ``scripts/regen_docs.py`` writes the
+Two sources, both committed: each library scenario — its header comment (what it teaches,
+the lever, what a learner should see) and its ``headlines:`` (the comparisons and KPIs worth
+reporting) — and ``docs/lesson_effects.json``, the full-size paired differences of those
+headlines measured by ``scripts/measure_lessons.py``. ``scripts/regen_docs.py`` writes the
 block; ``tests/test_docs.py`` fails when it is out of date::
 
     python -m sim.docgen.lessons          # print the block
@@ -15,68 +16,14 @@ import math
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 import scenarios
+from sim.results.catalogue import KPIS
+from sim.scenario.spec import Headline, Scenario, load_scenario
 
-__all__ = ["EFFECTS", "HEADLINES", "header_paragraphs", "markdown"]
+__all__ = ["EFFECTS", "header_paragraphs", "load_lesson", "markdown"]
 
 #: The committed measurements (``scripts/measure_lessons.py`` writes them).
 EFFECTS: Path = Path(__file__).resolve().parents[2] / "docs" / "lesson_effects.json"
-
-_COMPLAINTS = ("recovery_rate", "balance_end", "retention_12m", "discounted_profit")
-
-#: Headline comparisons of each lesson: (arm, reference arm, metrics).
-HEADLINES: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
-    "care_tiers": [
-        ("tiers", "one_size", ("retention_12m", "retention_24m", "discounted_profit")),
-    ],
-    "churn_early_warning": [
-        (
-            "intervene",
-            "watch_only",
-            ("warning_precision", "retention_24m", "active_end", "discounted_profit"),
-        ),
-        ("call_and_offer", "intervene", ("retention_24m", "discounted_profit")),
-    ],
-    "complaint_handling": [
-        ("basic", "none", _COMPLAINTS),
-        ("lescant", "basic", _COMPLAINTS),
-    ],
-    "customer_selection": [
-        ("migrate", "none", ("retention_12m", "costs", "discounted_profit")),
-        ("fire", "none", ("retention_12m", "costs", "discounted_profit")),
-    ],
-    "five_points_retention": [
-        ("five_points", "baseline", ("retention_12m", "retention_36m", "discounted_profit")),
-    ],
-    "key_account_pyramid": [
-        ("pyramid", "equal", ("retention_12m", "revenue", "discounted_profit")),
-    ],
-    "loyalty_programme": [
-        ("programme", "no_programme", ("retention_12m", "retention_24m", "discounted_profit")),
-    ],
-    "over_contact": [
-        ("over_contact", "at_preference", ("retention_12m", "discounted_profit")),
-        ("rare", "at_preference", ("retention_12m", "discounted_profit")),
-    ],
-    "post_sale_follow_up": [
-        ("follow_up", "none", ("retention_12m", "retention_24m", "discounted_profit")),
-    ],
-    "price_war": [
-        ("ignore", "calm", ("churn_share_price", "retention_12m", "discounted_profit")),
-        ("match", "ignore", ("retention_12m", "revenue", "discounted_profit")),
-    ],
-    "retention_vs_acquisition": [
-        ("retain", "acquire", ("retention_24m", "active_end", "discounted_profit")),
-    ],
-    "service_staffing": [
-        ("understaffed", "adequate", ("mean_wait", "retention_12m", "discounted_profit")),
-    ],
-    "win_back": [
-        ("win_back", "let_go", ("won_back", "retention_24m", "active_end", "discounted_profit")),
-    ],
-}
 
 #: Metrics that are shares, shown in percentage points.
 _POINTS = ("retention_", "churn_share_", "warning_", "recovery_rate")
@@ -98,10 +45,14 @@ def header_paragraphs(name: str) -> list[str]:
     return [" ".join(p) for p in paragraphs if p]
 
 
-def _arms(name: str) -> list[str]:
-    data = yaml.safe_load(scenarios.path(name).read_text(encoding="utf-8"))
-    arms = data.get("arms") if isinstance(data, dict) else None
-    return list(arms) if isinstance(arms, dict) else []
+def load_lesson(name: str) -> Scenario:
+    """Library scenario ``name`` with its ``headlines:`` checked against the KPI catalogue.
+
+    Raises:
+        ScenarioError: as :func:`~sim.scenario.spec.load_scenario`, and a headline metric
+            that is not in :data:`sim.results.catalogue.KPIS`, located in the file.
+    """
+    return load_scenario(name, kpis=[k.name for k in KPIS])
 
 
 def _number(metric: str, x: float) -> str:
@@ -114,11 +65,12 @@ def _number(metric: str, x: float) -> str:
     return f"{x:+.3g}"
 
 
-def _effects_table(name: str, measured: dict[str, Any]) -> list[str]:
+def _effects_table(comparisons: tuple[Headline, ...], measured: dict[str, Any]) -> list[str]:
     rows = []
     by_key = {(r["comparison"], r["metric"]): r for r in measured["rows"]}
-    for arm, ref, metrics in HEADLINES.get(name, []):
-        for metric in metrics:
+    for headline in comparisons:
+        arm, ref = headline.arm, headline.against
+        for metric in headline.metrics:
             r = by_key.get((f"{arm} - {ref}", metric))
             if r is None:
                 continue
@@ -154,14 +106,14 @@ def markdown() -> str:
     order = ["baseline"] + [n for n in names if n != "baseline"]
     out: list[str] = []
     for name in order:
-        out += [f"## `{name}`", "", f"**{scenarios.lesson(name)}**", ""]
-        arms = _arms(name)
-        if arms:
-            out += ["Arms: " + ", ".join(f"`{a}`" for a in arms) + ".", ""]
+        scenario = load_lesson(name)
+        out += [f"## `{name}`", "", f"**{scenario.lesson}**", ""]
+        if scenario.arms:
+            out += ["Arms: " + ", ".join(f"`{a}`" for a in scenario.arms) + ".", ""]
         for p in header_paragraphs(name):
             out += [p, ""]
         if name in effects:
-            out += [*_effects_table(name, effects[name]), ""]
+            out += [*_effects_table(scenario.headlines, effects[name]), ""]
     return "\n".join(out).rstrip() + "\n"
 
 

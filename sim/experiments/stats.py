@@ -37,9 +37,9 @@ import numpy.typing as npt
 from scipy import stats as sps
 
 from sim.errors import UserError
+from sim.results.catalogue import kpi
 
 __all__ = [
-    "DIRECTIONS",
     "Interval",
     "PairingGain",
     "Target",
@@ -60,54 +60,17 @@ __all__ = [
 ArrayLike = npt.ArrayLike
 FloatArray = npt.NDArray[np.float64]
 
-#: Which way is better for each headline KPI: +1 higher, −1 lower, 0 neither (a share of a
-#: mix, a utilisation: more is not better by itself). Metrics not listed fall back to
-#: :func:`direction`'s name rules.
-DIRECTIONS: dict[str, int] = {
-    "customers_acquired": 1,
-    "active_end": 1,
-    "retention_12m": 1,
-    "retention_24m": 1,
-    "retention_36m": 1,
-    "retention_60m": 1,
-    "revenue": 1,
-    "costs": -1,
-    "profit": 1,
-    "discounted_profit": 1,
-    "mean_clv": 1,
-    "complaint_rate": -1,
-    "recovery_rate": 1,
-    "mean_wait": -1,
-    "utilisation": 0,
-    "share_transactional": 0,
-    "share_collaborative": 1,
-    "share_trust": 1,
-    "share_strategic": 1,
-    "satisfaction_end": 1,
-    "balance_end": 1,
-    "referrals": 1,
-    "won_back": 1,
-    "warning_precision": 1,
-    "warning_recall": 1,
-    "trust_deposits": 1,
-    "trust_withdrawals": 1,  # withdrawals are negative: higher means fewer
-}
-
 
 def direction(metric: str) -> int:
-    """Which way is better for ``metric``: +1 (higher), −1 (lower) or 0 (neither).
+    """Which way is better for the KPI ``metric``: +1 (higher), −1 (lower) or 0 (neither).
 
-    Listed metrics use :data:`DIRECTIONS`; otherwise names starting with ``cost`` or
-    containing ``wait`` are lower-is-better, ``churn_share_*`` (a mix of reasons) is neutral,
-    and anything else is higher-is-better.
+    Read from :mod:`sim.results.catalogue`, the one place that says what each KPI means.
+
+    Raises:
+        LookupError: ``metric`` is not a KPI of the catalogue (its direction is unknown,
+            and guessing it from the name would silently mislabel winners).
     """
-    if metric in DIRECTIONS:
-        return DIRECTIONS[metric]
-    if metric.startswith("cost") or "wait" in metric:
-        return -1
-    if metric.startswith("churn_share_"):
-        return 0
-    return 1
+    return kpi(metric).better
 
 
 class Interval(NamedTuple):

@@ -27,14 +27,14 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.experiments.stats import mean_interval
+from sim.results.catalogue import KPIS
 from sim.results.run_result import atomic_write_bytes
 from sim.scenario.spec import scenario_hash
 
 if TYPE_CHECKING:
-    from sim.experiments.runs import Comparison
+    from sim.experiments.comparison import Comparison
 
 __all__ = [
-    "HEADLINE_METRICS",
     "figures",
     "fmt",
     "fmt_factor",
@@ -45,34 +45,21 @@ __all__ = [
     "write_report",
 ]
 
-#: Metrics shown when the user names none (those a run leaves undefined are skipped).
-HEADLINE_METRICS: tuple[str, ...] = (
-    "profit",
-    "discounted_profit",
-    "revenue",
-    "costs",
-    "active_end",
-    "retention_12m",
-    "retention_24m",
-    "retention_36m",
-    "mean_clv",
-    "satisfaction_end",
-    "complaint_rate",
-    "mean_wait",
-)
-
 _DAYS_PER_MONTH = 365.25 / 12.0
 
 
 def headline_metrics(comparison: Comparison) -> list[str]:
-    """The headline metrics this comparison defines (≥ 2 finite values in every arm)."""
+    """The catalogue's headline KPIs this comparison defines (≥ 2 finite values in every arm).
+
+    These are the metrics shown when the user names none.
+    """
     out = []
-    for m in HEADLINE_METRICS:
-        if m not in comparison.metrics:
+    for entry in KPIS:
+        if not entry.headline or entry.name not in comparison.metrics:
             continue
-        counts = comparison.values(m).notna().sum()
+        counts = comparison.values(entry.name).notna().sum()
         if bool((counts >= 2).all()):
-            out.append(m)
+            out.append(entry.name)
     return out
 
 
@@ -326,13 +313,14 @@ def _html(comparison: Comparison, chosen: list[str], images: dict[str, bytes]) -
              fmt(float(p.iloc[0])) if len(p) else "n/a"]
         )  # fmt: skip
     parts.append(_table(header, rows))
+    lower = ", ".join(f"<code>{k.name}</code>" for k in KPIS if k.better < 0)
     parts.append(
         "<p class='muted'>Variance removed by pairing = 1 − Var(paired difference) / "
         "(Var(arm) + Var(baseline)); an unpaired experiment would need the given multiple "
         "of the replications for intervals as narrow. P(best) is the share of 4,000 paired "
         "bootstrap resamples of the replications in which the arm has the best mean "
-        "(higher is better except for costs, waits and complaint rates; n/a for neutral "
-        "metrics); with fewer than about ten replications it is overconfident. The "
+        f"(higher is better except for {lower}; n/a for neutral metrics such as shares of "
+        "a mix); with fewer than about ten replications it is overconfident. The "
         "baseline's own P(best) is in <code>prob_best.csv</code>.</p>"
     )
     parts.append("<h2>Retention of the day-0 cohort</h2>")
@@ -364,7 +352,7 @@ def write_report(
     Args:
         comparison: a finished comparison.
         out_dir: folder to write into (created if needed; files are replaced atomically).
-        metrics: metrics to report; the defined :data:`HEADLINE_METRICS` by default.
+        metrics: metrics to report; the defined :func:`headline_metrics` by default.
 
     Returns:
         Path of ``report.html``.

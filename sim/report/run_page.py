@@ -16,12 +16,14 @@ import base64
 import html
 import io
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agents.units import DAYS_PER_MONTH
 from sim.report.analysis import CAPTIONS, CHURN_LABELS, churn_reasons, churned_examples, fmt_money
 from sim.report.plots import FIGURES
+from sim.results.catalogue import kpi
 from sim.results.run_result import atomic_write_bytes
 from sim.results.schema import TABLES
 
@@ -30,41 +32,16 @@ if TYPE_CHECKING:
 
     from sim.results.run_result import RunResult
 
-__all__ = ["KPI_LABELS", "format_kpi", "render_figures", "render_html", "write_report"]
+__all__ = ["format_kpi", "render_figures", "render_html", "write_report"]
 
-#: Plain-language label and unit of each headline KPI; the unit also picks the format.
-KPI_LABELS: dict[str, tuple[str, str]] = {
-    "customers_acquired": ("Customers ever acquired", "customers"),
-    "active_end": ("Active customers at the end", "customers"),
-    **{
-        f"retention_{m}m": (f"Launch cohort still active after {m} months", "% of cohort")
-        for m in (12, 24, 36, 60)
-    },
-    "revenue": ("Revenue", "money"),
-    "costs": ("Costs, all lines", "money"),
-    "profit": ("Profit", "money"),
-    "discounted_profit": ("Profit, discounted (net present value)", "money"),
-    "mean_clv": ("Mean customer lifetime value", "money per customer"),
-    "complaint_rate": ("Complaints per purchase", "% of purchases"),
-    "recovery_rate": ("Complaints resolved", "% of complaints"),
-    "mean_wait": ("Mean service wait", "hours"),
-    "utilisation": ("Service staff utilisation", "% of staffed time"),
-    **{
-        f"share_{lv}": (f"Active customers at the {lv} level", "% of active")
-        for lv in ("transactional", "collaborative", "trust", "strategic")
-    },
-    "satisfaction_end": ("Mean satisfaction at the end", "0–1 scale"),
-    "balance_end": ("Mean trust balance at the end", "trust points"),
-    **{
-        f"churn_share_{r}": (f"Churn caused by {label}", "% of churn events")
-        for r, label in CHURN_LABELS.items()
-    },
-    "referrals": ("Customers won by referral", "customers"),
-    "won_back": ("Customers won back", "customers"),
-    "warning_precision": ("Early-warning flags that were right", "% of flags"),
-    "warning_recall": ("Churners flagged in advance", "% of churners"),
-    "trust_deposits": ("Trust deposited", "trust points"),
-    "trust_withdrawals": ("Trust withdrawn", "trust points"),
+#: How a value is written in each unit a KPI can have, shares aside (those read in percent).
+_FORMATS: dict[str, Callable[[float], str]] = {
+    "customers": lambda v: f"{v:,.0f}",
+    "money": fmt_money,
+    "money per customer": fmt_money,
+    "days": lambda v: f"{v:.3g}",
+    "0–1 scale": lambda v: f"{v:.3f}",
+    "trust points": lambda v: f"{v:,.1f}",
 }
 
 _DPI = 110
@@ -92,7 +69,7 @@ def _e(value: Any) -> str:
 
 
 def format_kpi(metric: str, value: float) -> tuple[str, str, str]:
-    """Plain-language label, formatted value and unit of one KPI.
+    """Plain-language label, formatted value and unit of one KPI, from the catalogue.
 
     Args:
         metric: the KPI name from the summary table.
@@ -100,23 +77,19 @@ def format_kpi(metric: str, value: float) -> tuple[str, str, str]:
             the retention window).
 
     Returns:
-        ``(label, text, unit)``; unknown metrics keep their name and a plain number, and NaN
-        reads "n/a".
+        ``(label, text, unit)``: a share reads in percent (unit ``"% of …"``), every other
+        value in its catalogue unit; NaN reads "n/a".
+
+    Raises:
+        LookupError: ``metric`` is not in :mod:`sim.results.catalogue`.
     """
-    label, unit = KPI_LABELS.get(metric, (metric.replace("_", " "), ""))
+    entry = kpi(metric)
+    unit = f"%{entry.unit.removeprefix('share')}" if entry.share else entry.unit
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        return label, "n/a", unit
-    if unit.startswith("%"):
-        return label, f"{100.0 * value:.1f} %", unit
-    if unit == "hours":
-        return label, f"{24.0 * value:.2f}", unit
-    if unit.startswith("money"):
-        return label, fmt_money(value), unit
-    if unit == "customers":
-        return label, f"{value:,.0f}", unit
-    if unit == "0–1 scale":
-        return label, f"{value:.3f}", unit
-    return label, f"{value:,.1f}", unit
+        return entry.label, "n/a", unit
+    if entry.share:
+        return entry.label, f"{100.0 * value:.1f} %", unit
+    return entry.label, _FORMATS[entry.unit](value), unit
 
 
 def render_figures(result: RunResult, dpi: int = _DPI) -> dict[str, bytes]:
@@ -328,7 +301,7 @@ def _reference_section() -> str:
     parts = [
         "<section id='columns'><h2>Column reference</h2><p class='note'>Every table of a "
         "saved run (the <code>*.parquet</code> files next to this page) is documented in "
-        "<code>docs/results.md</code>, generated from <code>sim/schema.py</code> "
+        "<code>docs/results.md</code>, generated from <code>sim/results/schema.py</code> "
         "(<code>python -m sim.results.schema</code>). The tables behind this page:</p>"
     ]
     for name in ("periods", "customers", "ledger"):

@@ -1,7 +1,8 @@
 """Headline KPIs and table assembly shared by every engine.
 
 Engines differ in *when* rules fire, never in what is measured: both hand their raw state
-to the functions here, which build the documented tables and the summary.
+to the functions here, which build the documented tables and the summary. What each KPI
+means (label, unit, which way is better) is said once, in :mod:`sim.results.catalogue`.
 """
 
 from __future__ import annotations
@@ -9,13 +10,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from agents.emotional_account import DEPOSITS, Reason
+from agents.emotional_account import DEPOSITS
 from agents.rules import ChurnReason
+from agents.traits import Level
+from sim.results.catalogue import RETENTION_MONTHS
 from sim.results.schema import columns
 
 __all__ = ["churn_truth", "summarise"]
-
-REASON_NAMES = [r.name for r in Reason]
 
 
 def churn_truth(
@@ -58,11 +59,11 @@ def summarise(
     window: float,
     horizon: float,
 ) -> pd.DataFrame:
-    """Headline KPIs, one row per metric (documented in docs/results.md)."""
+    """Headline KPIs, one row per KPI of :data:`sim.results.catalogue.KPIS`, in its order."""
     k: dict[str, float] = {}
     k["customers_acquired"] = float(len(customers))
     k["active_end"] = float(periods["active"].iloc[-1])
-    for m in (12, 24, 36, 60):
+    for m in RETENTION_MONTHS:
         k[f"retention_{m}m"] = _retention_at(customers, m)
     k["revenue"] = float(periods["revenue"].sum())
     k["costs"] = float(periods["costs"].sum())
@@ -83,8 +84,9 @@ def summarise(
     k["utilisation"] = float(np.nanmean(util)) if np.isfinite(util).any() else float("nan")
     last = periods.iloc[-1]
     active = float(last["active"])
-    for lv in ("transactional", "collaborative", "trust", "strategic"):
-        k[f"share_{lv}"] = float(last[f"level_{lv}"]) / active if active else float("nan")
+    for lv in Level:
+        share = float(last[f"level_{lv.name}"]) / active if active else float("nan")
+        k[f"share_{lv.name}"] = share
     k["satisfaction_end"] = float(last["satisfaction_mean"])
     k["balance_end"] = float(last["balance_mean"])
     churned = float(periods["churned"].sum())

@@ -1,10 +1,14 @@
 """Scenario input: the typed spec, loading with ``extends`` and overrides, diagnosis, scaling.
 
 Everything a scenario file becomes before an engine sees it lives here, and nothing here
-imports an engine::
+imports an engine:
 
-    from sim.scenario import load_scenario, scaled
-    sc = scaled(load_scenario("baseline"), 500)
+>>> from sim.scenario import load_scenario, scaled
+>>> small = scaled(load_scenario("baseline"), 500)
+>>> small.population.initial
+500
+>>> load_scenario("baseline", {"strategy.service.staff": 4}).strategy.service.staff
+4
 """
 
 from __future__ import annotations

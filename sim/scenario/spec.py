@@ -17,9 +17,10 @@ validation errors into problems in :mod:`sim.scenario.diagnosis`, and the schema
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -32,13 +33,15 @@ from agents.market import MarketParams
 from agents.rules import BehaviourParams
 from agents.traits import BGDropout, ParetoDropout, SBGDropout, SegmentParams
 from agents.units import DAYS_PER_MONTH, Days, Frozen
-from sim.errors import ScenarioError
+from sim.errors import Problem, ScenarioError
+from sim.rng import DEFAULT_SEED
 from sim.scenario.diagnosis import validate
 from sim.scenario.overrides import Overrides, apply_overrides, read_overrides
-from sim.scenario.sources import Origins, read_source
+from sim.scenario.sources import Origin, Origins, read_source, show
 
 __all__ = [
     "ContractParams",
+    "Headline",
     "OutputParams",
     "Overrides",
     "PopulationParams",
@@ -103,6 +106,25 @@ class OutputParams(Frozen):
     )
 
 
+class Headline(Frozen):
+    """One headline comparison of a lesson: an arm against a reference arm on a few KPIs.
+
+    The lesson's own file says what it demonstrates, so that ``scripts/measure_lessons.py``
+    measures and ``docs/lessons.md`` reports the paired difference ``arm − against`` of
+    each metric without a list kept in code.
+    """
+
+    arm: str = Field(min_length=1, description="the arm whose effect is reported (one of arms)")
+    against: str = Field(
+        min_length=1, description="the reference arm it is compared with (one of arms)"
+    )
+    metrics: tuple[str, ...] = Field(
+        min_length=1,
+        description="KPI names (the summary KPIs of docs/results.md) reported for this "
+        "comparison, in order",
+    )
+
+
 class Scenario(Frozen):
     """One world, one strategy, one run frame."""
 
@@ -136,7 +158,9 @@ class Scenario(Frozen):
         "1mo: the rhythm of a CRM review meeting",
     )
     seed: int = Field(
-        default=0, ge=0, description="root seed of the random streams when a run gives none"
+        default=DEFAULT_SEED,
+        ge=0,
+        description="root seed of the random streams when a run gives none",
     )
     market: MarketParams = Field(
         default=MarketParams(),
@@ -167,6 +191,11 @@ class Scenario(Frozen):
         default_factory=dict,
         description="named override sets (dotted path: value) for a policy comparison; each "
         "arm runs this scenario plus its overrides",
+    )
+    headlines: tuple[Headline, ...] = Field(
+        default=(),
+        description="the lesson's headline comparisons: two arms each and the KPIs that "
+        "docs/lessons.md reports for them; does not affect the run",
     )
 
     @model_validator(mode="after")
@@ -202,7 +231,10 @@ class Scenario(Frozen):
 
 # =========================================================================== loading
 def load_scenario(
-    source: str | Path | Mapping[str, Any], overrides: Overrides | None = None
+    source: str | Path | Mapping[str, Any],
+    overrides: Overrides | None = None,
+    *,
+    kpis: Collection[str] | None = None,
 ) -> Scenario:
     """Load, merge, override and validate a scenario.
 
@@ -218,6 +250,9 @@ def load_scenario(
             ``"path=value"`` strings as typed after ``--set`` (the value is parsed as YAML,
             so ``4``, ``0.5``, ``true``, ``30d`` and ``[1, 2]`` work). Integer components
             index lists. A mapping value is deep-merged into the mapping already there.
+        kpis: the KPI names a headline may report. The KPI catalogue lives above this layer
+            (in :mod:`sim.results`), so a caller that reads headlines hands it in; None
+            leaves headline metrics unchecked.
 
     Returns:
         The validated, frozen scenario. A file that does not set ``name`` is named after
@@ -225,12 +260,17 @@ def load_scenario(
 
     Raises:
         ScenarioError: every problem found — unreadable or invalid YAML, a broken
-            ``extends`` chain, override paths that do not exist in the schema, and each
-            validation error — with file, line, dotted path, value and what is allowed.
+            ``extends`` chain, override paths that do not exist in the schema, each
+            validation error, and headlines naming an arm the scenario lacks or a metric
+            outside ``kpis`` — with file, line, dotted path, value and what is allowed.
     """
     data, origins, file = read_source(source, Scenario)
     apply_overrides(Scenario, data, origins, overrides, file)
-    return validate(Scenario, data, origins, file)
+    scenario = validate(Scenario, data, origins, file)
+    problems = _headline_problems(scenario, origins, kpis)
+    if problems:
+        raise ScenarioError(problems, file)
+    return scenario
 
 
 def with_overrides(scenario: Scenario, overrides: Overrides) -> Scenario:
@@ -250,7 +290,69 @@ def with_overrides(scenario: Scenario, overrides: Overrides) -> Scenario:
     data = scenario_to_dict(scenario)
     origins: Origins = {}
     apply_overrides(Scenario, data, origins, overrides, None)
-    return validate(Scenario, data, origins, None)
+    changed = validate(Scenario, data, origins, None)
+    problems = _headline_problems(changed, origins, None)
+    if problems:
+        raise ScenarioError(problems)
+    return changed
+
+
+def _headline_problems(
+    s: Scenario, origins: Origins, kpis: Collection[str] | None
+) -> list[Problem]:
+    """Headlines naming an arm that ``s`` lacks, or a metric outside ``kpis`` (if given).
+
+    Checked after validation rather than by the model, because the KPI names come from
+    the caller. A scenario without arms runs alone and its headlines are never read: one
+    arm of a comparison keeps its parent's headlines with an emptied ``arms`` block.
+    """
+    problems: list[Problem] = []
+    arms = list(s.arms)
+    for i, headline in enumerate(s.headlines):
+        for key in ("arm", "against") if arms else ():
+            name = getattr(headline, key)
+            if name not in arms:
+                problems.append(
+                    _located(
+                        f"headlines.{i}.{key}",
+                        name,
+                        "is not an arm of this scenario",
+                        f"one of the arms: {', '.join(arms)}",
+                        arms,
+                        origins,
+                    )
+                )
+        for j, metric in enumerate(headline.metrics):
+            if kpis is not None and metric not in kpis:
+                problems.append(
+                    _located(
+                        f"headlines.{i}.metrics.{j}",
+                        metric,
+                        "is not a KPI",
+                        "a KPI name of the summary table (docs/results.md lists them)",
+                        list(kpis),
+                        origins,
+                    )
+                )
+    return problems
+
+
+def _located(
+    path: str, value: str, message: str, allowed: str, names: list[str], origins: Origins
+) -> Problem:
+    """A problem with a name at ``path``, placed where the file (or nearest parent) set it."""
+    close = difflib.get_close_matches(value, names, n=1)
+    if close:
+        allowed += f"; did you mean {close[0]!r}?"
+    parts = path.split(".")
+    origin = Origin(None, None)
+    while parts:
+        found = origins.get(".".join(parts))
+        if found is not None:
+            origin = found
+            break
+        parts.pop()
+    return Problem(path, origin.line, show(value), message, allowed, origin.file, origin.override)
 
 
 def parse_overrides(overrides: Overrides | None) -> dict[str, Any]:

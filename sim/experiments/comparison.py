@@ -1,30 +1,26 @@
-"""Running the model: ``run`` is the one function every other tool calls.
+"""Comparisons: several policies (arms) run side by side on common random numbers.
 
-A model is a function of its parameters (EMA Workbench's habit): ``run(scenario, seed)``
-returns a :class:`RunResult` and touches no state outside itself, so replications, policy
-comparisons and sweeps on any executor are just many calls of it.
-
-:func:`replicate` runs one scenario on many seeds; :func:`compare` runs several policies
-(arms) side by side on common random numbers — replication ``i`` of every arm uses
-``replication_seed(seed, i)`` — and returns a :class:`Comparison` whose paired differences,
-intervals and P(best) come from :mod:`sim.experiments.stats`. The runs themselves go to an executor
-(:mod:`sim.experiments.executors`) as small specs, so the answer does not depend on where they ran.
+Replication ``i`` of every arm runs on ``replication_seed(seed, i)``, so the arms meet the
+same customers and the same shocks and their differences are paired. A
+:class:`Comparison` gives arm summaries, paired differences with intervals, and P(best),
+all from :mod:`sim.experiments.stats`; an adaptive comparison grows its replications in
+batches until every arm mean meets a precision target.
 """
 
 from __future__ import annotations
 
-import difflib
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from sim.engines import AUTO_VECTOR_FROM, ENGINES, choose_engine, run, run_stack
+from sim.engines import choose_engine, run
 from sim.errors import UserError
-from sim.experiments.executors import Executor, InProcess, RunOutput, execute, tabulate
+from sim.experiments.executors import Executor, InProcess, Progress, execute
+from sim.experiments.inputs import as_scenario, check_count, chosen_metrics, unknown_metric
 from sim.experiments.stats import (
     Target,
     TargetStatus,
@@ -36,145 +32,15 @@ from sim.experiments.stats import (
     parse_target,
     prob_best,
 )
+from sim.experiments.tasks import RunOutput, tabulate
 from sim.results.run_result import RunResult
-from sim.rng import replication_seed
+from sim.rng import DEFAULT_SEED, replication_seed
 from sim.scenario.spec import Overrides, Scenario, load_scenario, scenario_to_dict
 
-__all__ = [
-    "AUTO_VECTOR_FROM",
-    "BASE_ARM",
-    "DEFAULT_N",
-    "ENGINES",
-    "Comparison",
-    "Replications",
-    "arms_from_scenario",
-    "choose_engine",
-    "compare",
-    "replicate",
-    "run",
-    "run_stack",
-]
-
-Progress = Callable[[int, int], None]
-
+__all__ = ["BASE_ARM", "DEFAULT_N", "Comparison", "arms_from_scenario", "compare"]
 
 #: Replications per arm when neither ``n`` nor a target is given.
 DEFAULT_N = 30
-
-
-def _as_scenario(scenario: Scenario | str | Path) -> Scenario:
-    return scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-
-
-def _check_n(name: str, n: int, least: int = 2) -> None:
-    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < least:
-        raise UserError(f"{name} must be a whole number ≥ {least}, got {n!r}")
-
-
-def _unknown_metric(metric: str, known: list[str]) -> str:
-    close = difflib.get_close_matches(metric, known, n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
-    return f"unknown metric {metric!r}{hint} Known: {', '.join(known)}"
-
-
-def _chosen(known: list[str], metrics: Iterable[str] | None) -> list[str]:
-    if metrics is None:
-        return list(known)
-    chosen = [metrics] if isinstance(metrics, str) else list(metrics)
-    for m in chosen:
-        if m not in known:
-            raise UserError(_unknown_metric(m, known))
-    return chosen
-
-
-@dataclass
-class Replications:
-    """Independent replications of one scenario.
-
-    Attributes:
-        scenario: the scenario that was replicated.
-        seed: the experiment seed; replication ``i`` ran on ``replication_seed(seed, i)``.
-        table: one row per replication: ``arm`` (the scenario's name), ``replication``,
-            then one column per KPI.
-        curves: retention of the day-0 cohort: ``arm``, ``replication``, ``period``
-            (0 = day 0), ``day``, ``retention``.
-        results: full results by replication, kept only with ``keep_results=True``.
-        seconds: wall time of the whole experiment.
-    """
-
-    scenario: Scenario
-    seed: int
-    table: pd.DataFrame
-    curves: pd.DataFrame
-    results: dict[int, RunResult] = field(default_factory=dict)
-    seconds: float = 0.0
-
-    @property
-    def n(self) -> int:
-        """Number of replications."""
-        return len(self.table)
-
-    @property
-    def metrics(self) -> list[str]:
-        """The KPI columns of :attr:`table`."""
-        return [c for c in self.table.columns if c not in ("arm", "replication")]
-
-    def result(self, replication: int) -> RunResult:
-        """The full result of one replication: kept, or re-run (deterministically)."""
-        if replication in self.results:
-            return self.results[replication]
-        if not 0 <= replication < self.n:
-            raise UserError(f"replication {replication} is not in 0..{self.n - 1}")
-        return run(self.scenario, replication_seed(self.seed, replication))
-
-    def summary(self, metrics: Iterable[str] | None = None, level: float = 0.95) -> pd.DataFrame:
-        """Per metric: ``metric, n, mean, sd, low, high, half_width`` (t-interval)."""
-        rows = [
-            {"metric": m, **describe(self.table[m].to_numpy(dtype=float), level)}
-            for m in _chosen(self.metrics, metrics)
-        ]
-        return pd.DataFrame(rows)
-
-
-def replicate(
-    scenario: Scenario | str | Path,
-    n: int,
-    seed: int,
-    executor: Executor | None = None,
-    keep_results: bool = False,
-    progress: Progress | None = None,
-    engine: str = "agent",
-) -> Replications:
-    """Run one scenario ``n`` times on independent seeds.
-
-    Args:
-        scenario: a :class:`Scenario`, a library name or a YAML path.
-        n: number of replications (≥ 2).
-        seed: experiment seed; replication ``i`` runs on ``replication_seed(seed, i)``, the
-            same seeds :func:`compare` uses, so replications of two scenarios pair up.
-        executor: where to run (:mod:`sim.experiments.executors`); in this process by default. An
-            executor passed in is left open.
-        keep_results: keep every full :class:`RunResult` (memory grows with ``n``); without
-            it :meth:`Replications.result` re-runs a replication on demand.
-        progress: optional callback ``progress(done_runs, total_runs)``.
-        engine: ``"agent"``, ``"vector"`` or ``"auto"`` (the vector engine for experiments).
-
-    Returns:
-        The per-replication table and retention curves.
-
-    Raises:
-        UserError: ``n`` below 2.
-    """
-    _check_n("n", n)
-    sc = _as_scenario(scenario)
-    start = time.perf_counter()
-    ex: Executor = executor if executor is not None else InProcess()
-    chosen = choose_engine(sc, engine, experiment=True)
-    outputs = execute({sc.name: sc}, range(n), seed, ex, keep_results, progress, engine=chosen)
-    table, curves, kept = tabulate(outputs, [sc.name])
-    results = {i: r for (_, i), r in kept.items()}
-    return Replications(sc, seed, table, curves, results, time.perf_counter() - start)
-
 
 #: Name of the base scenario when it takes part in a comparison as an arm of its own.
 BASE_ARM = "base"
@@ -232,7 +98,7 @@ def arms_from_scenario(
 
 def _arm_map(arms: Mapping[str, Scenario] | Scenario | str | Path) -> dict[str, Scenario]:
     if isinstance(arms, Mapping):
-        out = {str(k): _as_scenario(v) for k, v in arms.items()}
+        out = {str(k): as_scenario(v) for k, v in arms.items()}
     else:
         out = arms_from_scenario(arms)
     if len(out) < 2:
@@ -249,6 +115,8 @@ class Comparison:
         baseline: the arm the others are compared with.
         seed: the experiment seed; replication ``i`` of every arm ran on
             ``replication_seed(seed, i)``.
+        engine: the engine every run ran on (``"agent"`` or ``"vector"``, never
+            ``"auto"``); :meth:`result` re-runs on it.
         table: tidy per-replication KPIs: ``arm``, ``replication``, one column per KPI.
         curves: day-0 cohort retention per ``arm``, ``replication``, ``period``, ``day``.
         results: full results by ``(arm, replication)``, only with ``keep_results=True``.
@@ -260,6 +128,7 @@ class Comparison:
     arms: dict[str, Scenario]
     baseline: str
     seed: int
+    engine: str
     table: pd.DataFrame
     curves: pd.DataFrame
     results: dict[tuple[str, int], RunResult] = field(default_factory=dict)
@@ -285,26 +154,30 @@ class Comparison:
     def values(self, metric: str) -> pd.DataFrame:
         """One metric as a replication × arm frame (columns in arm order)."""
         if metric not in self.metrics:
-            raise UserError(_unknown_metric(metric, self.metrics))
+            raise UserError(unknown_metric(metric, self.metrics))
         wide = self.table.pivot(index="replication", columns="arm", values=metric)
         return wide[list(self.arms)]
 
     def result(self, arm: str, replication: int) -> RunResult:
-        """The full result of one run: kept, or re-run on the same seed (identical result)."""
+        """The full result of one run: kept, or re-run on its seed and engine.
+
+        A re-run is identical to the run (its KPIs are those in :attr:`table`).
+        """
         if (arm, replication) in self.results:
             return self.results[(arm, replication)]
         if arm not in self.arms:
             raise UserError(f"no arm named {arm!r}; arms: {', '.join(self.arms)}")
         if not 0 <= replication < self.n:
             raise UserError(f"replication {replication} is not in 0..{self.n - 1}")
-        return run(self.arms[arm], replication_seed(self.seed, replication))
+        seed = replication_seed(self.seed, replication)
+        return run(self.arms[arm], seed, engine=self.engine)
 
     def arm_summary(
         self, metrics: Iterable[str] | None = None, level: float = 0.95
     ) -> pd.DataFrame:
         """Per arm and metric: ``arm, metric, n, mean, sd, low, high, half_width``."""
         rows = []
-        for m in _chosen(self.metrics, metrics):
+        for m in chosen_metrics(self.metrics, metrics):
             wide = self.values(m)
             for arm in self.arms:
                 rows.append({"arm": arm, "metric": m, **describe(wide[arm].to_numpy(float), level)})
@@ -321,7 +194,7 @@ class Comparison:
         removed by pairing with its replication factor, and whether the arm is better.
         """
         rows = []
-        for m in _chosen(self.metrics, metrics):
+        for m in chosen_metrics(self.metrics, metrics):
             wide = self.values(m)
             a = wide[self.baseline].to_numpy(dtype=float)
             for arm in self.arms:
@@ -345,7 +218,7 @@ class Comparison:
             Columns ``metric, arm, p_best``.
         """
         rows = []
-        for k, m in enumerate(_chosen(self.metrics, metrics)):
+        for k, m in enumerate(chosen_metrics(self.metrics, metrics)):
             gen = np.random.default_rng([seed, k])
             p = prob_best(self.values(m).to_numpy(dtype=float), direction(m), n_boot, gen)
             rows += [
@@ -358,7 +231,7 @@ class Comparison:
 def compare(
     arms: Mapping[str, Scenario] | Scenario | str | Path,
     n: int | None = None,
-    seed: int = 0,
+    seed: int = DEFAULT_SEED,
     target: str | Target | None = None,
     baseline: str | None = None,
     executor: Executor | None = None,
@@ -377,7 +250,7 @@ def compare(
         arms: arm name → scenario (or library name / path), or one scenario (object, name
             or path) with an ``arms:`` block (see :func:`arms_from_scenario`).
         n: replications per arm; :data:`DEFAULT_N` when neither ``n`` nor ``target`` is given.
-        seed: experiment seed.
+        seed: experiment seed (:data:`sim.rng.DEFAULT_SEED` by default).
         target: precision target such as ``"profit:2%"`` or ``"profit:5000"``: the half-width
             of every arm mean's 95 % interval must be at most 2 % of the mean's magnitude (or
             5,000). Runs ``min_n`` replications, then grows in batches (sized from the
@@ -417,17 +290,26 @@ def compare(
     chosen = "agent" if "agent" in engines else engines.pop()
     if tgt is None:
         count = DEFAULT_N if n is None else n
-        _check_n("n", count)
+        check_count("n", count)
         outputs = execute(arm_map, range(count), seed, ex, keep_results, progress, engine=chosen)
     else:
-        _check_n("min_n", min_n)
-        _check_n("max_n", max_n, min_n)
+        check_count("min_n", min_n)
+        check_count("max_n", max_n, min_n)
         outputs, status = _adaptive(
             arm_map, tgt, seed, ex, min_n, max_n, keep_results, progress, chosen
         )
     table, curves, kept = tabulate(outputs, list(arm_map))
     return Comparison(
-        arm_map, base_name, seed, table, curves, kept, tgt, status, time.perf_counter() - start
+        arms=arm_map,
+        baseline=base_name,
+        seed=seed,
+        engine=chosen,
+        table=table,
+        curves=curves,
+        results=kept,
+        target=tgt,
+        target_status=status,
+        seconds=time.perf_counter() - start,
     )
 
 
@@ -460,7 +342,7 @@ def _adaptive(
         table, _, _ = tabulate(outputs, list(arms))
         if target.metric not in table.columns:
             known = [c for c in table.columns if c not in ("arm", "replication")]
-            raise UserError("target: " + _unknown_metric(target.metric, known))
+            raise UserError("target: " + unknown_metric(target.metric, known))
         intervals = {
             a: mean_interval(table.loc[table["arm"] == a, target.metric].to_numpy(dtype=float))
             for a in arms
