@@ -1,18 +1,12 @@
 """The firm's period plan: every decision taken at a period start, written once, on arrays.
 
 At the start of each reporting period (a declared synchronisation epoch) the firm looks at
-a snapshot of its active customers — a :class:`Roster` — and at its own record of each of
-them — :class:`Records`: care tier, care cadence, visit phase, open early-warning case,
-migration to the low-cost channel — and decides, with the array policies of
+a snapshot of its active customers (a :class:`agents.roster.Roster`) and at its own record
+of each (:class:`agents.roster.Records`), and decides with the array policies of
 :mod:`agents.care`, :mod:`agents.staff`, :mod:`agents.retention` and :mod:`agents.portfolio`:
-
-* the period's fixed cost lines (staff, overheads, the loyalty programme, paid acquisition);
-* who is fired or migrated to the low-cost channel (selection);
-* each customer's care tier and the care contacts of the period, and which promised
-  account-manager visits capacity cannot cover;
-* how the remaining account-manager hours are spread as key-account visits;
-* who is flagged at risk and, if the policy intervenes, who gets the retention call;
-* when referred and paid customers arrive.
+the period's cost lines; who is fired or migrated; care tiers, care contacts and the
+account-manager visits capacity cannot cover; key-account visits; who is flagged at risk
+and called; when referred and paid customers arrive.
 
 :func:`plan_period` returns all of it as a :class:`PeriodPlan` and touches no engine. Each
 engine only *executes* the plan — the agent engine as SimPy callbacks, the vector engine as
@@ -24,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -34,6 +28,7 @@ from agents.care import assign_tiers
 from agents.emotional_account import Reason
 from agents.portfolio import unprofitable
 from agents.retention import at_risk, recency_ratio, warning_score
+from agents.roster import RECORD_FIELDS, Records, Roster, value_score
 from agents.rules import decay_balance
 from agents.staff import allocate_hours, apportion
 
@@ -41,123 +36,13 @@ if TYPE_CHECKING:
     from agents.context import Context
     from agents.firm import StrategyParams
 
-__all__ = [
-    "PLAN_STREAMS",
-    "RECORD_FIELDS",
-    "ROSTER_FIELDS",
-    "Arrivals",
-    "Charge",
-    "Contacts",
-    "PeriodPlan",
-    "Records",
-    "Roster",
-    "plan_period",
-    "value_score",
-]
+__all__ = ["PLAN_STREAMS", "Arrivals", "Charge", "Contacts", "PeriodPlan", "plan_period"]
 
 F = NDArray[np.float64]
 I = NDArray[np.int64]  # noqa: E741 - the index-array alias reads as in numpy's docs
 
-#: The random streams a plan draws from: care phases, missed visits and visit phases
-#: (``plan``), referrals (``referrals``) and paid leads (``acquisition``).
+#: A plan's random streams: care phases, missed and key-account visits; referrals; paid leads.
 PLAN_STREAMS = ("plan", "referrals", "acquisition")
-
-
-def value_score(
-    value: Any, value_t: Any, prior_value: Any, acquired: Any, t: Any, memory: float
-) -> Any:
-    """Ranking value at ``t``: trailing revenue plus the acquisition-time potential, fading.
-
-    Both terms fade with the firm's value memory (``strategy.valuation.memory``): a CRM ranks
-    on what a customer brought lately, and a newcomer on what customers like them bring.
-    """
-    return value * np.exp((value_t - t) / memory) + prior_value * np.exp((acquired - t) / memory)
-
-
-@dataclass(frozen=True, slots=True)
-class Roster:
-    """What the firm sees of its active customers at a period start, one entry each.
-
-    Memories are given as stored (a level and the time it was last updated); the plan fades
-    them to the period start itself, so no engine computes a decision input of its own.
-    """
-
-    value: F  #: trailing revenue at ``value_t``
-    value_t: F
-    prior_value: F  #: expected yearly value at acquisition (:func:`agents.traits.prior_value`)
-    acquired: F
-    recent_margin: F  #: margin memory (selection lookback) at ``money_t``
-    recent_cost: F  #: cost-to-serve memory at ``money_t``
-    money_t: F
-    last_repeat: F
-    purchases: F
-    recent_failures: F  #: failure memory (early-warning signal memory) at ``recent_t``
-    recent_unresolved: F
-    recent_t: F
-    balance: F  #: emotional-account balance at ``balance_t``
-    balance_t: F
-    satisfaction: F
-    referral_rate: F  #: referrals per day at full advocacy
-    level: I  #: relationship level (indexes the ladder's referral multipliers)
-
-    def __len__(self) -> int:
-        return int(self.value.size)
-
-    @classmethod
-    def of(cls, source: Mapping[str, Any] | Any, ix: Any = slice(None)) -> Roster:
-        """The roster of rows ``ix`` of a column store (a mapping or an object of arrays)."""
-        get = source.__getitem__ if isinstance(source, Mapping) else source.__getattribute__
-        out = {}
-        for f in fields(cls):
-            a = np.asarray(get(f.name))[ix]
-            out[f.name] = a.astype(np.int64 if f.name == "level" else np.float64, copy=False)
-        return cls(**out)
-
-
-#: The roster's fields, which are also the names of the customer state they are read from.
-ROSTER_FIELDS = tuple(f.name for f in fields(Roster))
-
-
-#: The firm's record of a customer: field → (dtype, value before any decision).
-RECORD_FIELDS: dict[str, tuple[Any, Any]] = {
-    "tier": (np.int8, -1),  # care tier index (-1: never tiered)
-    "low_cost": (np.bool_, False),  # migrated to the low-cost channel
-    "care_every": (np.float64, np.nan),  # cadence of scheduled care (nan: none)
-    "care_due": (np.float64, np.inf),  # next scheduled care contact
-    "last_care": (np.float64, -np.inf),  # last care contact made (set when it happens)
-    "visit_phase": (np.float64, -1.0),  # phase of key-account visits within a period (<0: none)
-    "case_until": (np.float64, -np.inf),  # an early-warning case is open until then
-}
-
-
-@dataclass(frozen=True, slots=True)
-class Records:
-    """The firm's own record of each rostered customer (see :data:`RECORD_FIELDS`)."""
-
-    tier: NDArray[np.int8]
-    low_cost: NDArray[np.bool_]
-    care_every: F
-    care_due: F
-    last_care: F
-    visit_phase: F
-    case_until: F
-
-    @classmethod
-    def new(cls, n: int) -> Records:
-        """``n`` blank records (customers the firm has not decided anything about)."""
-        return cls(**{k: np.full(n, v, dtype=d) for k, (d, v) in RECORD_FIELDS.items()})
-
-    @classmethod
-    def of(cls, source: Mapping[str, Any] | Any, ix: Any = slice(None)) -> Records:
-        """Rows ``ix`` of a column store holding the record fields (copies)."""
-        get = source.__getitem__ if isinstance(source, Mapping) else source.__getattribute__
-        return cls(**{k: np.array(get(k)[ix], dtype=d) for k, (d, _) in RECORD_FIELDS.items()})
-
-    def write(self, store: Mapping[str, Any] | Any, ix: Any) -> None:
-        """Write these records back to rows ``ix`` of a column store."""
-        get = store.__getitem__ if isinstance(store, Mapping) else store.__getattribute__
-        for k in RECORD_FIELDS:
-            get(k)[ix] = getattr(self, k)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,11 +63,6 @@ class Contacts:
     reason: I
     deposit: F
 
-    @classmethod
-    def none(cls) -> Contacts:
-        """No contacts."""
-        return cls(_i(), _f(), _i(), _f())
-
 
 @dataclass(frozen=True, slots=True)
 class Arrivals:
@@ -190,11 +70,6 @@ class Arrivals:
 
     at: F
     referrer: I
-
-    @classmethod
-    def none(cls) -> Arrivals:
-        """No arrivals."""
-        return cls(_f(), _i())
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,8 +114,9 @@ def _f(values: Any = ()) -> F:
     return np.asarray(values, dtype=np.float64).reshape(-1)
 
 
-_I0 = _i()
-_F0 = _f()
+_I0, _F0 = _i(), _f()
+_NO_CONTACTS = Contacts(_I0, _F0, _I0, _F0)
+_NO_ARRIVALS = Arrivals(_F0, _I0)
 
 
 def plan_period(
@@ -361,7 +237,7 @@ def _care(
     """
     ct = st.care_tiers
     if not ct.enabled or not active.size:
-        return Contacts.none(), Contacts.none(), [], _I0, 0.0
+        return _NO_CONTACTS, _NO_CONTACTS, [], _I0, 0.0
     am = st.account_managers
     last = len(ct.tiers) - 1
     # Migrated customers get the last (cheapest) tier's care whatever their value.
@@ -428,7 +304,7 @@ def _key_accounts(
     """Spread the remaining account-manager hours as visits by the allocation policy."""
     am = st.account_managers
     if am.allocation == "none" or not active.size or hours <= 0.0:
-        return Contacts.none(), [], 0.0
+        return _NO_CONTACTS, [], 0.0
     eligible = ~rec.low_cost[active]
     h = allocate_hours(np.where(eligible, values, -np.inf), hours, am) * eligible
     # Whole visits that fit in the hours left (the last fractional visit is not made).
@@ -489,7 +365,7 @@ def _referrals(
     acq = st.acquisition
     # Advocacy is behaviour: the pure modes have no referrals (Bass has its own process).
     if acq.referral_conversion <= 0.0 or not active.size or not ctx.behaviour:
-        return Arrivals.none()
+        return _NO_ARRIVALS
     level = roster.level[active]
     rates = np.where(
         roster.satisfaction[active] >= acq.advocate_satisfaction,
@@ -498,10 +374,10 @@ def _referrals(
     )
     total = float(rates.sum())
     if total <= 0.0:
-        return Arrivals.none()
+        return _NO_ARRIVALS
     k = int(g.poisson(total * (t1 - t0)))
     if k == 0:
-        return Arrivals.none()
+        return _NO_ARRIVALS
     times = np.sort(t0 + g.random(k) * (t1 - t0))
     who = g.choice(active.size, size=k, p=rates / total)
     ok = g.random(k) < acq.referral_conversion
@@ -514,7 +390,7 @@ def _paid(
     """Paid leads arrive as a Poisson process and pass the funnel in one draw."""
     acq = st.acquisition
     if acq.budget_per_period <= 0.0 or acq.bass is not None:
-        return Arrivals.none(), 0, 0.0
+        return _NO_ARRIVALS, 0, 0.0
     frac = (t1 - t0) / ctx.period
     leads = int(g.poisson(acq.budget_per_period / acq.cost_per_lead * frac))
     # One draw through the whole funnel: stage-by-stage thinning gives the same law but

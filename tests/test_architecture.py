@@ -66,6 +66,7 @@ class Import:
     line: int
     text: str
     target: str
+    typing_only: bool = False  #: under ``if TYPE_CHECKING:``: read by type checkers only
 
     def where(self) -> str:
         """``path:line: `statement``` for a message."""
@@ -119,6 +120,13 @@ def imports_of(module: Module, known: Mapping[str, Module]) -> list[Import]:
     otherwise (``b`` is then a name defined in ``a``).
     """
     found: list[Import] = []
+    typing_only = {
+        id(inner)
+        for node in ast.walk(module.tree)
+        if isinstance(node, ast.If) and _is_type_checking(node.test)
+        for stmt in node.body
+        for inner in ast.walk(stmt)
+    }
     for node in ast.walk(module.tree):
         if isinstance(node, ast.Import):
             targets = [alias.name for alias in node.names]
@@ -132,11 +140,18 @@ def imports_of(module: Module, known: Mapping[str, Module]) -> list[Import]:
             continue
         text = ast.unparse(node)
         found.extend(
-            Import(module, node.lineno, text, t)
+            Import(module, node.lineno, text, t, id(node) in typing_only)
             for t in dict.fromkeys(targets)
             if t.split(".")[0] in PROJECT
         )
     return sorted(found, key=lambda i: (i.line, i.target))
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    """``TYPE_CHECKING`` or ``typing.TYPE_CHECKING``."""
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
 
 
 def layer_of(name: str) -> tuple[int, str] | None:
@@ -224,10 +239,18 @@ def private_name_violations(modules: Mapping[str, Module]) -> list[str]:
 
 
 def import_graph(modules: Mapping[str, Module]) -> dict[str, dict[str, Import]]:
-    """Module → imported module → the first statement that imports it."""
+    """Module → imported module → the first statement that imports it when the code runs.
+
+    Imports under ``if TYPE_CHECKING:`` are left out: they never execute, so they cannot
+    close a circle of imports. A module typed against the engine that calls it (a handler
+    module naming its model in annotations) is the one back-reference they allow, and only
+    sideways: the layer check reads them like every other import.
+    """
     graph: dict[str, dict[str, Import]] = {name: {} for name in modules}
     for module in modules.values():
         for imp in imports_of(module, modules):
+            if imp.typing_only:
+                continue
             target = imp.target
             while target and target not in modules:
                 target = target.rpartition(".")[0]
@@ -486,12 +509,7 @@ def test_cycles_are_found_and_shown_step_by_step() -> None:
     modules = index(
         [
             parse_module("sim.results.books", "from sim.results.collect import collect\n"),
-            parse_module(
-                "sim.results.collect",
-                "from typing import TYPE_CHECKING\n"
-                "if TYPE_CHECKING:\n"
-                "    from sim.results import books\n",
-            ),
+            parse_module("sim.results.collect", "def f():\n    from sim.results import books\n"),
             parse_module("sim.rng", "import sim.errors\n"),
             parse_module("sim.errors", "def f():\n    import sim.rng\n"),
             parse_module("sim.engines", "import sim.rng\n"),
@@ -503,8 +521,25 @@ def test_cycles_are_found_and_shown_step_by_step() -> None:
         "\n    sim/rng.py:1: `import sim.errors`",
         "import cycle sim.results.books -> sim.results.collect -> sim.results.books:"
         "\n    sim/results/books.py:1: `from sim.results.collect import collect`"
-        "\n    sim/results/collect.py:3: `from sim.results import books`",
+        "\n    sim/results/collect.py:2: `from sim.results import books`",
     ]
+
+
+def test_type_only_back_references_close_no_cycle() -> None:
+    modules = index(
+        [
+            parse_module("sim.vector_engine.model", "from sim.vector_engine import reactions\n"),
+            parse_module(
+                "sim.vector_engine.reactions",
+                "from typing import TYPE_CHECKING\n"
+                "if TYPE_CHECKING:\n"
+                "    from sim.vector_engine.model import VectorModel\n",
+            ),
+        ]
+    )
+    assert import_cycles(modules) == []
+    imports = imports_of(modules["sim.vector_engine.reactions"], modules)
+    assert [i.typing_only for i in imports] == [True]
 
 
 def test_cycles_through_a_package_init_and_longer_rings() -> None:

@@ -162,6 +162,15 @@ def test_run_tables_only_into_the_default_folder(
     assert not (out / "report.html").exists()
 
 
+def test_run_prints_the_catalogues_short_kpis(small_baseline: RunResult) -> None:
+    from sim.results.catalogue import CHURN_SHARES, KPIS, kpi
+
+    shown = list(cli._kpi_table(small_baseline).columns[0].cells)
+    short = [k.label for k in KPIS if k.short]
+    churn = {m: small_baseline.kpis[m] for m in CHURN_SHARES}
+    assert shown == [*short, kpi(max(churn, key=lambda m: churn[m])).label]
+
+
 def test_run_html_only_and_quiet(runner: CliRunner, tmp_path: Path) -> None:
     out = tmp_path / "html"
     result = runner.invoke(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import time
-from collections import Counter
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -23,10 +22,12 @@ from agents.context import Context
 from agents.customer import Customer
 from agents.economics import to_cents
 from agents.emotional_account import Ledger
-from agents.plan import PLAN_STREAMS, RECORD_FIELDS
+from agents.plan import PLAN_STREAMS
+from agents.roster import RECORD_FIELDS
 from agents.traits import draw_traits
-from sim.agent_engine import operations, processes
+from sim.agent_engine import operations, processes, tables
 from sim.results.books import Books
+from sim.results.tally import CHANNELS, COUNTERS, MONEY_LINES, Tally, index
 from sim.rng import Streams
 from sim.scenario.spec import Scenario, load_scenario
 
@@ -76,7 +77,7 @@ class CRMModel(mesa.Model):
         self.winback_draws = streams.draws("winback")
         self.population_rng = streams.generator("population")
         self.plan_streams = {name: streams.generator(name) for name in PLAN_STREAMS}
-        # The firm's record of each customer (agents.plan), by row = unique_id - 1: Mesa
+        # The firm's record of each customer (agents.roster), by row = unique_id - 1: Mesa
         # numbers a model's agents 1, 2, … in creation order, and customers are its only agents.
         self.records = {k: np.full(64, v, dtype=d) for k, (d, v) in RECORD_FIELDS.items()}
         self.list_price = st.pricing.list_price
@@ -96,7 +97,11 @@ class CRMModel(mesa.Model):
         self.am_hours_used = 0.0
         self.am_hours_available = 0.0
         self._period = 0
-        self._counts: Counter[str] = Counter()
+        # This period's tally (sim.results.tally), in Python lists: the event loop adds to
+        # them one at a time.
+        self._counts, self._money, self._new, self._churned = Tally.zeros()
+        self._won_back = 0
+        self._points = 0.0
         # Initial customers: a launch cohort acquired on day 0.
         traits = draw_traits(
             scenario.population.segments, self.population_rng, scenario.population.initial
@@ -132,14 +137,14 @@ class CRMModel(mesa.Model):
 
     def count(self, name: str, k: int = 1) -> None:
         """Add ``k`` to a per-period counter."""
-        self._counts[name] += k
+        self._counts[_COUNTER[name]] += k
 
     def book(self, line: str, amount: float, customer: Customer | None) -> None:
         """Book a cost (cents-exact per period); attribute it to a customer if given."""
         if amount == 0.0:
             return
         cents = to_cents(amount)
-        self.books.cost_cents[line] += cents
+        self._money[_MONEY[line]] += cents
         if customer is not None:
             value = cents / 100.0
             customer.cost += value
@@ -155,8 +160,8 @@ class CRMModel(mesa.Model):
         offer = (gross - disc) * customer.offer if customer.offer_until > t else 0.0
         rev_c = to_cents(gross)
         cogs_c = to_cents(cogs)
-        self.books.revenue_cents += rev_c
-        self.books.cost_cents["cogs"] += cogs_c
+        self._money[_REVENUE] += rev_c
+        self._money[_COGS] += cogs_c
         margin = (rev_c - cogs_c) / 100.0
         customer.revenue += rev_c / 100.0
         customer.margin += margin
@@ -167,7 +172,7 @@ class CRMModel(mesa.Model):
         loyal = self.scenario.strategy.loyalty
         if loyal.enabled:
             points = (gross - disc - offer) * loyal.points_per_money
-            self.books.points += points
+            self._points += points
             self.book("loyalty", points * loyal.point_value * loyal.redemption_rate, customer)
 
     def price_paid(self, customer: Customer) -> tuple[float, float]:
@@ -184,7 +189,7 @@ class CRMModel(mesa.Model):
     def on_churn(self, customer: Customer, reason: int) -> None:
         """Bookkeeping when a customer leaves; schedules a win-back if the policy applies."""
         del self._active[customer.unique_id]
-        self.books.churned[reason] += 1
+        self._churned[reason] += 1
         self.churn_log.append((self.env.now, customer.unique_id))
         self.log(customer.unique_id, "churn", float(reason))
         operations.win_back(self, customer, reason)
@@ -222,7 +227,7 @@ class CRMModel(mesa.Model):
         self.customers.append(c)
         self._active[c.unique_id] = c
         self.acquired_total += 1
-        self.books.new[channel] += 1
+        self._new[_CHANNEL[channel]] += 1
         self.log(c.unique_id, "acquired", 0.0)
         self._start(c)
         if self.ctx.contractual:
@@ -241,7 +246,7 @@ class CRMModel(mesa.Model):
             self.records[k] = grown
 
     def record_of(self, c: Customer, field: str) -> Any:
-        """The firm's record ``field`` of customer ``c`` (see :data:`agents.plan.RECORD_FIELDS`)."""
+        """The firm's record ``field`` of customer ``c`` (:data:`agents.roster.RECORD_FIELDS`)."""
         return self.records[field][c.unique_id - 1]
 
     def _start(self, c: Customer) -> None:
@@ -259,7 +264,7 @@ class CRMModel(mesa.Model):
         """A win-back succeeded: the customer is active again."""
         c.reactivate(self.scenario.strategy.win_back.deposit)
         self._active[c.unique_id] = c
-        self.books.won_back += 1
+        self._won_back += 1
         self.log(c.unique_id, "won_back", 0.0)
         self._start(c)
         if self.ctx.contractual:
@@ -278,7 +283,7 @@ class CRMModel(mesa.Model):
         self._period = k
         end = min((k + 1) * sc.period, sc.horizon)
         self.env.run(until=end)
-        self.books.close(self, k, k * sc.period, end)
+        self._close(k, k * sc.period, end)
         self.datacollector.collect(self)
         if k + 1 >= sc.n_periods:
             self.running = False
@@ -291,17 +296,32 @@ class CRMModel(mesa.Model):
             if progress is not None:
                 progress(self.steps, n)
 
+    def _close(self, k: int, start: float, end: float) -> None:
+        tally = Tally(
+            self._counts, self._money, self._new, self._churned, self._won_back, self._points
+        )
+        util, waits = self.desk.close(end - start)
+        avail = self.am_hours_available
+        am_util = self.am_hours_used / avail if avail > 0 else float("nan")
+        self.books.close(
+            tables.snapshot(self, end), tally, util, waits, am_util, self.list_price, k, start, end
+        )
+        self.am_hours_used = 0.0
+        self.am_hours_available = 0.0
+        self._counts, self._money, self._new, self._churned = Tally.zeros()
+        self._won_back = 0
+        self._points = 0.0
+
     def customer_columns(self) -> dict[str, np.ndarray]:
         """Every customer's state as columns (the customers table's source)."""
-        from sim.results.collect import agent_columns
+        return tables.customer_columns(self)
 
-        return agent_columns(self)
 
-    @property
-    def counts(self) -> Counter[str]:
-        """Per-period counters (reset by the books at each period close)."""
-        return self._counts
-
+_COUNTER = index(COUNTERS)
+_MONEY = index(MONEY_LINES)
+_CHANNEL = index(CHANNELS)
+_REVENUE = _MONEY["revenue"]
+_COGS = _MONEY["cogs"]
 
 #: Period columns exposed to Mesa's DataCollector (``batch_run`` output columns).
 _REPORTED = (

@@ -15,7 +15,8 @@ import numpy as np
 import simpy
 
 from agents.emotional_account import Reason
-from agents.plan import ROSTER_FIELDS, Records, Roster, plan_period
+from agents.plan import plan_period
+from agents.roster import ROSTER_FIELDS, Records, Roster
 from agents.rules import ChurnReason, winback_probability
 
 if TYPE_CHECKING:

@@ -19,9 +19,7 @@ _BETTER = {1: "higher", -1: "lower", 0: "neither"}
 def _shown(kpi: Kpi) -> str:
     """Where the KPI appears besides the full run report."""
     places = [
-        name
-        for name, flag in (("comparisons", kpi.headline), ("`crmsim run`", kpi.short))
-        if flag
+        name for name, flag in (("comparisons", kpi.headline), ("`crmsim run`", kpi.short)) if flag
     ]
     return ", ".join(places)
 

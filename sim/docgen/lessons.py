@@ -18,7 +18,8 @@ from typing import Any
 
 import scenarios
 from sim.results.catalogue import KPIS
-from sim.scenario.spec import Headline, Scenario, load_scenario
+from sim.scenario.headlines import Headline
+from sim.scenario.spec import Scenario, load_scenario
 
 __all__ = ["EFFECTS", "header_paragraphs", "load_lesson", "markdown"]
 

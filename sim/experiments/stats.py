@@ -15,9 +15,10 @@ Everything here is a pure function of numpy arrays (one value per replication):
 * :func:`relative_difference` — ``(mean b − mean a) / |mean a|`` in %, delta method;
 * :func:`pairing_gain` — variance removed by pairing and the equivalent replication factor;
 * :func:`prob_best` — probability each arm is best, by a paired bootstrap;
-* :func:`parse_target` — ``"profit:2%"`` / ``"profit:5000"`` precision targets, and
-  :func:`next_batch` — how many replications an adaptive comparison runs next;
 * :func:`describe` and :func:`contrast` — the per-metric rows of a comparison's tables.
+
+The precision targets of an adaptive comparison, built on :class:`Interval`, live in
+:mod:`sim.experiments.targets`.
 
 Values that are not finite (a KPI undefined in one run, such as a recovery rate without
 complaints) are dropped; in paired functions the whole pair is dropped.
@@ -26,9 +27,6 @@ complaints) are dropped; in paired functions the whole pair is dropped.
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -36,22 +34,17 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats as sps
 
-from sim.errors import UserError
 from sim.results.catalogue import kpi
 
 __all__ = [
     "Interval",
     "PairingGain",
-    "Target",
-    "TargetStatus",
     "contrast",
     "describe",
     "direction",
     "mean_interval",
-    "next_batch",
     "paired_difference",
     "pairing_gain",
-    "parse_target",
     "prob_best",
     "relative_difference",
     "unpaired_difference",
@@ -315,92 +308,6 @@ def prob_best(
     return np.asarray(wins / n_boot, dtype=float)
 
 
-@dataclass(frozen=True)
-class Target:
-    """A precision target for adaptive replication.
-
-    Attributes:
-        metric: the KPI whose arm means must be precise.
-        value: the allowed half-width of each arm mean's 95 % interval: in percent of the
-            mean's magnitude when ``relative``, otherwise in the metric's unit.
-        relative: whether ``value`` is a percentage.
-    """
-
-    metric: str
-    value: float
-    relative: bool
-
-    def allowed(self, mean: float) -> float:
-        """The half-width allowed for an arm whose mean is ``mean``."""
-        return self.value / 100.0 * abs(mean) if self.relative else self.value
-
-    def met(self, interval: Interval) -> bool:
-        """Whether an arm mean's interval is as narrow as the target asks."""
-        hw = interval.half_width
-        return bool(math.isfinite(hw) and hw <= self.allowed(interval.estimate))
-
-    def __str__(self) -> str:
-        return f"{self.metric}:{self.value:g}{'%' if self.relative else ''}"
-
-
-@dataclass(frozen=True)
-class TargetStatus:
-    """Whether one arm reached the precision target.
-
-    Attributes:
-        arm: the arm's name.
-        met: whether the arm mean's interval was narrow enough at the final ``n``.
-        n_met: the replication count from which the target held (None if not met).
-        half_width: the final half-width of the arm mean's interval.
-        allowed: the half-width the target allows at the final mean.
-    """
-
-    arm: str
-    met: bool
-    n_met: int | None
-    half_width: float
-    allowed: float
-
-
-_TARGET_HINT = "write METRIC:VALUE, e.g. profit:2% (relative half-width) or profit:5000"
-
-
-def parse_target(text: str) -> Target:
-    """Parse ``"profit:2%"`` (relative) or ``"profit:5000"`` (absolute) into a :class:`Target`.
-
-    Args:
-        text: the metric name, a colon, and a positive half-width; a trailing ``%`` makes it
-            relative to the arm mean's magnitude (at most 100 %).
-
-    Returns:
-        The target. The metric name is checked against the run's KPIs later, when known.
-
-    Raises:
-        UserError: the text is not of that form, or the value is not a positive number.
-    """
-    raw = text.strip() if isinstance(text, str) else ""
-    if raw.count(":") != 1:
-        raise UserError(
-            f"target {text!r}: expected one ':' between metric and value; {_TARGET_HINT}"
-        )
-    metric, value_text = (p.strip() for p in raw.split(":"))
-    if not re.fullmatch(r"[A-Za-z_]\w*", metric):
-        raise UserError(f"target {text!r}: {metric!r} is not a metric name; {_TARGET_HINT}")
-    relative = value_text.endswith("%")
-    number = value_text[:-1].strip() if relative else value_text
-    try:
-        value = float(number)
-    except ValueError:
-        raise UserError(
-            f"target {text!r}: {value_text!r} is not a number; {_TARGET_HINT}"
-        ) from None
-    if not math.isfinite(value) or value <= 0.0:
-        raise UserError(f"target {text!r}: the half-width must be a positive number")
-    if relative and value > 100.0:
-        raise UserError(f"target {text!r}: a relative half-width must be at most 100%")
-    return Target(metric, value, relative)
-
-
 # ----------------------------------------------------------------- per-metric summaries
 def describe(x: ArrayLike, level: float = 0.95) -> dict[str, float]:
     """Count, mean, sd and t-interval of one arm's values (non-finite values dropped).
@@ -442,32 +349,3 @@ def contrast(a: ArrayLike, b: ArrayLike, sense: int, level: float = 0.95) -> dic
         "reduction": g.reduction, "factor": g.factor, "direction": sense,
         "detected": detected, "better": int(np.sign(d.estimate)) * sense if detected else 0,
     }  # fmt: skip
-
-
-def next_batch(done: int, intervals: Iterable[Interval], target: Target, max_n: int) -> int:
-    """Replications to have after the next batch of an adaptive comparison.
-
-    The half-width shrinks like 1/√n, so an arm at half-width ``h`` against an allowed ``w``
-    needs about ``n · (h / w)²`` runs. Aim 10 % above the neediest arm, but at least a
-    quarter more runs than so far and at most twice as many, so that a noisy early estimate
-    can neither stall the loop nor overshoot wildly; never beyond ``max_n``.
-
-    Args:
-        done: replications run so far.
-        intervals: each arm's current interval of the target metric's mean.
-        target: the precision target.
-        max_n: the replication cap.
-
-    Returns:
-        The new total number of replications.
-    """
-    need = done
-    for iv in intervals:
-        if target.met(iv):
-            continue
-        allowed = target.allowed(iv.estimate)
-        if allowed > 0 and math.isfinite(iv.half_width):
-            need = max(need, math.ceil(done * (iv.half_width / allowed) ** 2 * 1.1))
-        else:
-            need = max(need, 2 * done)
-    return min(max_n, min(max(need, done + max(1, done // 4)), 2 * done))

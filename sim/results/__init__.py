@@ -1,8 +1,9 @@
 """Results: the documented tables of a run, their schema, the books and the KPIs.
 
 :class:`RunResult` is what every engine returns; :mod:`sim.results.schema` documents every
-column of every table and :mod:`sim.results.catalogue` every KPI. The books (:mod:`sim.results.books`) and the table builder
-(:mod:`sim.results.collect`) serve both engines through small protocols and import neither.
+column of every table and :mod:`sim.results.catalogue` every KPI. The books
+(:mod:`sim.results.books`) and the table builder (:mod:`sim.results.collect`) serve both
+engines through small protocols and import neither.
 """
 
 from __future__ import annotations

@@ -16,12 +16,12 @@ from agents.economics import COST_LINES, discount_factor
 from agents.relationship import Stage, lifecycle_stage
 from agents.rules import ChurnReason
 from agents.traits import Level
+from sim.results.tally import CHANNELS, COUNTERS, MONEY_LINES, Tally
 
 if TYPE_CHECKING:
-    from sim.agent_engine.model import CRMModel
     from sim.scenario.spec import Scenario
 
-__all__ = ["COUNTERS", "Books", "Snapshot"]
+__all__ = ["Books", "Snapshot"]
 
 
 class Snapshot(NamedTuple):
@@ -37,15 +37,6 @@ class Snapshot(NamedTuple):
     tier: np.ndarray
 
 
-#: Per-period counters of customer events (the periods table's count columns).
-COUNTERS = (
-    "purchases", "renewals", "failures", "complaints", "silent_failures", "complaints_resolved",
-    "complaints_quick", "referrals", "tickets", "waits_over_promise", "contacts", "am_visits",
-    "over_contacts", "broken_promises", "warnings", "interventions", "winback_attempts",
-    "migrated", "leads",
-)  # fmt: skip
-
-
 def _q(x: np.ndarray, q: float) -> float:
     return float(np.quantile(x, q)) if x.size else float("nan")
 
@@ -55,12 +46,6 @@ class Books:
 
     def __init__(self, scenario: Scenario) -> None:
         self.scenario = scenario
-        self.revenue_cents = 0
-        self.cost_cents: Counter[str] = Counter({k: 0 for k in COST_LINES})
-        self.new: Counter[str] = Counter()
-        self.churned: Counter[int] = Counter()
-        self.won_back = 0
-        self.points = 0.0
         self.liability = 0.0
         self.acquired_total = 0
         self.churned_total = 0
@@ -69,30 +54,10 @@ class Books:
         self.rows: list[dict[str, Any]] = []
         self.mix: list[tuple[int, str, str, int]] = []
 
-    def close(self, model: CRMModel, k: int, start: float, end: float) -> None:
-        """Close period ``k`` = [start, end) of the agent engine (see :meth:`close_with`)."""
-        active = model.active_list()
-        snap = Snapshot(
-            level=np.array([c.level for c in active], dtype=np.int64),
-            satisfaction=np.array([c.satisfaction for c in active], dtype=float),
-            balance=np.array([c.balance_at(end) for c in active], dtype=float),
-            tenure=np.array([end - c.acquired for c in active], dtype=float),
-            repeat=np.array([c.repeat for c in active], dtype=float),
-            since_winback=np.array([end - c.last_winback for c in active], dtype=float),
-            segment=np.array([c.segment for c in active], dtype=np.int64),
-            tier=np.array([model.record_of(c, "tier") for c in active], dtype=np.int64),
-        )
-        util, waits = model.desk.close(end - start)
-        avail = model.am_hours_available
-        am_util = model.am_hours_used / avail if avail > 0 else float("nan")
-        model.am_hours_used = 0.0
-        model.am_hours_available = 0.0
-        self.close_with(snap, model.counts, util, waits, am_util, model.list_price, k, start, end)
-
-    def close_with(
+    def close(
         self,
         snap: Snapshot,
-        counts: Counter[str],
+        tally: Tally,
         util: float,
         waits_l: list[float] | np.ndarray,
         am_util: float,
@@ -101,27 +66,31 @@ class Books:
         start: float,
         end: float,
     ) -> None:
-        """Close period ``k`` from a snapshot of the active customers at its end.
+        """Close period ``k`` = [start, end) from its tally and the active customers at its end.
 
-        Both engines end a period here: the agent engine builds the snapshot from its
-        agents, the vector engine from its columns, so the periods table is computed once.
+        Both engines end a period here: each builds the snapshot from its own customers and
+        hands over its tally rows, so the periods table is computed once.
         """
         sc = self.scenario
-        n_new = sum(self.new.values())
-        n_churn = sum(self.churned.values())
+        counts = dict(zip(COUNTERS, map(int, tally.counts), strict=True))
+        money = dict(zip(MONEY_LINES, map(int, tally.money), strict=True))
+        new = dict(zip(CHANNELS, map(int, tally.new), strict=True))
+        churned = [int(n) for n in tally.churned]
+        n_new = sum(new.values())
+        n_churn = sum(churned)
         self.acquired_total += n_new
         self.churned_total += n_churn
-        self.won_back_total += self.won_back
+        self.won_back_total += tally.won_back
         level = snap.level
         row: dict[str, Any] = {"period": k, "start": start, "end": end, "active": len(level)}
         row["new"] = n_new
         for ch in ("paid", "referral", "bass"):
-            row[f"new_{ch}"] = self.new[ch]
+            row[f"new_{ch}"] = new[ch]
         row["leads"] = counts["leads"]
         row["churned"] = n_churn
         for r in ChurnReason:
-            row[f"churned_{r.name}"] = self.churned[int(r)]
-        row["won_back"] = self.won_back
+            row[f"churned_{r.name}"] = churned[int(r)]
+        row["won_back"] = tally.won_back
         row["acquired_total"] = self.acquired_total
         row["churned_total"] = self.churned_total
         row["won_back_total"] = self.won_back_total
@@ -137,13 +106,13 @@ class Books:
             if s != Stage.lapsed:
                 row[f"stage_{s.name}"] = int(np.count_nonzero(stage == s))
         # Money: cents-exact.
-        cost_c = {k2: int(self.cost_cents[k2]) for k2 in COST_LINES}
+        cost_c = {k2: money[k2] for k2 in COST_LINES}
         total_c = sum(cost_c.values())
-        row["revenue"] = self.revenue_cents / 100.0
+        row["revenue"] = money["revenue"] / 100.0
         for k2 in COST_LINES:
             row[f"cost_{k2}"] = cost_c[k2] / 100.0
         row["costs"] = total_c / 100.0
-        profit_c = self.revenue_cents - total_c
+        profit_c = money["revenue"] - total_c
         row["profit"] = profit_c / 100.0
         df = float(discount_factor(0.5 * (start + end), sc.economics.discount_rate))
         row["discount_factor"] = df
@@ -175,11 +144,11 @@ class Books:
                      "winback_attempts", "migrated"):  # fmt: skip
             row[name] = counts[name]
         loyal = sc.strategy.loyalty
-        row["loyalty_points"] = self.points
+        row["loyalty_points"] = tally.points
         # Expected cost of unredeemed points, redeemed after a mean of redemption_delay.
         fade = float(np.exp(-(end - start) / loyal.redemption_delay))
         self.liability = self.liability * fade + (
-            self.points * loyal.point_value * loyal.redemption_rate
+            tally.points * loyal.point_value * loyal.redemption_rate
         )
         row["loyalty_liability"] = self.liability
         row["list_price"] = list_price
@@ -194,11 +163,3 @@ class Books:
             tiers = Counter(snap.tier.tolist())
             for i, t in enumerate(sc.strategy.care_tiers.tiers):
                 self.mix.append((k, "tier", t.name, tiers[i]))
-        # Reset.
-        self.revenue_cents = 0
-        self.cost_cents = Counter({k2: 0 for k2 in COST_LINES})
-        self.new = Counter()
-        self.churned = Counter()
-        self.won_back = 0
-        self.points = 0.0
-        counts.clear()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import platform
 import time
 from importlib import metadata
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -19,11 +19,45 @@ from sim.results.run_result import RunResult, conform
 from sim.results.schema import columns
 
 if TYPE_CHECKING:
-    from sim.agent_engine.model import CRMModel
+    from sim.results.books import Books
     from sim.scenario.spec import Scenario
-    from sim.vector_engine.lanes import LaneView
 
-__all__ = ["agent_columns", "collect", "customers_frame", "versions"]
+__all__ = ["FinishedRun", "collect", "customers_frame", "versions"]
+
+
+class FinishedRun(Protocol):
+    """What ``collect`` reads of a finished run.
+
+    A finished agent-engine model is one, and so is one lane of a finished vector-engine
+    stack (:class:`sim.vector_engine.lanes.LaneView`).
+    """
+
+    scenario: Scenario
+    books: Books
+    ledger: Any  #: ``agents.emotional_account.Ledger`` or the vector engine's ``ArrayLedger``
+
+    @property
+    def event_log(self) -> list[tuple[float, int, str, float]] | None:
+        """The full event log, when the scenario asks for one."""
+        ...
+
+    n_events: int
+    wall_start: float
+
+    @property
+    def warnings(self) -> list[tuple[float, int, float]]:
+        """Early-warning flags as (time, customer id, score)."""
+        ...
+
+    @property
+    def churn_log(self) -> list[tuple[float, int]]:
+        """Every churn as (time, customer id)."""
+        ...
+
+    def customer_columns(self) -> dict[str, np.ndarray]:
+        """Every customer's state as the columns :func:`customers_frame` reads."""
+        ...
+
 
 _REASONS = np.array([r.name for r in Reason], dtype=object)
 _CHURN = np.array([r.name for r in ChurnReason], dtype=object)
@@ -41,60 +75,6 @@ def versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             out[pkg] = "not installed"
     return out
-
-
-def agent_columns(model: CRMModel) -> dict[str, np.ndarray]:
-    """The agent engine's customers as the columns :func:`customers_frame` reads."""
-    cs = model.customers
-    end = model.scenario.horizon
-    churned = np.array([c.churned_at for c in cs], dtype=float)
-    stop = np.where(np.isnan(churned), end, churned)
-
-    def col(name: str, dtype: Any = float) -> np.ndarray:
-        return np.array([getattr(c, name) for c in cs], dtype=dtype)
-
-    return {
-        "customer_id": np.array([c.unique_id for c in cs], dtype=np.int64),
-        "segment": col("segment", np.int64),
-        "acquired": col("acquired"),
-        "channel": col("channel", object),
-        "referrer": col("referrer", np.int64),
-        "alive": col("alive", bool),
-        "churned_at": churned,
-        "churn_reason": col("churn_reason", np.int64),
-        "won_back": col("won_back", np.int64),
-        "purchases": col("purchases", np.int64),
-        "repeat": col("repeat", np.int64),
-        "last_repeat": col("last_repeat"),
-        "repeat_spend": col("repeat_spend"),
-        "revenue": col("revenue"),
-        "margin": col("margin"),
-        "cost": col("cost"),
-        "clv": col("clv"),
-        "satisfaction": col("satisfaction"),
-        "expectation": col("expectation"),
-        "balance": np.array(
-            [c.balance_at(t) for c, t in zip(cs, stop.tolist(), strict=True)], dtype=float
-        ),
-        "deposits": col("deposits"),
-        "withdrawals": col("withdrawals"),
-        "top_withdrawal": np.array(
-            [
-                min(c.withdrawn_by, key=c.withdrawn_by.__getitem__) if c.withdrawn_by else -1
-                for c in cs
-            ],
-            dtype=np.int64,
-        ),
-        "level": col("level", np.int64),
-        "last_winback": col("last_winback"),
-        "tier": model.records["tier"][: len(cs)].astype(np.int64),
-        "low_cost": model.records["low_cost"][: len(cs)].astype(bool),
-        "complaints": col("complaints", np.int64),
-        "failures": col("failures", np.int64),
-        "lam": col("lam"),
-        "dropout_p": col("dropout_p"),
-        "mu": col("mu"),
-    }
 
 
 def customers_frame(cols: dict[str, np.ndarray], sc: Scenario) -> pd.DataFrame:
@@ -163,7 +143,7 @@ def customers_frame(cols: dict[str, np.ndarray], sc: Scenario) -> pd.DataFrame:
     return conform(frame, "customers")
 
 
-def _ledger(model: CRMModel | LaneView) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _ledger(model: FinishedRun) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The ledger as the scenario asks (full or aggregate), and per-reason totals."""
     agg = model.ledger.aggregate()
     agg_frame = pd.DataFrame(
@@ -196,7 +176,7 @@ def _ledger(model: CRMModel | LaneView) -> tuple[pd.DataFrame, pd.DataFrame]:
     return conform(full, "ledger"), agg_frame
 
 
-def collect(model: CRMModel | LaneView, seed: Any, engine: str = "agent") -> RunResult:
+def collect(model: FinishedRun, seed: Any, engine: str = "agent") -> RunResult:
     """Assemble the documented tables, the KPIs and the manifest of a finished run."""
     from sim.scenario.spec import scenario_hash, scenario_to_dict
 

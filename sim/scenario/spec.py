@@ -17,7 +17,6 @@ validation errors into problems in :mod:`sim.scenario.diagnosis`, and the schema
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 from collections.abc import Collection, Mapping
@@ -33,15 +32,15 @@ from agents.market import MarketParams
 from agents.rules import BehaviourParams
 from agents.traits import BGDropout, ParetoDropout, SBGDropout, SegmentParams
 from agents.units import DAYS_PER_MONTH, Days, Frozen
-from sim.errors import Problem, ScenarioError
+from sim.errors import ScenarioError
 from sim.rng import DEFAULT_SEED
 from sim.scenario.diagnosis import validate
+from sim.scenario.headlines import Headline, headline_problems
 from sim.scenario.overrides import Overrides, apply_overrides, read_overrides
-from sim.scenario.sources import Origin, Origins, read_source, show
+from sim.scenario.sources import Origins, read_source
 
 __all__ = [
     "ContractParams",
-    "Headline",
     "OutputParams",
     "Overrides",
     "PopulationParams",
@@ -103,25 +102,6 @@ class OutputParams(Frozen):
     events: bool = Field(
         default=False,
         description="keep the full event log: acquisitions, purchases, churns, win-backs",
-    )
-
-
-class Headline(Frozen):
-    """One headline comparison of a lesson: an arm against a reference arm on a few KPIs.
-
-    The lesson's own file says what it demonstrates, so that ``scripts/measure_lessons.py``
-    measures and ``docs/lessons.md`` reports the paired difference ``arm − against`` of
-    each metric without a list kept in code.
-    """
-
-    arm: str = Field(min_length=1, description="the arm whose effect is reported (one of arms)")
-    against: str = Field(
-        min_length=1, description="the reference arm it is compared with (one of arms)"
-    )
-    metrics: tuple[str, ...] = Field(
-        min_length=1,
-        description="KPI names (the summary KPIs of docs/results.md) reported for this "
-        "comparison, in order",
     )
 
 
@@ -267,7 +247,7 @@ def load_scenario(
     data, origins, file = read_source(source, Scenario)
     apply_overrides(Scenario, data, origins, overrides, file)
     scenario = validate(Scenario, data, origins, file)
-    problems = _headline_problems(scenario, origins, kpis)
+    problems = headline_problems(scenario.headlines, scenario.arms, origins, kpis)
     if problems:
         raise ScenarioError(problems, file)
     return scenario
@@ -291,68 +271,10 @@ def with_overrides(scenario: Scenario, overrides: Overrides) -> Scenario:
     origins: Origins = {}
     apply_overrides(Scenario, data, origins, overrides, None)
     changed = validate(Scenario, data, origins, None)
-    problems = _headline_problems(changed, origins, None)
+    problems = headline_problems(changed.headlines, changed.arms, origins, None)
     if problems:
         raise ScenarioError(problems)
     return changed
-
-
-def _headline_problems(
-    s: Scenario, origins: Origins, kpis: Collection[str] | None
-) -> list[Problem]:
-    """Headlines naming an arm that ``s`` lacks, or a metric outside ``kpis`` (if given).
-
-    Checked after validation rather than by the model, because the KPI names come from
-    the caller. A scenario without arms runs alone and its headlines are never read: one
-    arm of a comparison keeps its parent's headlines with an emptied ``arms`` block.
-    """
-    problems: list[Problem] = []
-    arms = list(s.arms)
-    for i, headline in enumerate(s.headlines):
-        for key in ("arm", "against") if arms else ():
-            name = getattr(headline, key)
-            if name not in arms:
-                problems.append(
-                    _located(
-                        f"headlines.{i}.{key}",
-                        name,
-                        "is not an arm of this scenario",
-                        f"one of the arms: {', '.join(arms)}",
-                        arms,
-                        origins,
-                    )
-                )
-        for j, metric in enumerate(headline.metrics):
-            if kpis is not None and metric not in kpis:
-                problems.append(
-                    _located(
-                        f"headlines.{i}.metrics.{j}",
-                        metric,
-                        "is not a KPI",
-                        "a KPI name of the summary table (docs/results.md lists them)",
-                        list(kpis),
-                        origins,
-                    )
-                )
-    return problems
-
-
-def _located(
-    path: str, value: str, message: str, allowed: str, names: list[str], origins: Origins
-) -> Problem:
-    """A problem with a name at ``path``, placed where the file (or nearest parent) set it."""
-    close = difflib.get_close_matches(value, names, n=1)
-    if close:
-        allowed += f"; did you mean {close[0]!r}?"
-    parts = path.split(".")
-    origin = Origin(None, None)
-    while parts:
-        found = origins.get(".".join(parts))
-        if found is not None:
-            origin = found
-            break
-        parts.pop()
-    return Problem(path, origin.line, show(value), message, allowed, origin.file, origin.override)
 
 
 def parse_overrides(overrides: Overrides | None) -> dict[str, Any]:

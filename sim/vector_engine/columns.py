@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from agents.plan import RECORD_FIELDS
+from agents.roster import RECORD_FIELDS
 
 __all__ = ["FIELDS", "Columns", "Kind", "Pool", "full", "layers"]
 
@@ -91,7 +91,7 @@ FIELDS: dict[str, tuple[Any, Any]] = {
     "money_t": (np.float64, 0.0),
     "offer": (np.float64, 0.0),
     "offer_until": (np.float64, -np.inf),
-    # The firm's record of each customer (agents.plan), kept beside the customer's own state.
+    # The firm's record of each customer (agents.roster), kept beside the customer's own state.
     **RECORD_FIELDS,
 }
 

@@ -46,7 +46,7 @@ def _arrive(m: VectorModel, ix: np.ndarray, t: np.ndarray, a: np.ndarray, b: np.
         acq = m.sc.strategy.acquisition
         r.book(m, "referral_rewards", acq.referral_reward, ref[referred], t[referred])
         m.count("referrals", ix[referred])
-    m._admit(ix, t)
+    m.admit(ix, t)
 
 
 def _care(m: VectorModel, ix: np.ndarray, t: np.ndarray, a: np.ndarray, b: np.ndarray,

@@ -1,57 +1,54 @@
 """The vector engine: the reference model over numpy columns, exact in continuous time.
 
-Customers are columns (:mod:`sim.vector_engine.columns`). Each has two clocks — its *life* race
-(purchase at the maximum wallet rate, Pareto death, service need, behavioural review, the
-same competing exponential clocks as :func:`sim.agent_engine.processes.life`) and, in the
-contractual
-setting, its next renewal — plus a row of scheduled events. Time advances in **rounds**:
-in each round every customer whose next event falls before the next synchronisation epoch
-processes exactly that one event, all customers at once, with the array reactions of
-:mod:`sim.vector_engine.reactions`. Between epochs customers do not interact, so processing each
-customer's events in its own time order is exact; there is no time step.
+Customers are columns (:mod:`sim.vector_engine.columns`). Each has two clocks — its *life*
+race (purchase at the maximum wallet rate, Pareto death, service need, behavioural review,
+the same competing exponential clocks as :func:`sim.agent_engine.processes.life`) and, in
+the contractual setting, its next renewal — plus a row of scheduled events. Time advances
+in **rounds**: in each round every customer whose next event falls before the next
+synchronisation epoch processes exactly that one event, all customers at once, with the
+array reactions of :mod:`sim.vector_engine.reactions`. Between epochs customers do not
+interact, so processing each customer's events in its own time order is exact; there is
+no time step.
 
 Synchronisation epochs, and what each assumes:
 
-* **Period starts** (policies, capacity, referrals, paid acquisition): the firm decides from
-  a snapshot at the period's start, exactly as the agent engine does.
+* **Period starts**: the firm's plan (:func:`agents.plan.plan_period`) is decided from a
+  snapshot at the period's start, exactly as on the agent engine.
 * **List-price moves**: applied to every active customer at the move's day.
 * **The service desk** couples customers inside a period: a ticket's wait depends on every
   ticket that arrived before it. A customer who opens a ticket waits at its arrival while
   the others run on; when all of them are past that day, the desk seats the day's tickets
-  first come, first served (:mod:`sim.vector_engine.desk`), and each outcome becomes a scheduled
-  event
-  at its completion.
+  first come, first served (:mod:`sim.vector_engine.desk`), and each outcome becomes a
+  scheduled event at its completion.
 
 Beyond two rare desk cases declared in :mod:`sim.vector_engine.desk`, the engine makes no
-approximation
-of its own; the two engines differ in the order random numbers are consumed (so runs are
-equal in distribution, not draw for draw), and the vector engine refuses the per-event log
-(``output.events``).
+approximation of its own; the two engines differ in the order random numbers are consumed
+(so runs are equal in distribution, not draw for draw), and the vector engine refuses the
+per-event log (``output.events``).
 """
 
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from agents.context import Context
-from agents.economics import COST_LINES
 from agents.emotional_account import Reason
 from agents.rules import ChurnReason
-from agents.traits import draw_traits, prior_value
+from agents.traits import draw_traits
 from sim.errors import UserError
-from sim.results.books import COUNTERS, Snapshot
+from sim.results.tally import CHANNELS, COUNTERS, MONEY_LINES, index
 from sim.scenario.spec import Scenario
-from sim.vector_engine import dispatch, policies
+from sim.vector_engine import dispatch, policies, tables
 from sim.vector_engine import reactions as r
 from sim.vector_engine.columns import Columns, Kind, Pool, full
 from sim.vector_engine.desk import seat_days
 from sim.vector_engine.lanes import Lane, LaneView, Split
 from sim.vector_engine.ledger import ArrayLedger
+from sim.vector_engine.population import reserve
 
 __all__ = ["VectorModel", "unsupported"]
 
@@ -64,17 +61,6 @@ def unsupported(sc: Scenario) -> list[str]:
             "output.events: true (the per-event log is the agent engine's; use engine 'agent')"
         )
     return out
-
-
-#: Columns filled straight from the population draw: column → trait.
-_TRAIT_COLUMNS = {
-    "segment": "segment", "lam": "lam", "spend_p": "spend_p", "spend_nu": "mean_spend_nu",
-    "dropout_p": "dropout_p", "mu": "mu", "fee": "fee",
-    "price_sensitivity": "price_sensitivity", "complaint_propensity": "complaint_propensity",
-    "preferred": "preferred_contact", "referral_rate": "referral_rate",
-    "service_rate": "service_rate", "satisfaction": "initial_satisfaction",
-    "pre_failure_satisfaction": "initial_satisfaction", "expectation": "expectation",
-}  # fmt: skip
 
 
 class VectorModel:
@@ -120,13 +106,13 @@ class VectorModel:
         if not roots:
             raise ValueError("a stack needs at least one seed")
         nl = self.n_lanes = len(roots)
-        # Per-lane accumulators of the current period (the books read them at the close).
-        self.counter = {name: j for j, name in enumerate(COUNTERS)}
+        # This period's tally: one row per lane in the layout of sim.results.tally.
+        self.counter = index(COUNTERS)
         self.counts = np.zeros((nl, len(COUNTERS)), dtype=np.int64)
-        self.money_line = {"revenue": 0, **{ln: j + 1 for j, ln in enumerate(COST_LINES)}}
-        self.money = np.zeros((nl, len(self.money_line)), dtype=np.int64)  # cents
+        self.money_line = index(MONEY_LINES)
+        self.money = np.zeros((nl, len(MONEY_LINES)), dtype=np.int64)  # cents
         self.points = np.zeros(nl)
-        self.new = np.zeros((nl, len(policies.CHANNELS)), dtype=np.int64)
+        self.new = np.zeros((nl, len(CHANNELS)), dtype=np.int64)
         self.churned = np.zeros((nl, len(ChurnReason)), dtype=np.int64)
         self.won_back = np.zeros(nl, dtype=np.int64)
         self.n_events = np.zeros(nl, dtype=np.int64)
@@ -141,38 +127,16 @@ class VectorModel:
         self.lanes = [Lane(self, k, root) for k, root in enumerate(roots)]
         # Launch cohort on day 0, from the same population stream as the agent engine.
         ids = np.concatenate([
-            self._reserve(lane, draw_traits(scenario.population.segments,
+            reserve(self, lane, draw_traits(scenario.population.segments,
                                             lane.population_rng, n0), 0)
             for lane in self.lanes
         ])  # fmt: skip
         self.cols.acquired[ids] = 0.0
-        self._admit(ids, np.zeros(ids.size))
+        self.admit(ids, np.zeros(ids.size))
         for lane in self.lanes:
             lane.bass = policies.bass_times(self, lane, scenario.horizon)
 
     # ------------------------------------------------------------------ population
-    def _reserve(self, lane: Lane, traits: Any, channel: int, referrer: Any = -1) -> np.ndarray:
-        c = self.cols
-        k = len(traits)
-        ids = c.add(k)
-        self.pool.resize(c.capacity)
-        ctx = self.ctx
-        for column, trait in _TRAIT_COLUMNS.items():
-            c.arrays[column][ids] = getattr(traits, trait)
-        c.rep[ids] = lane.index
-        c.local[ids] = np.arange(lane.n, lane.n + k)
-        lane.n += k
-        c.lam_max[ids] = traits.lam * ctx.max_wallet
-        c.level[ids] = traits.initial_level if ctx.behaviour else 0
-        c.prior_value[ids] = prior_value(
-            traits.lam, traits.spend_p, traits.mean_spend_nu, traits.fee, ctx.renewals_per_year
-        )
-        c.channel[ids] = channel
-        c.referrer[ids] = referrer
-        rs = traits.service_rate
-        c.total_rate[ids] = c.lam_max[ids] + traits.mu * ctx.max_hazard_mult + rs + ctx.review_rate
-        return ids
-
     def schedule_arrivals(
         self, lane: Lane, times: np.ndarray, channel: int, referrer: Any = -1
     ) -> None:
@@ -180,10 +144,11 @@ class VectorModel:
         if times.size == 0:
             return
         traits = draw_traits(self.sc.population.segments, lane.population_rng, times.size)
-        ids = self._reserve(lane, traits, channel, referrer)
+        ids = reserve(self, lane, traits, channel, referrer)
         self.pool.push(ids, times, Kind.arrive, channel)
 
-    def _admit(self, ids: np.ndarray, t: np.ndarray) -> None:
+    def admit(self, ids: np.ndarray, t: np.ndarray) -> None:
+        """Customers ``ids`` arrive at ``t``: they become active and make a first purchase."""
         c = self.cols
         c.status[ids] = 1
         for name in ("acquired", "last_touch", "balance_t", "value_t", "money_t", "recent_t",
@@ -291,7 +256,7 @@ class VectorModel:
             for lane, active in zip(self.lanes, self.by_lane(self.active_ids()), strict=True):
                 b = lane.bass[(lane.bass >= t0) & (lane.bass < t1)]
                 if b.size:
-                    self.schedule_arrivals(lane, b, policies.CHANNELS.index("bass"))
+                    self.schedule_arrivals(lane, b, CHANNELS.index("bass"))
                 policies.epoch(self, lane, active, t0, t1)
             for ch in [ch for ch in changes if t0 <= ch.at < t1]:
                 self.advance(ch.at)
@@ -395,42 +360,7 @@ class VectorModel:
 
     # ------------------------------------------------------------------ books
     def _close(self, k: int, start: float, end: float) -> None:
-        c = self.cols
-        money = self.money
-        for lane, ids in zip(self.lanes, self.by_lane(self.active_ids()), strict=True):
-            j = lane.index
-            snap = Snapshot(
-                level=c.level[ids].astype(np.int64),
-                satisfaction=c.satisfaction[ids].astype(float),
-                balance=r.balance_at(self, ids, end),
-                tenure=end - c.acquired[ids],
-                repeat=c.repeat[ids].astype(float),
-                since_winback=end - c.last_winback[ids],
-                segment=c.segment[ids].astype(np.int64),
-                tier=c.tier[ids].astype(np.int64),
-            )
-            books = lane.books
-            books.revenue_cents = int(money[j, 0])
-            for line, col in self.money_line.items():
-                if col:
-                    books.cost_cents[line] = int(money[j, col])
-            books.new = Counter({ch: int(n) for ch, n in zip(policies.CHANNELS, self.new[j],
-                                                             strict=True) if n})  # fmt: skip
-            books.churned = Counter({int(rs): int(n) for rs, n in enumerate(self.churned[j]) if n})
-            books.won_back = int(self.won_back[j])
-            books.points = float(self.points[j])
-            counts = Counter({nm: int(self.counts[j, i]) for nm, i in self.counter.items()})
-            util = lane.desk.utilisation(k, end - start)
-            avail = lane.am_hours_available
-            am_util = lane.am_hours_used / avail if avail > 0 else float("nan")
-            lane.am_hours_used = 0.0
-            lane.am_hours_available = 0.0
-            books.close_with(
-                snap, counts, util, lane.desk.waits[k], am_util, self.list_price, k, start, end
-            )
-            lane.desk.waits[k] = []
-        for acc in (self.counts, self.money, self.points, self.new, self.churned, self.won_back):
-            acc[...] = 0
+        tables.close_period(self, k, start, end)
 
     # ------------------------------------------------------------------ results
     def view(self, lane: int = 0) -> LaneView:
@@ -451,27 +381,10 @@ class VectorModel:
     def customer_columns(self, ids: np.ndarray | None = None) -> dict[str, np.ndarray]:
         """Customers' state as columns (every customer, or ``ids``): the customers table.
 
-        Ids and referrers are the stack's own (:class:`sim.vector_engine.lanes.LaneView` renumbers
-        them).
+        Ids and referrers are the stack's own (:class:`sim.vector_engine.lanes.LaneView`
+        renumbers them).
         """
-        c = self.cols
-        if ids is None:
-            ids = np.arange(c.n, dtype=np.int64)
-        cols = {name: c.arrays[name][ids] for name in c.arrays}
-        end = self.sc.horizon
-        churned = cols["churned_at"]
-        stop = np.where(np.isnan(churned), end, churned)
-        wb = c.withdrawn_by[ids]
-        top = np.where((wb < 0).any(axis=1), wb.argmin(axis=1), -1)
-        chan = np.array(policies.CHANNELS, dtype=object)
-        return {
-            **cols,
-            "customer_id": ids,
-            "channel": chan[cols["channel"].astype(np.int64)],
-            "alive": cols["status"] == 1,
-            "balance": r.balance_at(self, ids, stop),
-            "top_withdrawal": top,
-        }
+        return tables.customer_columns(self, ids)
 
     def nbytes(self) -> int:
         """Memory held by the run's state (columns, scheduled events, ledger chunks)."""

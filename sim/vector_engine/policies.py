@@ -11,8 +11,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from agents.plan import Records, Roster, plan_period
+from agents.plan import plan_period
+from agents.roster import Records, Roster
 from agents.rules import ChurnReason
+from sim.results.tally import CHANNELS
 from sim.vector_engine import reactions as r
 from sim.vector_engine.columns import Kind
 
@@ -20,10 +22,7 @@ if TYPE_CHECKING:
     from sim.vector_engine.lanes import Lane
     from sim.vector_engine.model import VectorModel
 
-__all__ = ["CHANNELS", "bass_times", "epoch"]
-
-#: Acquisition channels by code (the ``channel`` column).
-CHANNELS = ("initial", "paid", "referral", "bass")
+__all__ = ["bass_times", "epoch"]
 
 
 def epoch(m: VectorModel, lane: Lane, active: np.ndarray, t0: float, t1: float) -> None:
