@@ -44,7 +44,12 @@ PROJECT = frozenset({"agents", "scenarios", "sim"})
 MAX_LINES = 400
 
 #: Modules allowed over MAX_LINES, each with the reason it stays whole.
-LONG_MODULES: dict[str, str] = {}
+LONG_MODULES: dict[str, str] = {
+    "agents/customer.py": "one Mesa agent class; its methods are the customer's reactions, "
+    "which tests/test_twins.py pairs one by one with sim/vector_engine/reactions.py",
+    "sim/vector_engine/reactions.py": "the array twin of agents.customer.Customer, one "
+    "function per method in the same order, so a reader and the twin test map them 1:1",
+}
 
 
 @dataclass(frozen=True)

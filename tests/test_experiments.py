@@ -34,16 +34,15 @@ from sim.experiments import (
     replicate,
 )
 from sim.experiments.stats import (
-    Target,
     direction,
     mean_interval,
     paired_difference,
     pairing_gain,
-    parse_target,
     prob_best,
     relative_difference,
     unpaired_difference,
 )
+from sim.experiments.targets import Target, parse_target
 from sim.report.compare_page import fmt, retention_curves, verdict
 from sim.scenario.spec import load_scenario
 

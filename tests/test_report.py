@@ -16,7 +16,6 @@ from matplotlib.container import BarContainer
 from matplotlib.figure import Figure
 
 from sim.report.analysis import (
-    CAPTIONS,
     CHURN_LABELS,
     churn_reasons,
     churned_examples,
@@ -27,6 +26,7 @@ from sim.report.analysis import (
     prefixed,
     trust_waterfall,
 )
+from sim.report.captions import CAPTIONS
 from sim.report.plots import FIGURES, plot_churn_reasons, plot_economics, plot_trust
 from sim.report.run_page import format_kpi, render_html, write_report
 from sim.results.catalogue import CHURN_SHARES, KPIS
@@ -361,7 +361,7 @@ def test_report_with_an_aggregate_ledger(tmp_path: Path) -> None:
 
 
 def test_line_styles_stay_distinct_without_colour() -> None:
-    from sim.report.plots import _style
+    from sim.report.palette import series_style
 
-    pairs = {(_style(i)["linestyle"], _style(i)["marker"]) for i in range(32)}
+    pairs = {(series_style(i)["linestyle"], series_style(i)["marker"]) for i in range(32)}
     assert len(pairs) == 32

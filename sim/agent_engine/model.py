@@ -8,7 +8,6 @@ the clock, the random streams, the trust ledger and the books all reach a custom
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -18,6 +17,7 @@ import mesa
 import numpy as np
 import simpy
 
+from agents import rules
 from agents.context import Context
 from agents.customer import Customer
 from agents.economics import to_cents
@@ -141,15 +141,16 @@ class CRMModel(mesa.Model):
 
     def book(self, line: str, amount: float, customer: Customer | None) -> None:
         """Book a cost (cents-exact per period); attribute it to a customer if given."""
-        if amount == 0.0:
-            return
         cents = to_cents(amount)
+        if cents == 0:
+            # Under half a cent books nothing, and leaves the customer's memory alone.
+            return
         self._money[_MONEY[line]] += cents
         if customer is not None:
             value = cents / 100.0
             customer.cost += value
             t = self.env.now
-            customer.clv -= value * math.exp(self.ctx.delta * (customer.acquired - t))
+            customer.clv -= value * float(rules.exp(self.ctx.delta * (customer.acquired - t)))
             customer.remember_money(0.0, value, t)
 
     def earn(self, amount: float, cogs: float, customer: Customer) -> None:
@@ -165,7 +166,7 @@ class CRMModel(mesa.Model):
         margin = (rev_c - cogs_c) / 100.0
         customer.revenue += rev_c / 100.0
         customer.margin += margin
-        customer.clv += margin * math.exp(self.ctx.delta * (customer.acquired - t))
+        customer.clv += margin * float(rules.exp(self.ctx.delta * (customer.acquired - t)))
         customer.remember_money(margin, 0.0, t)
         self.book("discounts", disc, customer)
         self.book("offers", offer, customer)
@@ -296,10 +297,18 @@ class CRMModel(mesa.Model):
             if progress is not None:
                 progress(self.steps, n)
 
-    def _close(self, k: int, start: float, end: float) -> None:
+    def take_tally(self) -> Tally:
+        """The flows counted since the last take (this period's, at a close); starts anew."""
         tally = Tally(
             self._counts, self._money, self._new, self._churned, self._won_back, self._points
         )
+        self._counts, self._money, self._new, self._churned = Tally.zeros()
+        self._won_back = 0
+        self._points = 0.0
+        return tally
+
+    def _close(self, k: int, start: float, end: float) -> None:
+        tally = self.take_tally()
         util, waits = self.desk.close(end - start)
         avail = self.am_hours_available
         am_util = self.am_hours_used / avail if avail > 0 else float("nan")
@@ -308,9 +317,6 @@ class CRMModel(mesa.Model):
         )
         self.am_hours_used = 0.0
         self.am_hours_available = 0.0
-        self._counts, self._money, self._new, self._churned = Tally.zeros()
-        self._won_back = 0
-        self._points = 0.0
 
     def customer_columns(self) -> dict[str, np.ndarray]:
         """Every customer's state as columns (the customers table's source)."""

@@ -22,7 +22,7 @@ from sim.engines import ENGINES
 from sim.errors import UserError
 from sim.experiments.comparison import DEFAULT_N, Comparison, arms_from_scenario, compare
 from sim.experiments.executors import make_executor
-from sim.experiments.stats import parse_target
+from sim.experiments.targets import parse_target
 from sim.report.compare_page import fmt, fmt_factor, headline_metrics, verdict, write_report
 from sim.rng import DEFAULT_SEED
 from sim.scenario.spec import Scenario, load_scenario

@@ -21,17 +21,8 @@ from sim.engines import choose_engine, run
 from sim.errors import UserError
 from sim.experiments.executors import Executor, InProcess, Progress, execute
 from sim.experiments.inputs import as_scenario, check_count, chosen_metrics, unknown_metric
-from sim.experiments.stats import (
-    Target,
-    TargetStatus,
-    contrast,
-    describe,
-    direction,
-    mean_interval,
-    next_batch,
-    parse_target,
-    prob_best,
-)
+from sim.experiments.stats import contrast, describe, direction, mean_interval, prob_best
+from sim.experiments.targets import Target, TargetStatus, next_batch, parse_target
 from sim.experiments.tasks import RunOutput, tabulate
 from sim.results.run_result import RunResult
 from sim.rng import DEFAULT_SEED, replication_seed

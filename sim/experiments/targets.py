@@ -3,7 +3,7 @@
 An adaptive comparison does not fix its replication count in advance. It is given a target
 such as ``profit:2%`` ("every arm's mean profit known to within ±2 %"), runs a first batch,
 and keeps adding batches until every arm's interval is that narrow or a cap is reached,
-like a surveyor who keeps measuring until the error bar is small enough to sign the plan:
+like a surveyor who keeps measuring until the error bar is small enough to sign the plan.
 
 * :class:`Target` and :func:`parse_target` — the ``"profit:2%"`` / ``"profit:5000"`` forms;
 * :class:`TargetStatus` — whether, and from which replication count, an arm met it;

@@ -31,7 +31,7 @@ __all__ = [
     "RunOutput",
     "RunTask",
     "StackTask",
-    "cohort_retention",
+    "launch_cohort_survival",
     "run_stack_task",
     "run_task",
     "scenario_from_json",
@@ -141,7 +141,7 @@ class RunOutput:
     result: RunResult | None = None
 
 
-def cohort_retention(result: RunResult) -> tuple[tuple[float, ...], tuple[float, ...]]:
+def launch_cohort_survival(result: RunResult) -> tuple[tuple[float, ...], tuple[float, ...]]:
     """Share of the day-0 cohort active at day 0 and at the end of every period.
 
     A customer counts as active until their last churn (a customer won back and active at
@@ -163,7 +163,7 @@ def cohort_retention(result: RunResult) -> tuple[tuple[float, ...], tuple[float,
 
 
 def _output(task: RunTask, result: RunResult, seconds: float) -> RunOutput:
-    days, share = cohort_retention(result)
+    days, share = launch_cohort_survival(result)
     kept = result if task.keep_result else None
     return RunOutput(task.arm, task.replication, result.kpis, days, share, seconds, kept)
 

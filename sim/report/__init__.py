@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from sim.report.analysis import (
-    CAPTIONS,
     CHURN_LABELS,
     churn_reasons,
     churned_examples,
     cost_lines,
     trust_waterfall,
 )
+from sim.report.captions import CAPTIONS
 from sim.report.compare_page import figures, fmt, verdict, verdicts
-from sim.report.plots import COLOURS, FIGURES, HATCHES, LINESTYLES, MARKERS
+from sim.report.palette import COLOURS, HATCHES, LINESTYLES, MARKERS
+from sim.report.plots import FIGURES
 from sim.report.run_page import format_kpi, write_report
 
 __all__ = [

@@ -3,8 +3,8 @@
 Figures are built as :class:`matplotlib.figure.Figure` objects, never through ``pyplot``,
 so no global state is touched and nothing depends on a display: a caller saves them
 (``fig.savefig``) or shows them in a notebook. Every figure is meant to survive a
-black-and-white photocopy handed out in class, so series differ by line style, marker and
-hatch as well as by colour (the Okabe–Ito palette, safe for colour-blind readers).
+black-and-white photocopy handed out in class, so its series take their colour, line style,
+marker and hatch from :mod:`sim.report.palette`.
 
 Each title names what is plotted and its unit; the numbers behind a figure come from the
 pure functions of :mod:`sim.report.analysis`, which the tests check by hand.
@@ -12,8 +12,8 @@ pure functions of :mod:`sim.report.analysis`, which the tests check by hand.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -30,6 +30,7 @@ from sim.report.analysis import (
     prefixed,
     trust_waterfall,
 )
+from sim.report.palette import COLOURS, HATCHES, percentile_band, series_style, stacked_areas
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -49,30 +50,8 @@ __all__ = [
     "plot_trust",
 ]
 
-#: Okabe–Ito colours, then line styles, markers and hatches: the n-th series uses the n-th of
-#: each, so two series never differ by colour alone.
-COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
-LINESTYLES = ("-", "--", "-.", ":")
-MARKERS = ("o", "s", "^", "D", "v", "x", "P", "*")
-HATCHES = ("", "//", "..", "xx", "\\\\", "++", "oo", "--", "**", "||", "OO", "/.", "x.", "+/")
-
 _WIDE = (9.0, 4.8)
 _TALL = (9.0, 7.0)
-
-
-def _style(i: int) -> dict[str, Any]:
-    """Colour, line style and marker of the ``i``-th line series.
-
-    Colour and marker cycle together; the line style shifts by one after each full cycle,
-    so the first 32 series differ in line style or marker even when printed in grey.
-    """
-    lap = i // len(MARKERS)
-    return {
-        "color": COLOURS[i % len(COLOURS)],
-        "linestyle": LINESTYLES[(i + lap) % len(LINESTYLES)],
-        "marker": MARKERS[i % len(MARKERS)],
-        "markersize": 4,
-    }
 
 
 def _months(periods: pd.DataFrame) -> np.ndarray:
@@ -93,22 +72,6 @@ def _thousands(ax: Axes) -> None:
 
 def _no_data(ax: Axes, what: str) -> None:
     ax.text(0.5, 0.5, f"no {what} in this run", ha="center", va="center", transform=ax.transAxes)
-
-
-def _stack(ax: Axes, x: np.ndarray, frame: pd.DataFrame, labels: Sequence[str]) -> None:
-    """Stacked areas with a distinct hatch per layer (readable without colour)."""
-    ys = [frame[c].fillna(0.0).to_numpy(dtype=float) for c in frame.columns]
-    polys = ax.stackplot(
-        x,
-        *ys,
-        labels=list(labels),
-        colors=[COLOURS[i % len(COLOURS)] for i in range(len(ys))],
-        alpha=0.75,
-        edgecolor="black",
-        linewidth=0.5,
-    )
-    for i, poly in enumerate(polys):
-        poly.set_hatch(HATCHES[i % len(HATCHES)])
 
 
 def plot_retention(result: RunResult) -> Figure:
@@ -133,7 +96,7 @@ def plot_retention(result: RunResult) -> Figure:
             100.0 * curve["share"],
             label=f"{label} (n={n})",
             markevery=max(1, len(curve) // 12),
-            **_style(i),
+            **series_style(i),
         )
     ax.set_xlabel("months since acquisition")
     ax.set_ylabel("customers still active (% of cohort)")
@@ -152,7 +115,7 @@ def plot_flows(result: RunResult) -> Figure:
     x = _months(p)
     fig = _figure(_TALL, "Active customers and flows: customers per period")
     top, bottom = fig.subplots(2, 1, sharex=True)
-    top.plot(x, p["active"], label="active at period end", **_style(0))
+    top.plot(x, p["active"], label="active at period end", **series_style(0))
     top.set_ylabel("active customers")
     top.set_ylim(bottom=0)
     top.legend(fontsize="small")
@@ -160,7 +123,7 @@ def plot_flows(result: RunResult) -> Figure:
     for i, (col, label) in enumerate(
         (("new", "new"), ("churned", "churned"), ("won_back", "won back")), start=1
     ):
-        bottom.plot(x, p[col], label=label, **_style(i))
+        bottom.plot(x, p[col], label=label, **series_style(i))
     bottom.set_xlabel("months since start")
     bottom.set_ylabel("customers per period")
     bottom.set_ylim(bottom=0)
@@ -200,7 +163,7 @@ def plot_economics(result: RunResult) -> Figure:
     top.legend(fontsize="x-small", ncol=3, loc="upper left", bbox_to_anchor=(0.0, -0.02))
     top.grid(alpha=0.3, axis="y")
     bottom.plot(
-        x, p["cum_discounted_profit"], label="cumulative discounted profit (NPV)", **_style(0)
+        x, p["cum_discounted_profit"], label="cumulative discounted profit (NPV)", **series_style(0)
     )
     bottom.axhline(0.0, color="grey", linewidth=0.8)
     bottom.set_xlabel("months since start")
@@ -212,21 +175,6 @@ def plot_economics(result: RunResult) -> Figure:
     return fig
 
 
-def _band(ax: Axes, x: np.ndarray, p: pd.DataFrame, stem: str, label: str, i: int) -> None:
-    style = _style(i)
-    ax.fill_between(
-        x,
-        p[f"{stem}_p10"],
-        p[f"{stem}_p90"],
-        facecolor=style["color"],
-        alpha=0.2,
-        hatch=HATCHES[i + 1],
-        edgecolor=style["color"],
-        label=f"{label}: 10th–90th percentile",
-    )
-    ax.plot(x, p[f"{stem}_p50"], label=f"{label}: median", **style)
-
-
 def plot_satisfaction(result: RunResult) -> Figure:
     """Satisfaction (0–1) and emotional-account balance distributions over time."""
     p = result.periods
@@ -235,12 +183,12 @@ def plot_satisfaction(result: RunResult) -> Figure:
         _TALL, "Satisfaction and trust: spread among active customers (0–1 scale, trust points)"
     )
     top, bottom = fig.subplots(2, 1, sharex=True)
-    _band(top, x, p, "satisfaction", "satisfaction", 0)
+    percentile_band(top, x, p, "satisfaction", "satisfaction", 0)
     top.set_ylabel("satisfaction (0–1)")
     top.set_ylim(0, 1)
     top.legend(fontsize="small", loc="lower left")
     top.grid(alpha=0.3)
-    _band(bottom, x, p, "balance", "balance", 1)
+    percentile_band(bottom, x, p, "balance", "balance", 1)
     bottom.axhline(0.0, color="black", linewidth=0.8, linestyle=":", label="overdrawn below 0")
     bottom.set_xlabel("months since start")
     bottom.set_ylabel("emotional-account balance (trust points)")
@@ -255,7 +203,7 @@ def plot_ladder(result: RunResult) -> Figure:
     shares = 100.0 * level_shares(p)
     fig = _figure(_WIDE, "Relationship ladder: share of active customers on each level (%)")
     ax = fig.subplots()
-    _stack(ax, _months(p), shares, list(shares.columns))
+    stacked_areas(ax, _months(p), shares, list(shares.columns))
     ax.set_xlabel("months since start")
     ax.set_ylabel("active customers (%)")
     ax.set_ylim(0, 100)
@@ -277,7 +225,7 @@ def plot_lifecycle(result: RunResult) -> Figure:
     stages = prefixed(p, "stage_")
     fig = _figure(_WIDE, "Lifecycle stages: customers in each stage at period end")
     ax = fig.subplots()
-    _stack(ax, _months(p), stages, [s.replace("_", " ") for s in stages.columns])
+    stacked_areas(ax, _months(p), stages, [s.replace("_", " ") for s in stages.columns])
     ax.set_xlabel("months since start")
     ax.set_ylabel("customers")
     handles, labels = ax.get_legend_handles_labels()
@@ -403,8 +351,8 @@ def plot_service(result: RunResult) -> Figure:
     x = _months(p)
     fig = _figure(_TALL, "Service: ticket waits (hours) and staff utilisation (%) per period")
     top, bottom = fig.subplots(2, 1, sharex=True)
-    top.plot(x, 24.0 * p["wait_mean"], label="mean wait", **_style(0))
-    top.plot(x, 24.0 * p["wait_p90"], label="90th-percentile wait", **_style(1))
+    top.plot(x, 24.0 * p["wait_mean"], label="mean wait", **series_style(0))
+    top.plot(x, 24.0 * p["wait_p90"], label="90th-percentile wait", **series_style(1))
     promise = _promise(result)
     if promise is not None:
         top.axhline(
@@ -418,8 +366,8 @@ def plot_service(result: RunResult) -> Figure:
     top.set_ylim(bottom=0)
     top.legend(fontsize="small")
     top.grid(alpha=0.3)
-    bottom.plot(x, 100.0 * p["utilisation"], label="service staff", **_style(2))
-    bottom.plot(x, 100.0 * p["am_utilisation"], label="account managers", **_style(3))
+    bottom.plot(x, 100.0 * p["utilisation"], label="service staff", **series_style(2))
+    bottom.plot(x, 100.0 * p["am_utilisation"], label="account managers", **series_style(3))
     bottom.set_xlabel("months since start")
     bottom.set_ylabel("utilisation (% of staffed time)")
     bottom.set_ylim(0, 105)

@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agents.units import DAYS_PER_MONTH
-from sim.report.analysis import CAPTIONS, CHURN_LABELS, churn_reasons, churned_examples, fmt_money
+from sim.report.analysis import CHURN_LABELS, churn_reasons, churned_examples
+from sim.report.captions import CAPTIONS, fmt_money
 from sim.report.plots import FIGURES
 from sim.results.catalogue import kpi
 from sim.results.run_result import atomic_write_bytes

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from sim.errors import Problem, ScenarioError
+from sim.scenario.dotted_paths import data_at
 from sim.scenario.fields import (
     Slot,
     allowed_keys,
@@ -31,7 +32,7 @@ from sim.scenario.fields import (
     root,
     slot_at,
 )
-from sim.scenario.sources import Origin, Origins, data_at, show
+from sim.scenario.sources import Origin, Origins, show
 
 __all__ = ["validate"]
 

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined, to_jsonable_python
 
 from sim.errors import Problem, ScenarioError
+from sim.scenario.dotted_paths import data_at, deep_merge, paths, under_any
 from sim.scenario.fields import (
     Slot,
     allowed_keys,
@@ -28,16 +29,7 @@ from sim.scenario.fields import (
     keys_hint,
     root,
 )
-from sim.scenario.sources import (
-    Origin,
-    Origins,
-    data_at,
-    deep_merge,
-    paths,
-    show,
-    under_any,
-    yaml_reason,
-)
+from sim.scenario.sources import Origin, Origins, show, yaml_reason
 
 __all__ = ["Overrides", "apply_overrides", "read_overrides"]
 

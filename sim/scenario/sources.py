@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import copy
 import difflib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,18 +25,9 @@ from pydantic import BaseModel
 
 import scenarios
 from sim.errors import Problem, ScenarioError
+from sim.scenario.dotted_paths import deep_merge, paths, under_any
 
-__all__ = [
-    "Origin",
-    "Origins",
-    "data_at",
-    "deep_merge",
-    "paths",
-    "read_source",
-    "show",
-    "under_any",
-    "yaml_reason",
-]
+__all__ = ["Origin", "Origins", "read_source", "show", "yaml_reason"]
 
 _PATH_SUFFIXES = (".yaml", ".yml")
 _MERGE_TAG = "tag:yaml.org,2002:merge"
@@ -326,60 +317,6 @@ def yaml_reason(exc: yaml.YAMLError) -> str:
             reason += f" ({exc.context}{where})"
         return reason
     return str(exc).splitlines()[0] if str(exc) else "invalid YAML"
-
-
-# --------------------------------------------------------------------------- plain data
-def deep_merge(
-    base: dict[str, Any], top: dict[str, Any], prefix: str, replaced: set[str]
-) -> dict[str, Any]:
-    """``top`` merged onto ``base``: mappings recursively, anything else replaces.
-
-    Paths of ``base`` whose value was replaced are added to ``replaced``.
-    """
-    out = dict(base)
-    for key, value in top.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = deep_merge(out[key], value, path + ".", replaced)
-        else:
-            if key in out:
-                replaced.add(path)
-            out[key] = copy.deepcopy(value)
-    return out
-
-
-def paths(value: Any, prefix: str = "") -> list[str]:
-    """Every dotted path inside nested mappings and lists."""
-    items: Iterable[tuple[Any, Any]]
-    if isinstance(value, dict):
-        items = value.items()
-    elif isinstance(value, list):
-        items = enumerate(value)
-    else:
-        return []
-    found: list[str] = []
-    for key, child in items:
-        path = f"{prefix}{key}"
-        found.append(path)
-        found.extend(paths(child, path + "."))
-    return found
-
-
-def data_at(data: Any, path: str) -> Any:
-    """The raw value at a dotted path of the data, or None when it is not there."""
-    for key in path.split(".") if path else []:
-        if isinstance(data, dict) and key in data:
-            data = data[key]
-        elif isinstance(data, list) and key.isdigit() and int(key) < len(data):
-            data = data[int(key)]
-        else:
-            return None
-    return data
-
-
-def under_any(path: str, prefixes: set[str]) -> bool:
-    """Whether ``path`` is one of ``prefixes`` or lies below one of them."""
-    return any(path == p or path.startswith(p + ".") for p in prefixes)
 
 
 # --------------------------------------------------------------------------- wording

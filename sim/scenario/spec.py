@@ -26,11 +26,12 @@ from typing import Any, Literal
 import yaml
 from pydantic import Field, model_validator
 
+from agents.dropout import BGDropout, ParetoDropout, SBGDropout
 from agents.economics import EconomicsParams
 from agents.firm import StrategyParams
 from agents.market import MarketParams
 from agents.rules import BehaviourParams
-from agents.traits import BGDropout, ParetoDropout, SBGDropout, SegmentParams
+from agents.traits import SegmentParams
 from agents.units import DAYS_PER_MONTH, Days, Frozen
 from sim.errors import ScenarioError
 from sim.rng import DEFAULT_SEED

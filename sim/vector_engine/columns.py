@@ -19,7 +19,7 @@ import numpy as np
 
 from agents.roster import RECORD_FIELDS
 
-__all__ = ["FIELDS", "Columns", "Kind", "Pool", "full", "layers"]
+__all__ = ["FIELDS", "PAYLOAD", "Columns", "Kind", "Pool", "Status", "full", "layers"]
 
 #: Per-customer columns: name → (dtype, initial value).
 FIELDS: dict[str, tuple[Any, Any]] = {
@@ -33,7 +33,7 @@ FIELDS: dict[str, tuple[Any, Any]] = {
     "spend_nu": (np.float32, 1.0),
     "dropout_p": (np.float64, 0.0),
     "mu": (np.float64, 0.0),
-    "fee": (np.float32, 0.0),
+    "fee": (np.float64, 0.0),  # money: as exact as the agent engine's
     "price_sensitivity": (np.float32, 0.0),
     "complaint_propensity": (np.float32, 0.0),
     "preferred": (np.float32, 1.0),
@@ -46,7 +46,7 @@ FIELDS: dict[str, tuple[Any, Any]] = {
     "rep": (np.int16, 0),
     "local": (np.int32, 0),
     # Life.
-    "status": (np.int8, 0),  # 0 not yet arrived, 1 active, 2 gone
+    "status": (np.int8, 0),  # a Status
     "acquired": (np.float64, np.nan),
     "churned_at": (np.float64, np.nan),
     "churn_reason": (np.int8, -1),
@@ -162,20 +162,45 @@ class Columns:
         return sum(a.nbytes for a in self.arrays.values()) + self.withdrawn_by.nbytes
 
 
+class Status(IntEnum):
+    """Where a customer is in its life (the ``status`` column)."""
+
+    reserved = 0  # traits drawn, arrival scheduled, not yet arrived
+    active = 1
+    gone = 2  # churned (a win-back makes the customer active again)
+
+
 class Kind(IntEnum):
     """Kinds of scheduled event (the pool's ``kind`` code)."""
 
-    arrive = 0  # a = channel code
-    care = 1  # a = deposit, b = reason
+    arrive = 0
+    care = 1
     missed = 2  # a promised account-manager visit that capacity could not cover
-    visit = 3  # a = deposit
-    step = 4  # a = deposit, b = step index
-    recurring = 5  # b = generation (won_back count) it belongs to
-    service_done = 6  # a = wait, b = arrival
-    service_again = 7  # a = wait, b = arrival (not resolved at first contact)
-    complaint_fixed = 8  # b = time opened
-    complaint_open = 9  # b = time opened (not resolved)
-    win_back = 10  # a = churn reason, b = generation
+    visit = 3
+    step = 4  # a follow-up step
+    recurring = 5  # a recurring follow-up contact
+    service_done = 6
+    service_again = 7  # not resolved at first contact: the customer comes back
+    complaint_fixed = 8
+    complaint_open = 9  # not resolved
+    win_back = 10
+
+
+#: What each kind's two payload slots (``a``, ``b``) hold; "" is an unused slot. Events are
+#: scheduled by these names (:meth:`Pool.schedule`) and handlers take them by these names.
+PAYLOAD: dict[Kind, tuple[str, str]] = {
+    Kind.arrive: ("channel", ""),
+    Kind.care: ("deposit", "reason"),
+    Kind.missed: ("", ""),
+    Kind.visit: ("deposit", ""),
+    Kind.step: ("deposit", "step"),
+    Kind.recurring: ("", "generation"),  # generation: the won_back count it belongs to
+    Kind.service_done: ("wait", "arrival"),
+    Kind.service_again: ("wait", "arrival"),
+    Kind.complaint_fixed: ("wait", "opened"),
+    Kind.complaint_open: ("wait", "opened"),
+    Kind.win_back: ("reason", "generation"),
+}
 
 
 class Pool:
@@ -218,10 +243,21 @@ class Pool:
         spilled[:old] = self.spilled
         self.spilled = spilled
 
+    def schedule(self, who: np.ndarray, t: Any, kind: Kind, **payload: Any) -> None:
+        """Schedule events of one kind, their payload given by the names of :data:`PAYLOAD`."""
+        names = PAYLOAD[kind]
+        unknown = set(payload) - set(names)
+        if unknown:
+            raise TypeError(f"{kind.name} events carry {names}, not {sorted(unknown)}")
+        self.push(who, t, kind, payload.get(names[0], 0.0), payload.get(names[1], 0.0))
+
     def push(
         self, who: np.ndarray, t: np.ndarray, kind: int | np.ndarray, a: Any = 0.0, b: Any = 0.0
     ) -> None:
-        """Schedule events (``who`` may repeat a customer: each gets its own slot)."""
+        """Schedule events with raw payload slots; :meth:`schedule` names them.
+
+        ``who`` may repeat a customer: each event gets its own slot.
+        """
         who = np.asarray(who, dtype=np.int64)
         if who.size == 0:
             return

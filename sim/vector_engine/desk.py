@@ -204,6 +204,8 @@ def flush_seated(m: VectorModel) -> None:
             ids, end, kind, a, b = parts[0]
         else:
             ids, end, kind, a, b = (np.concatenate(x) for x in zip(*parts, strict=True))
+        # Mixed kinds of one pair (service_done/again, complaint_fixed/open), whose payloads
+        # are named alike (PAYLOAD): a is the wait, b the arrival or opening time.
         m.pool.push(ids, end, kind, a, b)
         parts.clear()
 

@@ -16,7 +16,7 @@ import numpy as np
 from agents.emotional_account import Reason
 from agents.rules import winback_probability
 from sim.vector_engine import reactions as r
-from sim.vector_engine.columns import Kind
+from sim.vector_engine.columns import PAYLOAD, Kind, Status
 from sim.vector_engine.lanes import Split
 
 if TYPE_CHECKING:
@@ -29,17 +29,24 @@ def scheduled(
     m: VectorModel, ix: np.ndarray, t: np.ndarray, kind: np.ndarray, a: np.ndarray, b: np.ndarray
 ) -> None:
     """Run each customer's popped event (one per customer)."""
-    alive = m.cols.status[ix] == 1
+    alive = m.cols.status[ix] == Status.active
     if ix.size == 1 or (kind == kind[0]).all():
-        HANDLERS[Kind(int(kind[0]))](m, ix, t, a, b, alive)
+        _run(Kind(int(kind[0])), m, ix, t, a, b, alive)
         return
     for k in np.flatnonzero(np.bincount(kind, minlength=len(Kind))).tolist():
         s = kind == k
-        HANDLERS[Kind(k)](m, ix[s], t[s], a[s], b[s], alive[s])
+        _run(Kind(k), m, ix[s], t[s], a[s], b[s], alive[s])
 
 
-def _arrive(m: VectorModel, ix: np.ndarray, t: np.ndarray, a: np.ndarray, b: np.ndarray,
-            alive: np.ndarray) -> None:  # fmt: skip
+def _run(kind: Kind, m: VectorModel, ix: np.ndarray, t: np.ndarray, a: np.ndarray,
+         b: np.ndarray, alive: np.ndarray) -> None:  # fmt: skip
+    # Each handler takes its payload by the names PAYLOAD gives the kind's slots.
+    named = {name: v for name, v in zip(PAYLOAD[kind], (a, b), strict=True) if name}
+    HANDLERS[kind](m, ix, t, alive, **named)
+
+
+def _arrive(m: VectorModel, ix: np.ndarray, t: np.ndarray, alive: np.ndarray, *,
+            channel: np.ndarray) -> None:  # fmt: skip
     ref = m.cols.referrer[ix]
     referred = ref >= 0
     if referred.any():
@@ -49,10 +56,10 @@ def _arrive(m: VectorModel, ix: np.ndarray, t: np.ndarray, a: np.ndarray, b: np.
     m.admit(ix, t)
 
 
-def _care(m: VectorModel, ix: np.ndarray, t: np.ndarray, a: np.ndarray, b: np.ndarray,
-          alive: np.ndarray) -> None:  # fmt: skip
+def _care(m: VectorModel, ix: np.ndarray, t: np.ndarray, alive: np.ndarray, *,
+          deposit: np.ndarray, reason: np.ndarray) -> None:  # fmt: skip
     m.cols.last_care[ix] = t
-    _contact(m, ix[alive], t[alive], b[alive].astype(np.int64), a[alive])
+    _contact(m, ix[alive], t[alive], reason[alive].astype(np.int64), deposit[alive])
 
 
 def _contact(m: VectorModel, ix: np.ndarray, t: np.ndarray, reason: np.ndarray | int,
@@ -62,22 +69,21 @@ def _contact(m: VectorModel, ix: np.ndarray, t: np.ndarray, reason: np.ndarray |
         r.contact(m, ix, t, reason, deposit)
 
 
-def _missed(m: VectorModel, ix: np.ndarray, t: np.ndarray, a: np.ndarray, b: np.ndarray,
-            alive: np.ndarray) -> None:  # fmt: skip
+def _missed(m: VectorModel, ix: np.ndarray, t: np.ndarray, alive: np.ndarray) -> None:
     r.broken_promise(m, ix[alive], t[alive])
 
 
-def _visit(m: VectorModel, ix: np.ndarray, t: np.ndarray, a: np.ndarray, b: np.ndarray,
-           alive: np.ndarray) -> None:  # fmt: skip
+def _visit(m: VectorModel, ix: np.ndarray, t: np.ndarray, alive: np.ndarray, *,
+           deposit: np.ndarray) -> None:  # fmt: skip
     who = ix[alive]
     m.count("am_visits", who)
-    r.contact(m, who, t[alive], int(Reason.help_in_difficulty), a[alive])
+    r.contact(m, who, t[alive], int(Reason.help_in_difficulty), deposit[alive])
 
 
-def _step(m: VectorModel, ix: np.ndarray, t: np.ndarray, a: np.ndarray, b: np.ndarray,
-          alive: np.ndarray) -> None:  # fmt: skip
+def _step(m: VectorModel, ix: np.ndarray, t: np.ndarray, alive: np.ndarray, *,
+          deposit: np.ndarray, step: np.ndarray) -> None:  # fmt: skip
     fu = m.sc.strategy.follow_up
-    ix, t, a, j = ix[alive], t[alive], a[alive], b[alive].astype(np.int64)
+    ix, t, deposit, j = ix[alive], t[alive], deposit[alive], step[alive].astype(np.int64)
     if not ix.size:
         return
     cost = np.array([s.cost for s in fu.steps])[j]
@@ -86,22 +92,23 @@ def _step(m: VectorModel, ix: np.ndarray, t: np.ndarray, a: np.ndarray, b: np.nd
     kept = Split(m, ix).uniform("contacts") < fu.on_time
     m.count("contacts", ix[kept])
     r.promised_step(
-        m, ix[kept], t[kept], reason[kept], a[kept], m.sc.behaviour.account.kept_promise
+        m, ix[kept], t[kept], reason[kept], deposit[kept], m.sc.behaviour.account.kept_promise
     )
     r.broken_promise(m, ix[~kept], t[~kept])
 
 
-def _recurring(m: VectorModel, ix: np.ndarray, t: np.ndarray, a: np.ndarray, b: np.ndarray,
-               alive: np.ndarray) -> None:  # fmt: skip
+def _recurring(m: VectorModel, ix: np.ndarray, t: np.ndarray, alive: np.ndarray, *,
+               generation: np.ndarray) -> None:  # fmt: skip
     fu = m.sc.strategy.follow_up
-    ok = alive & (m.cols.won_back[ix] == b.astype(np.int64))
+    # A contact series belongs to one stay: a won-back customer's old series has ended.
+    ok = alive & (m.cols.won_back[ix] == generation.astype(np.int64))
     if fu.recurring is None or not ok.any():
         return
-    ix, t, gen = ix[ok], t[ok], b[ok]
+    ix, t, gen = ix[ok], t[ok], generation[ok]
     r.book(m, "follow_up", fu.recurring_cost, ix, t)
     acct = m.sc.behaviour.account
     _contact(m, ix, t, int(Reason.personalised_contact), acct.personalised_contact)
-    m.pool.push(ix, t + fu.recurring, Kind.recurring, 0.0, gen)
+    m.pool.schedule(ix, t + fu.recurring, Kind.recurring, generation=gen)
 
 
 def _ticket_done(m: VectorModel, ix: np.ndarray, t: np.ndarray, wait: np.ndarray,
@@ -116,45 +123,47 @@ def _ticket_done(m: VectorModel, ix: np.ndarray, t: np.ndarray, wait: np.ndarray
 
 
 def _service(first: bool):  # type: ignore[no-untyped-def]
-    def handle(m: VectorModel, ix: np.ndarray, t: np.ndarray, a: np.ndarray, b: np.ndarray,
-               alive: np.ndarray) -> None:  # fmt: skip
+    def handle(m: VectorModel, ix: np.ndarray, t: np.ndarray, alive: np.ndarray, *,
+               wait: np.ndarray, arrival: np.ndarray) -> None:  # fmt: skip
         # A returning ticket of a customer who had left before it came back never existed
         # (see sim.vector_engine.desk); every other ticket is paid for, felt only by a current
         # customer.
         c = m.cols
-        real = alive | (c.churned_at[ix] >= b)
-        ix, t, a, alive = ix[real], t[real], a[real], alive[real]
-        _ticket_done(m, ix, t, a, complaint=False)
+        real = alive | (c.churned_at[ix] >= arrival)
+        ix, t, wait, alive = ix[real], t[real], wait[real], alive[real]
+        _ticket_done(m, ix, t, wait, complaint=False)
         who = ix[alive]
         sp = m.sc.strategy.service
         perf = np.clip(sp.quality + m.ctx.quality_sd * Split(m, who).normal("service"), 0.0, 1.0)
-        r.service_outcome(m, who, t[alive], a[alive], np.full(who.size, first), perf)
+        r.service_outcome(m, who, t[alive], wait[alive], np.full(who.size, first), perf)
 
     return handle
 
 
 def _complaint(resolved: bool):  # type: ignore[no-untyped-def]
-    def handle(m: VectorModel, ix: np.ndarray, t: np.ndarray, a: np.ndarray, b: np.ndarray,
-               alive: np.ndarray) -> None:  # fmt: skip
-        _ticket_done(m, ix, t, a, complaint=True)
+    def handle(m: VectorModel, ix: np.ndarray, t: np.ndarray, alive: np.ndarray, *,
+               wait: np.ndarray, opened: np.ndarray) -> None:  # fmt: skip
+        _ticket_done(m, ix, t, wait, complaint=True)
         who = ix[alive]
         r.complaint_outcome(
-            m, who, t[alive], np.full(who.size, resolved), t[alive] - b[alive], m.ctx.handling
+            m, who, t[alive], np.full(who.size, resolved), t[alive] - opened[alive], m.ctx.handling
         )
 
     return handle
 
 
-def _win_back(m: VectorModel, ix: np.ndarray, t: np.ndarray, a: np.ndarray, b: np.ndarray,
-              alive: np.ndarray) -> None:  # fmt: skip
+def _win_back(m: VectorModel, ix: np.ndarray, t: np.ndarray, alive: np.ndarray, *,
+              reason: np.ndarray, generation: np.ndarray) -> None:  # fmt: skip
     wb = m.sc.strategy.win_back
-    ok = ~alive & (m.cols.won_back[ix] == b.astype(np.int64))
-    ix, t, reason = ix[ok], t[ok], a[ok].astype(np.int64)
+    # An attempt is for the stay that ended: a customer who came back and left again has
+    # a newer attempt of its own.
+    ok = ~alive & (m.cols.won_back[ix] == generation.astype(np.int64))
+    ix, t, why = ix[ok], t[ok], reason[ok].astype(np.int64)
     if not ix.size:
         return
     m.count("winback_attempts", ix)
     r.book(m, "win_back", wb.cost_per_attempt, ix, t)
-    p = winback_probability(reason, wb.offer, m.ctx.winback_response, wb.offer_elasticity)
+    p = winback_probability(why, wb.offer, m.ctx.winback_response, wb.offer_elasticity)
     back = Split(m, ix).uniform("winback") < p
     who, tt = ix[back], t[back]
     if who.size:

@@ -44,7 +44,7 @@ from sim.results.tally import CHANNELS, COUNTERS, MONEY_LINES, index
 from sim.scenario.spec import Scenario
 from sim.vector_engine import dispatch, policies, tables
 from sim.vector_engine import reactions as r
-from sim.vector_engine.columns import Columns, Kind, Pool, full
+from sim.vector_engine.columns import Columns, Kind, Pool, Status, full
 from sim.vector_engine.desk import seat_days
 from sim.vector_engine.lanes import Lane, LaneView, Split
 from sim.vector_engine.ledger import ArrayLedger
@@ -145,12 +145,12 @@ class VectorModel:
             return
         traits = draw_traits(self.sc.population.segments, lane.population_rng, times.size)
         ids = reserve(self, lane, traits, channel, referrer)
-        self.pool.push(ids, times, Kind.arrive, channel)
+        self.pool.schedule(ids, times, Kind.arrive, channel=channel)
 
     def admit(self, ids: np.ndarray, t: np.ndarray) -> None:
         """Customers ``ids`` arrive at ``t``: they become active and make a first purchase."""
         c = self.cols
-        c.status[ids] = 1
+        c.status[ids] = Status.active
         for name in ("acquired", "last_touch", "balance_t", "value_t", "money_t", "recent_t",
                      "last_repeat"):  # fmt: skip
             getattr(c, name)[ids] = t
@@ -180,7 +180,7 @@ class VectorModel:
 
     def active_ids(self) -> np.ndarray:
         """Ids of the active customers (of every lane), in id order."""
-        return np.flatnonzero(self.cols.status[: self.cols.n] == 1)
+        return np.flatnonzero(self.cols.status[: self.cols.n] == Status.active)
 
     def by_lane(self, ids: np.ndarray) -> list[np.ndarray]:
         """``ids`` split by lane, each part in id order."""
@@ -231,9 +231,13 @@ class VectorModel:
             return
         acct = self.sc.behaviour.account
         for j, step in enumerate(fu.steps):
-            self.pool.push(ids, t + step.after, Kind.step, getattr(acct, step.value), j)
+            self.pool.schedule(
+                ids, t + step.after, Kind.step, deposit=getattr(acct, step.value), step=j
+            )
         if first and fu.recurring is not None:
-            self.pool.push(ids, t + fu.recurring, Kind.recurring, 0.0, self.cols.won_back[ids])
+            self.pool.schedule(
+                ids, t + fu.recurring, Kind.recurring, generation=self.cols.won_back[ids]
+            )
 
     # ------------------------------------------------------------------ the desk
     def open_tickets(self, ids: np.ndarray, t: Any, complaint: bool, opened: Any) -> None:

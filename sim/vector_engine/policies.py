@@ -53,9 +53,9 @@ def epoch(m: VectorModel, lane: Lane, active: np.ndarray, t0: float, t1: float) 
         offer, until, deposit = plan.intervention
         r.intervene(m, active[plan.interventions], t0, offer, until, deposit)
     care, missed, visits = plan.care, plan.missed, plan.visits
-    m.pool.push(active[care.who], care.at, Kind.care, care.deposit, care.reason)
-    m.pool.push(active[missed.who], missed.at, Kind.missed)
-    m.pool.push(active[visits.who], visits.at, Kind.visit, visits.deposit)
+    m.pool.schedule(active[care.who], care.at, Kind.care, deposit=care.deposit, reason=care.reason)
+    m.pool.schedule(active[missed.who], missed.at, Kind.missed)
+    m.pool.schedule(active[visits.who], visits.at, Kind.visit, deposit=visits.deposit)
     ref = plan.referrals
     m.schedule_arrivals(lane, ref.at, CHANNELS.index("referral"), active[ref.referrer])
     m.schedule_arrivals(lane, plan.paid.at, CHANNELS.index("paid"))

@@ -17,8 +17,9 @@ from agents import rules
 from agents.emotional_account import Reason
 from agents.relationship import ladder_step
 from agents.rules import ChurnReason, Kano
-from sim.vector_engine.columns import Kind, full, layers
+from sim.vector_engine.columns import Kind, Status, full
 from sim.vector_engine.lanes import Split
+from sim.vector_engine.money import book, earn
 
 if TYPE_CHECKING:
     from sim.vector_engine.model import VectorModel
@@ -137,70 +138,6 @@ def _decay_recent(m: VectorModel, ix: F, t: Any) -> None:
     c.recent_t[ix] = t
 
 
-# --------------------------------------------------------------------------- money
-def remember_money(m: VectorModel, ix: F, margin: Any, cost: Any, t: Any) -> None:
-    """Selection-policy memory of margin and cost to serve (exponential, one lookback)."""
-    c = m.cols
-    f = _exp((c.money_t[ix] - t) / m.ctx.lookback)
-    c.recent_margin[ix] = c.recent_margin[ix] * f + margin
-    c.recent_cost[ix] = c.recent_cost[ix] * f + cost
-    c.money_t[ix] = t
-
-
-def book(m: VectorModel, line: str, amount: Any, ix: F, t: Any) -> None:
-    """Book a cost, cents-exact, attributed to customers ``ix`` (may repeat)."""
-    if ix.size == 0:
-        return
-    if not isinstance(amount, np.ndarray) or amount.shape != ix.shape:
-        amount = full(amount, ix.size)
-    cents = np.rint(amount * 100.0).astype(np.int64)
-    if ix.size == 0 or not cents.any():
-        return
-    m.add_money(line, ix, cents)
-    keep = cents != 0
-    t = full(t, keep.size)
-    if not keep.all():
-        ix, cents, t = ix[keep], cents[keep], t[keep]
-    if ix.size == 1 or (np.diff(ix) > 0).all():
-        _attribute(m, ix, cents / 100.0, t)
-        return
-    # A customer booked several times in one call: apply in layers (the memory is exact in
-    # any order).
-    for s in layers(ix):
-        _attribute(m, ix[s], cents[s] / 100.0, t[s])
-
-
-def _attribute(m: VectorModel, who: F, value: F, t: Any) -> None:
-    c = m.cols
-    c.cost[who] += value
-    c.clv[who] -= value * _exp(m.ctx.delta * (c.acquired[who] - t))
-    remember_money(m, who, 0.0, value, t)
-
-
-def earn(m: VectorModel, ix: F, t: Any, amount: F, cogs: F) -> None:
-    """Purchases or fees of ``amount`` (at list price 1): revenue, cogs, discounts, points."""
-    c = m.cols
-    gross = amount * m.list_price
-    disc = gross * m.discount
-    offer = np.where(c.offer_until[ix] > t, (gross - disc) * c.offer[ix], 0.0)
-    rev_c = np.rint(gross * 100.0).astype(np.int64)
-    cogs_c = np.rint(cogs * 100.0).astype(np.int64)
-    m.add_money("revenue", ix, rev_c)
-    m.add_money("cogs", ix, cogs_c)
-    margin = (rev_c - cogs_c) / 100.0
-    c.revenue[ix] += rev_c / 100.0
-    c.margin[ix] += margin
-    c.clv[ix] += margin * _exp(m.ctx.delta * (c.acquired[ix] - t))
-    remember_money(m, ix, margin, 0.0, t)
-    book(m, "discounts", disc, ix, t)
-    book(m, "offers", offer, ix, t)
-    loyal = m.sc.strategy.loyalty
-    if loyal.enabled:
-        points = (gross - disc - offer) * loyal.points_per_money
-        m.add_points(ix, points)
-        book(m, "loyalty", points * loyal.point_value * loyal.redemption_rate, ix, t)
-
-
 # --------------------------------------------------------------------------- reactions
 def purchase(m: VectorModel, ix: F, t: Any, repeat: bool) -> None:
     """Buy: pay, experience the product and delivery, maybe complain, maybe drop out."""
@@ -225,7 +162,7 @@ def purchase(m: VectorModel, ix: F, t: Any, repeat: bool) -> None:
     touch(m, ix, t)
     m.follow_up(ix, t, first=not repeat)
     if repeat and ctx.dropout_at_purchase:
-        alive = c.status[ix] == 1
+        alive = c.status[ix] == Status.active
         u = draws.uniform("churn")
         drop = alive & (u < c.dropout_p[ix] * hazard_multiplier(m, ix))
         if drop.any():
@@ -461,11 +398,11 @@ def churn(m: VectorModel, ix: F, t: Any, reason: Any) -> None:
     c = m.cols
     reason = full(reason, ix.size)
     t = full(t, ix.size)
-    live = c.status[ix] == 1
+    live = c.status[ix] == Status.active
     ix, reason, t = ix[live], reason[live], t[live]
     if ix.size == 0:
         return
-    c.status[ix] = 2
+    c.status[ix] = Status.gone
     c.churned_at[ix] = t
     c.churn_reason[ix] = reason
     c.cancel_intent[ix] = -1
@@ -476,13 +413,19 @@ def churn(m: VectorModel, ix: F, t: Any, reason: Any) -> None:
     wb = m.sc.strategy.win_back
     if wb.enabled:
         ok = (c.revenue[ix] >= wb.min_revenue) & (reason != ChurnReason.fired)
-        m.pool.push(ix[ok], t[ok] + wb.delay, Kind.win_back, reason[ok], c.won_back[ix[ok]])
+        m.pool.schedule(
+            ix[ok],
+            t[ok] + wb.delay,
+            Kind.win_back,
+            reason=reason[ok],
+            generation=c.won_back[ix[ok]],
+        )
 
 
 def reactivate(m: VectorModel, ix: F, t: Any, deposit: float) -> None:
     """Won back: active again with a fresh start on trust and a reset expectation gap."""
     c = m.cols
-    c.status[ix] = 1
+    c.status[ix] = Status.active
     c.won_back[ix] += 1
     c.last_winback[ix] = t
     c.churned_at[ix] = np.nan

@@ -14,6 +14,7 @@ import numpy as np
 from sim.results.books import Snapshot
 from sim.results.tally import CHANNELS, Tally
 from sim.vector_engine import reactions as r
+from sim.vector_engine.columns import Status
 
 if TYPE_CHECKING:
     from sim.vector_engine.model import VectorModel
@@ -67,7 +68,7 @@ def customer_columns(m: VectorModel, ids: np.ndarray | None = None) -> dict[str,
         **cols,
         "customer_id": ids,
         "channel": chan[cols["channel"].astype(np.int64)],
-        "alive": cols["status"] == 1,
+        "alive": cols["status"] == Status.active,
         "balance": r.balance_at(m, ids, stop),
         "top_withdrawal": top,
     }
