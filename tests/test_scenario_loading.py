@@ -706,10 +706,20 @@ def test_headline_arms_are_checked_together_and_after_overrides(tmp_path: Path) 
         with_overrides(load_scenario(good), {"headlines.0.against": "idle"})
 
 
-def test_scenario_without_arms_keeps_headlines_unread() -> None:
-    """One arm of a comparison keeps its parent's headlines with an emptied arms block."""
+def test_headlines_without_arms_are_refused() -> None:
+    """Nothing is compared in a scenario without arms, so a headline there is a mistake."""
     headline = {"arm": "busy", "against": "calm", "metrics": ["retention_12m"]}
-    assert load_scenario(dict(MINIMAL, headlines=[headline])).headlines[0].arm == "busy"
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(dict(MINIMAL, headlines=[headline]))
+    assert [p.path for p in err.value.problems] == ["headlines.0.arm", "headlines.0.against"]
+    assert "this scenario has none" in str(err.value)
+
+
+def test_the_arms_of_a_comparison_carry_no_headlines() -> None:
+    from sim.experiments.comparison import arms_from_scenario
+
+    arms = arms_from_scenario("complaint_handling")
+    assert arms and all(not s.headlines and not s.arms for s in arms.values())
 
 
 def test_every_library_scenario_with_arms_has_headlines() -> None:

@@ -71,7 +71,9 @@ def arms_from_scenario(
             "override sets (e.g. arms: {lescant: {strategy.complaints.handling: lescant}})"
         )
     data = scenario_to_dict(base)
+    # Each arm is a plain scenario: no arms of its own, so no headlines comparing them.
     data["arms"] = {}
+    data["headlines"] = []
     plain = Scenario.model_validate(data)
     out: dict[str, Scenario] = {}
     if BASE_ARM not in base.arms and all(base.arms.values()):

@@ -44,13 +44,12 @@ def headline_problems(
 ) -> list[Problem]:
     """Headlines naming an arm not in ``arms``, or a metric outside ``kpis`` (if given).
 
-    Without arms nothing is compared and the arm names go unchecked: one arm of a
-    comparison keeps its parent's headlines with an emptied ``arms`` block.
+    A scenario without arms can have no headlines: there is nothing to compare.
     """
     problems: list[Problem] = []
     names = list(arms)
     for i, headline in enumerate(headlines):
-        for key in ("arm", "against") if names else ():
+        for key in ("arm", "against"):
             name = getattr(headline, key)
             if name not in names:
                 problems.append(
@@ -58,7 +57,9 @@ def headline_problems(
                         f"headlines.{i}.{key}",
                         name,
                         "is not an arm of this scenario",
-                        f"one of the arms: {', '.join(names)}",
+                        f"one of the arms: {', '.join(names)}"
+                        if names
+                        else "an arm of an arms: block (this scenario has none)",
                         names,
                         origins,
                     )
