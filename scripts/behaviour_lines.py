@@ -26,7 +26,10 @@ GROUPS: dict[str, dict[str, list[tuple[str, tuple[str, ...]]]]] = {
             ("agents/customer.py", ("Customer.*",)),
             ("sim/agent_engine/model.py", ("CRMModel.book", "CRMModel.earn")),
         ],
-        "vector": [("sim/vector_engine/reactions.py", ("*",))],
+        "vector": [
+            ("sim/vector_engine/reactions.py", ("*",)),
+            ("sim/vector_engine/money.py", ("*",)),
+        ],
     },
     "the firm's period plan": {
         "agent": [
