@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
@@ -106,15 +106,12 @@ class PeriodPlan:
     """Offer, offer end and deposit of an intervention (the same for everyone flagged)."""
 
 
-def _i(values: Any = ()) -> I:
-    return np.asarray(values, dtype=np.int64).reshape(-1)
+def _ordinals(k: I) -> I:
+    """0, 1, …, k[i] − 1 for each i in turn: each event's place among its customer's."""
+    return np.arange(int(k.sum())) - np.repeat(np.cumsum(k) - k, k)
 
 
-def _f(values: Any = ()) -> F:
-    return np.asarray(values, dtype=np.float64).reshape(-1)
-
-
-_I0, _F0 = _i(), _f()
+_I0, _F0 = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
 _NO_CONTACTS = Contacts(_I0, _F0, _I0, _F0)
 _NO_ARRIVALS = Arrivals(_F0, _I0)
 
@@ -158,7 +155,7 @@ def plan_period(
     counts: dict[str, I] = {}
     # Selection: who is let go or moved to the low-cost channel.
     active = np.arange(n)
-    fired = _i()
+    fired = _I0
     if st.selection.policy != "none" and n:
         f = np.exp((roster.money_t - t0) / ctx.lookback)
         bad = unprofitable(
@@ -262,8 +259,7 @@ def _care(
     rec.care_due[ix] = due + k * ev
     who = np.repeat(ix, k)
     tier = np.repeat(ti, k)
-    j = np.arange(who.size) - np.repeat(np.cumsum(k) - k, k)
-    times = np.repeat(due, k) + j * np.repeat(ev, k)
+    times = np.repeat(due, k) + _ordinals(k) * np.repeat(ev, k)
     # Contacts in time order (ties by customer): the engines make them in this order.
     order = np.lexsort((who, times))
     who, tier, times = who[order], tier[order], times[order]
@@ -320,8 +316,7 @@ def _key_accounts(
     fresh = rec.visit_phase[ix] < 0.0
     rec.visit_phase[ix[fresh]] = g.random(int(fresh.sum()))
     who = np.repeat(ix, k)
-    j = np.arange(who.size) - np.repeat(np.cumsum(k) - k, k)
-    times = t0 + (j + rec.visit_phase[who]) * (t1 - t0) / np.repeat(k, k)
+    times = t0 + (_ordinals(k) + rec.visit_phase[who]) * (t1 - t0) / np.repeat(k, k)
     order = np.lexsort((who, times))
     who, times = who[order], times[order]
     deposit = np.full(who.size, ctx.acct.help_in_difficulty)

@@ -66,10 +66,9 @@ class Roster:
     @classmethod
     def of(cls, source: Mapping[str, Any] | Any, ix: Any = slice(None)) -> Roster:
         """The roster of rows ``ix`` of a column store (a mapping or an object of arrays)."""
-        get = source.__getitem__ if isinstance(source, Mapping) else source.__getattribute__
         out = {}
         for f in fields(cls):
-            a = np.asarray(get(f.name))[ix]
+            a = np.asarray(_column(source, f.name))[ix]
             out[f.name] = a.astype(np.int64 if f.name == "level" else np.float64, copy=False)
         return cls(**out)
 
@@ -110,11 +109,16 @@ class Records:
     @classmethod
     def of(cls, source: Mapping[str, Any] | Any, ix: Any = slice(None)) -> Records:
         """Rows ``ix`` of a column store holding the record fields (copies)."""
-        get = source.__getitem__ if isinstance(source, Mapping) else source.__getattribute__
-        return cls(**{k: np.array(get(k)[ix], dtype=d) for k, (d, _) in RECORD_FIELDS.items()})
+        return cls(
+            **{k: np.array(_column(source, k)[ix], dtype=d) for k, (d, _) in RECORD_FIELDS.items()}
+        )
 
     def write(self, store: Mapping[str, Any] | Any, ix: Any) -> None:
         """Write these records back to rows ``ix`` of a column store."""
-        get = store.__getitem__ if isinstance(store, Mapping) else store.__getattribute__
         for k in RECORD_FIELDS:
-            get(k)[ix] = getattr(self, k)
+            _column(store, k)[ix] = getattr(self, k)
+
+
+def _column(store: Mapping[str, Any] | Any, name: str) -> Any:
+    """Column ``name`` of a store: a mapping of arrays or an object with array attributes."""
+    return store[name] if isinstance(store, Mapping) else getattr(store, name)

@@ -246,6 +246,11 @@ class CRMModel(mesa.Model):
             grown[:cap] = self.records[k]
             self.records[k] = grown
 
+    @staticmethod
+    def rows(customers: list[Customer]) -> np.ndarray:
+        """The rows of ``customers`` in :attr:`records` (and in :attr:`customers`)."""
+        return np.array([c.unique_id - 1 for c in customers], dtype=np.int64)
+
     def record_of(self, c: Customer, field: str) -> Any:
         """The firm's record ``field`` of customer ``c`` (:data:`agents.roster.RECORD_FIELDS`)."""
         return self.records[field][c.unique_id - 1]

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import simpy
 
 from agents.emotional_account import Reason
@@ -53,7 +52,7 @@ def epochs(model: CRMModel) -> Proc:
 def epoch(model: CRMModel, t0: float, t1: float) -> None:
     """Plan this period's firm actions from a snapshot at ``t0`` and schedule them."""
     active = model.active_list()
-    rows = np.array([c.unique_id - 1 for c in active], dtype=np.int64)
+    rows = model.rows(active)
     roster = Roster.of({f: [getattr(c, f) for c in active] for f in ROSTER_FIELDS})
     records = Records.of(model.records, rows)
     plan = plan_period(

@@ -21,7 +21,7 @@ __all__ = ["customer_columns", "snapshot"]
 def snapshot(model: CRMModel, end: float) -> Snapshot:
     """The active customers at ``end``, a period's end."""
     active = model.active_list()
-    rows = np.array([c.unique_id - 1 for c in active], dtype=np.int64)
+    rows = model.rows(active)
     return Snapshot(
         level=np.array([c.level for c in active], dtype=np.int64),
         satisfaction=np.array([c.satisfaction for c in active], dtype=float),
