@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 from pydantic import Field, model_validator
 
 from agents.staff import rank_groups
-from agents.units import Days, Frozen
+from agents.units import HOUR, MAX_HORIZON, MAX_MONEY, Days, Frozen
 
 __all__ = [
     "CareTier",
@@ -42,8 +42,12 @@ class CareTier(Frozen):
         "shares sum to 1",
     )
     every: Days | None = Field(
+        # One contact an hour per customer at most: each is an event, so 0.000001d would
+        # be billions of them; a cadence longer than the longest horizon never comes.
+        ge=HOUR,
+        le=MAX_HORIZON,
         description="contact cadence; null = no scheduled contact; seed 004: weekly, monthly, "
-        "quarterly, half-yearly"
+        "quarterly, half-yearly",
     )
     owner: Owner = Field(
         default="automated",
@@ -57,6 +61,7 @@ class CareTier(Frozen):
     cost: float = Field(
         default=0.5,
         ge=0.0,
+        le=MAX_MONEY,
         description="money per contact (AM-owned visits also cost cost_per_visit)",
     )
     value: ContactValue = Field(
@@ -110,6 +115,7 @@ class FollowUpStep(Frozen):
 
     after: Days = Field(
         ge=0.0,
+        le=MAX_HORIZON,
         description="delay after the purchase (seed 003: letter and manager call within 24h, "
         "consultant call within 7d)",
     )
@@ -117,7 +123,10 @@ class FollowUpStep(Frozen):
         default="call", description="medium of the step; a label only"
     )
     cost: float = Field(
-        default=5.0, ge=0.0, description="money per step, booked even when it is late"
+        default=5.0,
+        ge=0.0,
+        le=MAX_MONEY,
+        description="money per step, booked even when it is late",
     )
     value: ContactValue = Field(
         default="personalised_contact",
@@ -139,11 +148,13 @@ class FollowUpParams(Frozen):
     )
     recurring: Days | None = Field(
         default=None,
+        ge=HOUR,  # a contact cadence, bounded as a care tier's every is
+        le=MAX_HORIZON,
         description="keep-in-touch interval from the first purchase on; null = no keep-in-touch "
         "contact; seed 003: every two months (61d)",
     )
     recurring_cost: float = Field(
-        default=5.0, ge=0.0, description="money per keep-in-touch contact"
+        default=5.0, ge=0.0, le=MAX_MONEY, description="money per keep-in-touch contact"
     )
     on_time: float = Field(
         default=0.95,

@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from agents.units import Days, Frozen
+from agents.units import MAX_SHAPE, MAX_TIME_SCALE, Days, Frozen
 
 __all__ = ["BGDropout", "ConstantDropout", "Dropout", "ParetoDropout", "SBGDropout"]
 
@@ -28,11 +28,13 @@ class BGDropout(Frozen):
     )
     a: float = Field(
         gt=0.0,
+        le=MAX_SHAPE,
         description="Beta shape a of the per-purchase dropout p ~ Beta(a, b); mean p = a/(a + b) "
         "(CDNOW: 0.79, Fader, Hardie & Lee 2005)",
     )
     b: float = Field(
         gt=0.0,
+        le=MAX_SHAPE,
         description="Beta shape b of p: larger = customers survive more repeat purchases "
         "(CDNOW: 2.43)",
     )
@@ -46,11 +48,13 @@ class ParetoDropout(Frozen):
     )
     s: float = Field(
         gt=0.0,
+        le=MAX_SHAPE,
         description="shape s of the lifetime rate μ ~ Gamma(s, β): smaller = more uneven "
         "lifetimes (CDNOW: 0.61, Fader, Hardie & Lee 2005)",
     )
     beta: Days = Field(
         gt=0.0,
+        le=MAX_TIME_SCALE,
         description="rate β of μ's Gamma, as a duration: mean μ = s/β per day (CDNOW: 11.67w)",
     )
 
@@ -63,11 +67,13 @@ class SBGDropout(Frozen):
     )
     alpha: float = Field(
         gt=0.0,
+        le=MAX_SHAPE,
         description="Beta shape α of the per-renewal cancel chance θ ~ Beta(α, β); mean "
         "α/(α + β) (Fader & Hardie 2007: 0.704 regular, 0.668 high end)",
     )
     beta: float = Field(
         gt=0.0,
+        le=MAX_SHAPE,
         description="Beta shape β of θ: larger = fewer cancellations "
         "(Fader & Hardie 2007: 1.182 regular, 3.806 high end)",
     )

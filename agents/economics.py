@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field
 
-from agents.units import DAYS_PER_YEAR, Frozen
+from agents.units import DAYS_PER_YEAR, MAX_MONEY, Frozen
 
 __all__ = ["COST_LINES", "EconomicsParams", "discount_factor", "to_cents"]
 
@@ -45,6 +45,7 @@ class EconomicsParams(Frozen):
     fixed_cost_per_period: float = Field(
         default=0.0,
         ge=0.0,
+        le=MAX_MONEY,
         description="fixed overhead, money per period (pro rata in a shorter last period)",
     )
     discount_rate: float = Field(

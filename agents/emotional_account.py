@@ -18,7 +18,7 @@ from enum import IntEnum
 import numpy as np
 from pydantic import Field
 
-from agents.units import Days, Frozen
+from agents.units import MAX_POINTS, MAX_TIME_SCALE, Days, Frozen
 
 __all__ = ["DEPOSITS", "WITHDRAWALS", "AccountParams", "Ledger", "Reason"]
 
@@ -57,42 +57,49 @@ class AccountParams(Frozen):
     half_life: Days = Field(
         default=180.0,
         gt=0.0,
+        le=MAX_TIME_SCALE,
         description="time for an untouched balance to halve toward neutral (relationships "
         "cool); 180d: assumption, calibrate per lesson",
     )
     kept_promise: float = Field(
         default=1.0,
         ge=0.0,
+        le=MAX_POINTS,
         description="trust points per promised follow-up step done on time, on top of the "
         "step's own deposit (seed 004: keep promises)",
     )
     exceeded_per_unit: float = Field(
         default=10.0,
         ge=0.0,
+        le=MAX_POINTS,
         description="trust points per unit of surplus over expectation (beyond exceed_margin) "
         "and per unit of delight_size (seed 004: exceed expectations)",
     )
     personalised_contact: float = Field(
         default=1.5,
         ge=0.0,
+        le=MAX_POINTS,
         description="trust points per personal contact (follow-up call, keep-in-touch); 1.5 "
         "anchors the scale (seed 004: remember preferences)",
     )
     help_in_difficulty: float = Field(
         default=3.0,
         ge=0.0,
+        le=MAX_POINTS,
         description="trust points per helping contact: AM visit, early-warning call, strategic "
         "care; 2× a personal contact (seed 004: help in hard times; size assumed)",
     )
     useful_information: float = Field(
         default=1.0,
         ge=0.0,
+        le=MAX_POINTS,
         description="trust points per informative care contact (seed 004: share useful "
         "information; size assumed)",
     )
     apology_fix: float = Field(
         default=2.0,
         ge=0.0,
+        le=MAX_POINTS,
         description="trust points of a resolved complaint, × the handling's apology multiplier "
         "(seed 004: sincere apology with a fix); with the quick-resolution deposit it stays "
         "below a broken promise, so by default recovery only partly offsets a failure",
@@ -100,68 +107,84 @@ class AccountParams(Frozen):
     respected_time: float = Field(
         default=0.5,
         ge=0.0,
+        le=MAX_POINTS,
         description="trust points when a ticket is served within the promise "
         "(seed 004: respect the customer's time)",
     )
     quick_resolution: float = Field(
         default=1.0,
         ge=0.0,
+        le=MAX_POINTS,
         description="trust points for a complaint resolved within the promised response time "
         "(booked as respected_time; TARP: speed of resolution drives repurchase)",
     )
     failure_per_unit: float = Field(
         default=10.0,
         ge=0.0,
+        le=MAX_POINTS,
         description="trust points per unit of shortfall below expectation, × λ, once the "
         "shortfall exceeds failure_margin (service failure)",
     )
     broken_promise: float = Field(
         default=4.0,
         ge=0.0,
+        le=MAX_POINTS,
         description="trust points withdrawn for a late delivery, a late or missed follow-up "
         "step, or a missed account-manager care visit; assumption",
     )
     long_wait_per_promise: float = Field(
         default=1.0,
         ge=0.0,
+        le=MAX_POINTS,
         description="trust points withdrawn per multiple of the promised response time by which "
         "a ticket's wait exceeds it",
     )
     long_wait_cap: float = Field(
-        default=3.0, ge=0.0, description="most trust points one long wait can withdraw"
+        default=3.0,
+        ge=0.0,
+        le=MAX_POINTS,
+        description="most trust points one long wait can withdraw",
     )
     unresolved_complaint: float = Field(
         default=4.0,
         ge=0.0,
+        le=MAX_POINTS,
         description="trust points withdrawn for an unresolved complaint (also felt in "
         "satisfaction × satisfaction_per_point); assumption",
     )
     silent_dissatisfaction: float = Field(
         default=6.0,
         ge=0.0,
+        le=MAX_POINTS,
         description="trust points of the grudge from an unvoiced failure; above "
         "unresolved_complaint (TARP: complainers stay more than silent customers)",
     )
     over_contact: float = Field(
         default=3.0,
         ge=0.0,
+        le=MAX_POINTS,
         description="trust points of annoyance per unit of (preferred interval / actual gap − 1) "
         "when a contact comes too soon (seed 004: too frequent annoys)",
     )
     over_contact_cap: float = Field(
         default=2.0,
         ge=0.0,
+        le=1000.0,  # (preferred / gap − 1) = 1000: contacts a thousand times too often
         description="units of over-contact counted at most per contact (bounds its annoyance)",
     )
     tolerance_cap: float = Field(
         default=20.0,
         gt=0.0,
+        # With behaviour.tolerance κ ≤ 1 a withdrawal is scaled by exp(κ · cap) ≤ e^50 ≈ 5e21
+        # at most, which keeps it inside the float32 the vector engine tallies it in.
+        le=50.0,
         description="balance in trust points (±) beyond which the tolerance buffer stops "
         "growing, so an overdrawn account cannot spiral without bound",
     )
     price_rise_per_unit: float = Field(
         default=20.0,
         ge=0.0,
+        le=MAX_POINTS,
         description="trust points withdrawn per unit of relative list-price rise at price "
         "sensitivity 1: a 10 % rise costs 2 (assumption)",
     )

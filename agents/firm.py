@@ -22,7 +22,7 @@ from agents.retention import (
     warning_score,
 )
 from agents.staff import AccountManagerParams, ServiceDeskParams
-from agents.units import Frozen
+from agents.units import Frozen, limit_text
 
 __all__ = [
     "StrategyParams",
@@ -91,4 +91,21 @@ class StrategyParams(Frozen):
                         f"care tier {tier.name!r} is owned by account managers but "
                         "account_managers.count is 0; add account managers or change the owner"
                     )
+        return self
+
+    @model_validator(mode="after")
+    def _give_back(self) -> StrategyParams:
+        # Discounts and offers are shares below 1 of the price; the loyalty programme gives
+        # back points_per_money × point_value × redemption_rate of every unit paid. More
+        # than was paid is no programme, and breaks MAX_MONEY's arithmetic (agents/units.py).
+        loyal = self.loyalty
+        rate = loyal.points_per_money * loyal.redemption_rate
+        if rate * loyal.point_value > 1.0:
+            raise ValueError(
+                f"loyalty.point_value={loyal.point_value:g} gives back {rate * loyal.point_value:g}"
+                " of every unit paid (points_per_money × point_value × redemption_rate), more "
+                f"than was paid: with points_per_money = {loyal.points_per_money:g} and "
+                f"redemption_rate = {loyal.redemption_rate:g} it must be in "
+                f"[0, {limit_text(1.0 / rate, up=False)}]"
+            )
         return self

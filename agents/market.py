@@ -11,7 +11,7 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import Field
 
-from agents.units import Days, Frozen
+from agents.units import MAX_HORIZON, MAX_PRICE_INDEX, Days, Frozen
 
 __all__ = ["MarketParams", "Promotion"]
 
@@ -19,8 +19,8 @@ __all__ = ["MarketParams", "Promotion"]
 class Promotion(Frozen):
     """A competitor promotion: from ``start`` for ``duration``, the market price drops."""
 
-    start: Days = Field(ge=0.0, description="day the competitor promotion starts")
-    duration: Days = Field(gt=0.0, description="how long the promotion runs")
+    start: Days = Field(ge=0.0, le=MAX_HORIZON, description="day the competitor promotion starts")
+    duration: Days = Field(gt=0.0, le=MAX_HORIZON, description="how long the promotion runs")
     discount: float = Field(
         gt=0.0,
         lt=1.0,
@@ -34,7 +34,9 @@ class MarketParams(Frozen):
 
     price: float = Field(
         default=1.0,
-        gt=0.0,
+        # Near 0 the price gap (our price / this − 1) would overflow the churn hazard.
+        ge=1.0 / MAX_PRICE_INDEX,
+        le=MAX_PRICE_INDEX,
         description="market average price index: our price gap is price paid / this − 1 "
         "(1.0 = the reference our list price is quoted against)",
     )

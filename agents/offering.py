@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from agents.units import Days, Frozen
+from agents.units import MAX_HORIZON, MAX_PRICE_INDEX, Days, Frozen
 
 __all__ = [
     "PriceChange",
@@ -38,12 +38,14 @@ class QualityParams(Frozen):
     failure_margin: float = Field(
         default=0.2,
         ge=0.0,
+        le=1.0,  # a margin wider than the whole 0–1 scale is never crossed
         description="shortfall below expectation (index) beyond which a purchase is a failure; "
         "also the felt size of a must-be miss (late delivery, unsolved ticket)",
     )
     exceed_margin: float = Field(
         default=0.1,
         ge=0.0,
+        le=1.0,
         description="surplus above expectation (index) beyond which a purchase earns an "
         "exceeded-expectation deposit",
     )
@@ -73,9 +75,10 @@ class QualityParams(Frozen):
 class PriceChange(Frozen):
     """A scheduled change of our list price index."""
 
-    at: Days = Field(ge=0.0, description="day the new list price takes effect")
+    at: Days = Field(ge=0.0, le=MAX_HORIZON, description="day the new list price takes effect")
     to: float = Field(
-        gt=0.0,
+        ge=1.0 / MAX_PRICE_INDEX,
+        le=MAX_PRICE_INDEX,
         description="new list price index; a rise withdraws trust from every active customer",
     )
 
@@ -85,7 +88,9 @@ class PricingParams(Frozen):
 
     list_price: float = Field(
         default=1.0,
-        gt=0.0,
+        # Revenue is spend × this: the ceiling is part of MAX_MONEY's arithmetic.
+        ge=1.0 / MAX_PRICE_INDEX,
+        le=MAX_PRICE_INDEX,
         description="our list price index (1.0 = market average): revenue scales with it and "
         "price-sensitive customers compare it with the market",
     )

@@ -15,7 +15,14 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import Field, model_validator
 
-from agents.units import Days, Frozen
+from agents.units import (
+    MAX_CUSTOMERS,
+    MAX_HORIZON,
+    MAX_MONEY,
+    MAX_TIME_SCALE,
+    Days,
+    Frozen,
+)
 
 __all__ = [
     "AcquisitionParams",
@@ -30,13 +37,20 @@ class BassParams(Frozen):
     """Pure Bass diffusion: market potential M, innovation p and imitation q (per year)."""
 
     market_potential: int = Field(
-        gt=0, description="M: customers who will ever adopt, the initial ones included"
+        gt=0,
+        le=MAX_CUSTOMERS,
+        description="M: customers who will ever adopt, the initial ones included",
     )
+    # Coefficients per year: at 100 (3000× the typical p) the whole market adopts within
+    # days, so larger values draw the same step.
     p: float = Field(
-        gt=0.0, description="innovation coefficient per year (Bass 1969; typical ≈ 0.03)"
+        gt=0.0,
+        le=100.0,
+        description="innovation coefficient per year (Bass 1969; typical ≈ 0.03)",
     )
     q: float = Field(
         ge=0.0,
+        le=100.0,
         description="imitation (word-of-mouth) coefficient per year (Bass 1969; typical ≈ 0.38)",
     )
 
@@ -47,11 +61,15 @@ class AcquisitionParams(Frozen):
     budget_per_period: float = Field(
         default=0.0,
         ge=0.0,
+        le=MAX_MONEY,
         description="money per period spent on paid leads; 0 = none; ignored under bass",
     )
     cost_per_lead: float = Field(
         default=40.0,
-        gt=0.0,
+        # A cent at least: leads are budget / cost, and a cost near 0 asks Poisson for an
+        # infinite mean.
+        ge=0.01,
+        le=MAX_MONEY,
         description="money per lead: leads per period ~ Poisson(budget / cost) (assumption)",
     )
     funnel: dict[str, float] = Field(
@@ -68,6 +86,7 @@ class AcquisitionParams(Frozen):
     referral_reward: float = Field(
         default=20.0,
         ge=0.0,
+        le=MAX_MONEY,
         description="money paid to the referrer per referred customer (seed 003: referral rewards)",
     )
     advocate_satisfaction: float = Field(
@@ -109,16 +128,20 @@ class SelectionParams(Frozen):
     min_tenure: Days = Field(
         default=180.0,
         ge=0.0,
+        le=MAX_HORIZON,
         description="customers younger than this are never judged (assumption)",
     )
     lookback: Days = Field(
         default=365.25,
         gt=0.0,
+        le=MAX_TIME_SCALE,
         description="time constant of the exponential memory of margin and cost to serve "
         "(not a hard window)",
     )
     threshold: float = Field(
         default=0.0,
+        ge=-MAX_MONEY,
+        le=MAX_MONEY,
         description="money: margin − cost to serve over the lookback below which a customer "
         "is unprofitable (0 = loss-making)",
     )
@@ -130,6 +153,7 @@ class ValuationParams(Frozen):
     memory: Days = Field(
         default=365.25,
         gt=0.0,
+        le=MAX_TIME_SCALE,
         description="time constant of the exponential memory of revenue the ranking uses; a "
         "newcomer's expected yearly value fades with it too (one year: assumption)",
     )

@@ -14,7 +14,7 @@ Lifecycle stage is *derived* from state for reporting; it never drives behaviour
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 from pydantic import Field, model_validator
@@ -24,6 +24,15 @@ from agents.units import Frozen
 from agents.xp import take, where
 
 __all__ = ["LadderParams", "Level", "Stage", "ladder_step", "lifecycle_stage"]
+
+#: A balance threshold in trust points. Out of reach reads as "never" (tests switch the
+#: ladder off with 1e6); beyond ±1e9 the floats of a balance lose the point.
+_Threshold = Annotated[float, Field(ge=-1e9, le=1e9)]
+#: Interactions needed to climb: a billion is never reached in a run.
+_Interactions = Annotated[int, Field(le=1_000_000_000)]
+#: A per-level multiplier (the sign is checked by the block). The course's rungs differ by
+#: less than 2×; 10× is past any calibration, and wallet multiplies the purchase events.
+_Multiplier = Annotated[float, Field(le=10.0)]
 
 
 class LadderParams(Frozen):
@@ -35,37 +44,37 @@ class LadderParams(Frozen):
     to be calibrated per lesson).
     """
 
-    promote_at: tuple[float, float, float] = Field(
+    promote_at: tuple[_Threshold, _Threshold, _Threshold] = Field(
         default=(5.0, 12.0, 25.0),
         description="balance in trust points needed to climb from transactional, "
         "collaborative, trust (assumption, calibrate per lesson)",
     )
-    demote_below: tuple[float, float, float] = Field(
+    demote_below: tuple[_Threshold, _Threshold, _Threshold] = Field(
         default=(0.0, 5.0, 15.0),
         description="balance in trust points below which collaborative, trust, strategic slip "
         "one rung; at most promote_at (hysteresis)",
     )
-    min_interactions: tuple[int, int, int] = Field(
+    min_interactions: tuple[_Interactions, _Interactions, _Interactions] = Field(
         default=(2, 6, 12),
         description="interactions (purchases, renewals, contacts, tickets) needed before "
         "climbing from transactional, collaborative, trust (assumption)",
     )
-    wallet: tuple[float, float, float, float] = Field(
+    wallet: tuple[_Multiplier, _Multiplier, _Multiplier, _Multiplier] = Field(
         default=(1.0, 1.15, 1.3, 1.5),
         description="purchase-rate multiplier (share of wallet) per level, transactional first "
         "(seed 004: wallet share rises up the ladder; sizes assumed)",
     )
-    hazard: tuple[float, float, float, float] = Field(
+    hazard: tuple[_Multiplier, _Multiplier, _Multiplier, _Multiplier] = Field(
         default=(1.0, 0.75, 0.5, 0.3),
         description="churn multiplier (switching cost) per level, on behavioural churn and the "
         "per-purchase or per-renewal baseline dropout; strategic at 30 %: assumption",
     )
-    price_sensitivity: tuple[float, float, float, float] = Field(
+    price_sensitivity: tuple[_Multiplier, _Multiplier, _Multiplier, _Multiplier] = Field(
         default=(1.0, 0.8, 0.6, 0.4),
         description="price-sensitivity multiplier per level (seed 004: transactional customers "
         "are price-driven; sizes assumed)",
     )
-    referral: tuple[float, float, float, float] = Field(
+    referral: tuple[_Multiplier, _Multiplier, _Multiplier, _Multiplier] = Field(
         default=(0.25, 0.5, 1.0, 2.0),
         description="referral-rate multiplier per level (advocacy grows up the ladder; sizes "
         "assumed)",

@@ -9,13 +9,13 @@ go and intervene at the key moment, and win back the ones who left, by the reaso
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 from pydantic import Field, model_validator
 
-from agents.units import Days, Frozen
+from agents.units import MAX_HORIZON, MAX_MONEY, MAX_POINTS, MAX_TIME_SCALE, Days, Frozen
 
 __all__ = [
     "ComplaintParams",
@@ -30,14 +30,24 @@ __all__ = [
 ]
 
 
+#: Largest PerHandling value: resolve is a probability (checked by its block), apology and
+#: effort multipliers, where a hundredfold deposit or handling time is past any calibration.
+_MAX_PER_HANDLING = 100.0
+#: A logistic score weight: at ±100 one unit of a signal already makes the score certain.
+_Weight = Annotated[float, Field(ge=-100.0, le=100.0)]
+
+
 class PerHandling(Frozen):
     """A value for each complaint-handling quality that handles complaints."""
 
     basic: float = Field(
-        ge=0.0, description="value under basic handling (listen and fix); meaning as its block"
+        ge=0.0,
+        le=_MAX_PER_HANDLING,
+        description="value under basic handling (listen and fix); meaning as its block",
     )
     lescant: float = Field(
         ge=0.0,
+        le=_MAX_PER_HANDLING,
         description="value under LESCANT handling (Listen, Express, State, Confirm, Act, Notify, "
         "Thank); meaning as its block",
     )
@@ -76,6 +86,7 @@ class ComplaintParams(Frozen):
     cost_per_complaint: float = Field(
         default=15.0,
         ge=0.0,
+        le=MAX_MONEY,
         description="money per handled complaint, on top of the ticket cost",
     )
 
@@ -97,10 +108,14 @@ class LoyaltyParams(Frozen):
     points_per_money: float = Field(
         default=1.0,
         ge=0.0,
+        le=1000.0,  # a thousand points per currency unit: beyond any programme's scale
         description="points earned per currency unit paid, after discounts and offers",
     )
     point_value: float = Field(
-        default=0.01, ge=0.0, description="money per point redeemed (1 % back at the defaults)"
+        default=0.01,
+        ge=0.0,
+        le=MAX_MONEY,
+        description="money per point redeemed (1 % back at the defaults)",
     )
     redemption_rate: float = Field(
         default=0.7,
@@ -112,6 +127,7 @@ class LoyaltyParams(Frozen):
     redemption_delay: Days = Field(
         default=365.25,
         gt=0.0,
+        le=MAX_TIME_SCALE,
         description="mean time from issue to redemption; the liability of unredeemed points "
         "fades with it (one year: assumption)",
     )
@@ -129,7 +145,7 @@ class LoyaltyParams(Frozen):
         description="relative rise of members' purchase rate (0.05: assumption)",
     )
     fixed_cost_per_period: float = Field(
-        default=500.0, ge=0.0, description="money per period to run the programme"
+        default=500.0, ge=0.0, le=MAX_MONEY, description="money per period to run the programme"
     )
 
 
@@ -149,6 +165,7 @@ class EarlyWarningParams(Frozen):
     window: Days = Field(
         default=90.0,
         gt=0.0,
+        le=MAX_HORIZON,
         description="a flag opens a case for this long: the customer is not flagged (or "
         "called) again until it closes; and the truth window: a flag is a hit if the customer "
         "churns within it (precision and recall)",
@@ -156,6 +173,7 @@ class EarlyWarningParams(Frozen):
     signal_memory: Days = Field(
         default=90.0,
         gt=0.0,
+        le=MAX_TIME_SCALE,
         description="time constant of the fading memory of recent failures and unresolved "
         "complaints that feed the score (a CRM's 'last quarter' view)",
     )
@@ -171,14 +189,15 @@ class EarlyWarningParams(Frozen):
         description="retention discount off the price paid, booked as offers (0.1: assumption)",
     )
     offer_duration: Days = Field(
-        default=90.0, gt=0.0, description="how long the retention offer lasts"
+        default=90.0, gt=0.0, le=MAX_HORIZON, description="how long the retention offer lasts"
     )
     cost_per_intervention: float = Field(
-        default=10.0, ge=0.0, description="money per intervention (the call)"
+        default=10.0, ge=0.0, le=MAX_MONEY, description="money per intervention (the call)"
     )
     deposit: float = Field(
         default=3.0,
         ge=0.0,
+        le=MAX_POINTS,
         description="trust points of the intervention call; 3 = a help-in-difficulty contact "
         "(seed 004: help in hard times); a senior call that listens and fixes what went wrong "
         "earns what a quickly resolved complaint does (help 3 + apology 2 + quick fix 1 = 6)",
@@ -190,7 +209,7 @@ class EarlyWarningParams(Frozen):
         description="only the top share by value score is eligible; 1 = everyone (seed 004: "
         "tailored offers for high-value customers)",
     )
-    weights: tuple[float, float, float, float, float] = Field(
+    weights: tuple[_Weight, _Weight, _Weight, _Weight, _Weight] = Field(
         default=(-2.0, 0.3, 0.5, 1.0, -0.3),
         description="logistic score weights: intercept, log recency ratio, recent failures, "
         "recent unresolved complaints, trust balance in points (assumption; at the defaults a "
@@ -243,7 +262,10 @@ class WinBackParams(Frozen):
 
     enabled: bool = Field(default=False, description="call lapsed customers once, after the delay")
     delay: Days = Field(
-        default=30.0, ge=0.0, description="time from churn to the win-back call (assumption)"
+        default=30.0,
+        ge=0.0,
+        le=MAX_HORIZON,
+        description="time from churn to the win-back call (assumption)",
     )
     offer: float = Field(
         default=0.2,
@@ -253,20 +275,28 @@ class WinBackParams(Frozen):
         "the response (seed 004: special offer)",
     )
     offer_duration: Days = Field(
-        default=90.0, gt=0.0, description="how long the win-back discount lasts (assumption)"
+        default=90.0,
+        gt=0.0,
+        le=MAX_HORIZON,
+        description="how long the win-back discount lasts (assumption)",
     )
     offer_elasticity: float = Field(
         default=2.0,
         ge=0.0,
+        le=100.0,  # at 100 a 10 % offer lifts the response 11-fold; it is capped at 1 anyway
         description="response × (1 + this × offer), capped at 1: a 20 % offer lifts it by 40 % "
         "(assumption)",
     )
     cost_per_attempt: float = Field(
-        default=25.0, ge=0.0, description="money per win-back call (seed 004: senior AM call)"
+        default=25.0,
+        ge=0.0,
+        le=MAX_MONEY,
+        description="money per win-back call (seed 004: senior AM call)",
     )
     min_revenue: float = Field(
         default=0.0,
         ge=0.0,
+        le=MAX_MONEY,
         description="lifetime revenue, money, a lapsed customer needs to be called; 0 = all",
     )
     restart_satisfaction: float = Field(
@@ -278,6 +308,7 @@ class WinBackParams(Frozen):
     deposit: float = Field(
         default=3.0,
         ge=0.0,
+        le=MAX_POINTS,
         description="trust points of the win-back call; the account restarts from 0",
     )
     response: WinBackResponse = Field(
@@ -325,7 +356,10 @@ def warning_score(
         + w3 * recent_unresolved
         + w4 * balance
     )
-    return 1.0 / (1.0 + np.exp(-z))
+    # A very negative score overflows exp to inf, and 1 / inf is the right limit, 0: the
+    # warning numpy would print is not a problem, so it is silenced (and nothing else).
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-z))
 
 
 def recency_ratio(

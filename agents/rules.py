@@ -30,7 +30,7 @@ from pydantic import Field
 
 from agents.emotional_account import AccountParams
 from agents.relationship import LadderParams
-from agents.units import Days, Frozen
+from agents.units import MAX_TIME_SCALE, Days, Frozen
 from agents.xp import clip, exp, exp2, expm1, maximum, minimum, where
 
 __all__ = [
@@ -72,6 +72,11 @@ class ChurnReason(IntEnum):
     fired = 5
 
 
+#: Largest churn coefficient, per year: about 27 a day, far past the saturation of the total
+#: hazard at 1/max_hazard ≤ 1 a day, so larger ones would change nothing but the floats.
+_MAX_CHURN_PER_YEAR = 1e4
+
+
 class HazardParams(Frozen):
     """Coefficients of the behavioural churn hazard, per year at full strength.
 
@@ -81,6 +86,7 @@ class HazardParams(Frozen):
     dissatisfaction: float = Field(
         default=2.0,
         ge=0.0,
+        le=_MAX_CHURN_PER_YEAR,
         description="dissatisfaction churn per year at satisfaction 0, falling linearly to 0 at "
         "satisfaction_threshold; assumption, calibrate per lesson",
     )
@@ -94,41 +100,50 @@ class HazardParams(Frozen):
     overdrawn: float = Field(
         default=0.05,
         ge=0.0,
+        le=_MAX_CHURN_PER_YEAR,
         description="overdrawn-trust churn per year × (exp(k·overdraft) − 1): ≈ 0.56 at a "
         "balance of −10, ≈ 7.4 at −20 (assumption: steep, MODEL 'Churn')",
     )
     overdraft_steepness: float = Field(
         default=0.25,
         ge=0.0,
+        le=10.0,  # exp(k · 60 points) stays a finite float up to k ≈ 11.8
         description="k, per trust point of overdraft (counted up to 60): how steeply an "
         "overdrawn account drives churn (assumption)",
     )
     price: float = Field(
         default=10.0,
         ge=0.0,
+        le=_MAX_CHURN_PER_YEAR,
         description="price/competitor churn per year per unit of relative price gap over the "
         "market at price sensitivity 1: a 10 % gap adds 1 (assumption)",
     )
     neglect: float = Field(
         default=0.3,
         ge=0.0,
+        le=_MAX_CHURN_PER_YEAR,
         description="neglect churn per year per preferred contact interval overdue beyond the "
         "grace (seed 004: too rare contact and the relationship cools; size assumed)",
     )
     neglect_grace: float = Field(
         default=1.5,
         ge=1.0,
+        le=1000.0,  # preferred intervals (1.5 by default): past any calibration
         description="no neglect until the time since the last interaction exceeds this "
         "multiple of the preferred contact interval (assumption)",
     )
     neglect_cap: float = Field(
         default=5.0,
         ge=0.0,
+        le=1000.0,
         description="overdue preferred intervals counted at most (bounds the neglect component)",
     )
     max_hazard: Days = Field(
         default=30.0,
-        gt=0.0,
+        # 1/max_hazard is the rate of candidate churn reviews of every customer (thinning),
+        # each an event: one a day at most. Up to "never".
+        ge=1.0,
+        le=MAX_TIME_SCALE,
         description="shortest mean time to a behavioural churn: the total hazard saturates at "
         "1/max_hazard per day (thinning bound); 30d: assumption",
     )
@@ -166,12 +181,16 @@ class BehaviourParams(Frozen):
     tolerance: float = Field(
         default=0.05,
         ge=0.0,
+        # At κ = 1 one point of balance already scales a withdrawal by e; with
+        # account.tolerance_cap ≤ 50 points the multiplier stays below e^50.
+        le=1.0,
         description="κ, per trust point: negative impacts × exp(−κ·balance); 0.05: a +10 "
         "balance softens a failure by ≈ 40 %, −10 worsens it by ≈ 65 % (assumption)",
     )
     satisfaction_per_point: float = Field(
         default=0.03,
         ge=0.0,
+        le=1.0,  # at 1 a single trust point is felt as the whole 0–1 satisfaction scale
         description="felt satisfaction impact per trust point of a complaint outcome or price "
         "rise; assumption",
     )
@@ -195,6 +214,7 @@ class BehaviourParams(Frozen):
     paradox_bonus: float = Field(
         default=1.5,
         ge=1.0,
+        le=100.0,
         description="with recovery_paradox: a quick fix deposits at least this multiple of the "
         "trust the failure withdrew (assumption)",
     )

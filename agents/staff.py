@@ -17,7 +17,14 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import Field, model_validator
 
-from agents.units import Days, Frozen
+from agents.units import (
+    MAX_HEADCOUNT,
+    MAX_MONEY,
+    MAX_TIME_SCALE,
+    MINUTE,
+    Days,
+    Frozen,
+)
 
 __all__ = [
     "AccountManagerParams",
@@ -45,6 +52,7 @@ class AccountManagerParams(Frozen):
     count: int = Field(
         default=0,
         ge=0,
+        le=MAX_HEADCOUNT,
         description="account managers (headcount); 0 = none: no AM visits of any kind",
     )
     hours_per_week: float = Field(
@@ -56,15 +64,22 @@ class AccountManagerParams(Frozen):
     )
     hours_per_visit: float = Field(
         default=2.0,
-        gt=0.0,
+        # Visits a period are the hours over this, each an event: a quarter of an hour at
+        # least (a shorter one is a call), a working year (2000 h) at most.
+        ge=0.25,
+        le=2000.0,
         description="account-manager hours one visit takes, travel included (assumption)",
     )
     cost_per_visit: float = Field(
-        default=20.0, ge=0.0, description="money per visit (travel etc.), on top of salaries"
+        default=20.0,
+        ge=0.0,
+        le=MAX_MONEY,
+        description="money per visit (travel etc.), on top of salaries",
     )
     salary_per_period: float = Field(
         default=4000.0,
         ge=0.0,
+        le=MAX_MONEY,
         description="money per account manager per period, booked whether or not the hours "
         "are used",
     )
@@ -109,18 +124,23 @@ class ServiceDeskParams(Frozen):
     staff: int | None = Field(
         default=3,
         ge=1,
+        le=MAX_HEADCOUNT,
         description="agents at the desk, the c of an M/M/c queue; null = unbounded (M/M/∞: "
         "nobody waits, no salaries)",
     )
     handling_time: Days = Field(
         default=0.25,
-        gt=0.0,
+        ge=MINUTE,
+        le=MAX_TIME_SCALE,
         description="mean handling time of a ticket, exponential; complaints take × effort "
         "(6h: assumption)",
     )
     promise: Days = Field(
         default=1.0,
+        # No floor beyond > 0: a promise is only compared with waits and schedules nothing
+        # (tests promise 1e-6 d to make every wait a long one).
         gt=0.0,
+        le=MAX_TIME_SCALE,
         description="promised response time: a wait within it deposits, a longer one withdraws; "
         "complaints resolved within it count as quick",
     )
@@ -141,11 +161,13 @@ class ServiceDeskParams(Frozen):
     cost_per_ticket: float = Field(
         default=8.0,
         ge=0.0,
+        le=MAX_MONEY,
         description="money per ticket handled, × low_cost_factor for migrated customers",
     )
     salary_per_period: float = Field(
         default=3000.0,
         ge=0.0,
+        le=MAX_MONEY,
         description="money per agent per period (none with unbounded staff)",
     )
     low_cost_factor: float = Field(

@@ -14,10 +14,19 @@ from enum import IntEnum
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 
 from agents.dropout import BGDropout, ConstantDropout, Dropout, SBGDropout
-from agents.units import Days, Frozen
+from agents.units import (
+    HOUR,
+    MAX_MONEY,
+    MAX_PURCHASES_PER_DAY,
+    MAX_SHAPE,
+    MAX_TIME_SCALE,
+    Days,
+    Frozen,
+    limit_text,
+)
 
 __all__ = [
     "Beta01",
@@ -54,6 +63,7 @@ class Beta01(Frozen):
     concentration: float = Field(
         default=20.0,
         ge=0.0,
+        le=MAX_SHAPE,
         description="a + b of the Beta draw: higher = more alike (20: sd ≈ 0.1 at mean 0.5); "
         "0 = everyone at the mean; assumption, calibrate per lesson",
     )
@@ -74,12 +84,14 @@ class PositiveTrait(Frozen):
 
     mean: Days = Field(
         gt=0.0,
+        le=MAX_TIME_SCALE,
         description="segment mean of the trait (for preferred_contact: the contact interval "
         "the customer likes)",
     )
     cv: float = Field(
         default=0.3,
         ge=0.0,
+        le=10.0,  # the Gamma's shape is 1/cv²: 0.01 at cv 10, where nearly all draws are ~0
         description="coefficient of variation (sd / mean) of the Gamma draw; 0 = everyone at "
         "the mean; 0.3: assumption, moderate spread",
     )
@@ -101,14 +113,30 @@ class PurchaseParams(Frozen):
 
     r: float = Field(
         gt=0.0,
+        le=MAX_SHAPE,
         description="shape r of λ ~ Gamma(r, α): smaller = more uneven buying habits "
         "(CDNOW: 0.24, Fader, Hardie & Lee 2005)",
     )
     alpha: Days = Field(
         gt=0.0,
+        le=MAX_TIME_SCALE,
         description="rate α of λ's Gamma, as a duration: mean purchases per day = r/α "
         "(CDNOW: 4.4w)",
     )
+
+    @field_validator("alpha")
+    @classmethod
+    def _purchases_a_day(cls, alpha: float, info: ValidationInfo) -> float:
+        # Only the ratio r / alpha says how many purchase events a customer makes: a tiny
+        # alpha must not ask for billions of them, whatever r is.
+        r = info.data.get("r")
+        if r is not None and r / alpha > MAX_PURCHASES_PER_DAY:
+            raise ValueError(
+                f"r / alpha = {r / alpha:g} purchases per customer per day, more than "
+                f"{MAX_PURCHASES_PER_DAY:g} (one an hour); with r = {r:g}, alpha must be at "
+                f"least {limit_text(r / MAX_PURCHASES_PER_DAY, up=True)} days"
+            )
+        return alpha
 
 
 class SpendParams(Frozen):
@@ -120,19 +148,37 @@ class SpendParams(Frozen):
 
     p: float = Field(
         gt=0.0,
+        le=MAX_SHAPE,
         description="shape p of the spend per purchase z ~ Gamma(p, ν): higher = steadier "
         "baskets (CDNOW: 6.25, Fader, Hardie & Lee 2005)",
     )
     q: float = Field(
         gt=1.0,
+        le=MAX_SHAPE,
         description="shape q of the customer's ν ~ Gamma(q, γ): higher = customers more alike; "
         "> 1 for a finite mean (CDNOW: 3.74)",
     )
     gamma: float = Field(
         gt=0.0,
+        le=MAX_MONEY,
         description="rate γ of ν, in money: the population mean spend per purchase is "
         "p·γ/(q − 1) (CDNOW: 15.44)",
     )
+
+    @field_validator("gamma")
+    @classmethod
+    def _mean_spend(cls, gamma: float, info: ValidationInfo) -> float:
+        # The mean spend p·γ/(q − 1) passes any bound as q nears 1, and MAX_MONEY's
+        # arithmetic (agents/units.py) needs it within MAX_MONEY.
+        p, q = info.data.get("p"), info.data.get("q")
+        if p is not None and q is not None and p * gamma / (q - 1.0) > MAX_MONEY:
+            most = limit_text(MAX_MONEY * (q - 1.0) / p, up=False)
+            raise ValueError(
+                f"the mean spend per purchase p·gamma/(q − 1) = {p * gamma / (q - 1.0):g} is "
+                f"more than {MAX_MONEY:.0f}; with p = {p:.10g} and q = {q:.10g}, gamma must be "
+                f"at most {most}, or p lower or q higher"
+            )
+        return gamma
 
 
 class SegmentParams(Frozen):
@@ -162,6 +208,7 @@ class SegmentParams(Frozen):
     fee: float = Field(
         default=0.0,
         ge=0.0,
+        le=MAX_MONEY,
         description="subscription fee charged at every renewal (contractual), money at list "
         "price 1; 0 = none",
     )
@@ -183,6 +230,7 @@ class SegmentParams(Frozen):
     referral_rate: float = Field(
         default=0.5,
         ge=0.0,
+        le=365.0,  # one referral a day per advocate: beyond, every advocate is a sales force
         description="referrals per year by a satisfied advocate at ladder multiplier 1 (the "
         "trust level); assumption, calibrate per lesson",
     )
@@ -193,7 +241,10 @@ class SegmentParams(Frozen):
     )
     service_interval: Days = Field(
         default=180.0,
-        gt=0.0,
+        # Each service need is a ticket event: one an hour per customer at most. Up to
+        # "never" (tests switch the desk off with 1e7 days).
+        ge=HOUR,
+        le=MAX_TIME_SCALE,
         description="mean time between service needs (Poisson tickets to the desk), the same "
         "for everyone in the segment; 180d: assumption",
     )

@@ -11,6 +11,18 @@ True
 
 ``run`` and ``RunResult`` are imported on first use, so ``crmsim --help`` and scenario
 validation start quickly.
+
+Whatever a caller can get wrong raises a :class:`sim.errors.UserError`, never a built-in
+error from deep inside: an :class:`~sim.errors.ArgumentError` for an argument of the wrong
+type or out of range (checked before any work starts), a :class:`~sim.errors.ScenarioError`
+for a scenario that does not load, with every problem in it, a
+:class:`~sim.results.FolderError` for a saved result whose files do not match its manifest.
+Each function's docstring lists what it raises:
+
+>>> sim.run("baseline", seed=True)
+Traceback (most recent call last):
+...
+sim.errors.ArgumentError: seed must be a whole number ≥ 0 or a numpy SeedSequence, got True
 """
 
 from __future__ import annotations

@@ -16,8 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from sim.errors import UserError
+from sim.errors import ArgumentError, UserError, check_callback, check_seed, check_source
 from sim.results.run_result import RunResult
+from sim.scenario.size import check_size
 from sim.scenario.spec import Scenario, load_scenario
 
 __all__ = ["AUTO_VECTOR_FROM", "ENGINES", "choose_engine", "run", "run_stack"]
@@ -31,6 +32,7 @@ def run(
     seed: int | np.random.SeedSequence | None = None,
     engine: str = "agent",
     progress: Callable[[int, int], None] | None = None,
+    force: bool = False,
 ) -> RunResult:
     """Run one scenario once.
 
@@ -40,16 +42,33 @@ def run(
         engine: ``"agent"`` (the reference engine), ``"vector"`` (the same model over
             numpy columns, for large populations) or ``"auto"`` (see :func:`choose_engine`).
         progress: optional callback ``progress(done_periods, total_periods)``.
+        force: go past the soft size ceilings (:func:`sim.scenario.size.check_size`: a
+            million customers, 200 million events, half the machine's memory …).
 
     Returns:
         The run's tables, KPIs and manifest (``manifest["engine"]`` names the engine used).
+
+    Raises:
+        ArgumentError: ``scenario`` of another type, a ``seed`` that is not a whole number
+            ≥ 0 or a ``SeedSequence`` (``True`` included), a ``progress`` that cannot be
+            called.
+        ScenarioError: a scenario name or file that does not load (see
+            :func:`sim.load_scenario`).
+        UserError: an unknown ``engine``; a run past a hard size ceiling, or past a soft
+            one without ``force``, refused before anything is allocated; a scenario the
+            vector engine cannot run.
     """
     from sim.agent_engine.model import CRMModel
     from sim.results.collect import collect
 
+    if not isinstance(scenario, Scenario):
+        check_source(scenario)
+    used: Any = None if seed is None else check_seed(seed, sequence=True)
+    check_callback(progress)
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-    used: Any = sc.seed if seed is None else seed
+    used = sc.seed if used is None else used
     chosen = choose_engine(sc, engine)
+    check_size(sc, chosen, force)
     model: Any
     if chosen == "vector":
         from sim.vector_engine.model import VectorModel
@@ -66,6 +85,7 @@ def run_stack(
     scenario: Scenario | str | Path,
     seeds: Sequence[int | np.random.SeedSequence],
     progress: Callable[[int, int], None] | None = None,
+    force: bool = False,
 ) -> list[RunResult]:
     """Run one scenario once per seed, all in one vector-engine pass (see ``vector_engine.lanes``).
 
@@ -76,14 +96,31 @@ def run_stack(
         scenario: a :class:`Scenario`, a library name or a YAML path.
         seeds: one root seed per replication.
         progress: optional callback ``progress(done_periods, total_periods)``.
+        force: go past the soft size ceilings (:func:`sim.scenario.size.check_size`); the
+            stack's replications share one process, so its memory is theirs together.
 
     Returns:
         One result per seed, in order (``manifest["stack"]`` gives the stack's size).
+
+    Raises:
+        ArgumentError: ``scenario`` of another type, ``seeds`` that is not a non-empty
+            sequence of seeds (whole numbers ≥ 0 or ``SeedSequence``), a ``progress`` that
+            cannot be called.
+        ScenarioError: a scenario name or file that does not load.
+        UserError: a stack past a hard size ceiling, or past a soft one without ``force``,
+            refused before anything is allocated; a scenario the vector engine cannot run.
     """
     from sim.results.collect import collect
     from sim.vector_engine.model import VectorModel
 
+    if not isinstance(scenario, Scenario):
+        check_source(scenario)
+    if isinstance(seeds, str | bytes) or not isinstance(seeds, Sequence) or not seeds:
+        raise ArgumentError(f"seeds must be a non-empty list of seeds, got {seeds!r:.60}")
+    seeds = [check_seed(s, f"seeds[{i}]", sequence=True) for i, s in enumerate(seeds)]
+    check_callback(progress)
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    check_size(sc, "vector", force, replications=len(seeds))
     vm = VectorModel(sc, seeds=seeds)
     vm.run_all(progress)
     out = []

@@ -1,18 +1,41 @@
-"""Errors a user can fix: what went wrong, where, and what is allowed instead.
+r"""Errors a user can fix: what went wrong, where, and what is allowed instead.
 
 The command line catches :class:`UserError` and prints it without a traceback; anything
 else is a bug in the sandbox. :class:`ScenarioError` collects every problem found in a
 scenario (its files, ``extends`` chain and overrides) so that a trainer fixes them all in
 one go, each one pointing at a file, a line and a dotted field path.
+
+:class:`ArgumentError` is the Python API's counterpart: a public function checks its
+arguments at the door (:func:`check_seed`, :func:`check_source`, :func:`check_callback`)
+so that a wrong type or an out-of-range value is named before any work starts, not met as a
+built-in error deep inside.
+
+Names, paths and values come from files that trainers share, so whatever shows them on a
+terminal passes them through :func:`printable` first: an escape sequence in a scenario's
+name must reach the screen as the text ``\x1b``, not recolour it or move the cursor.
 """
 
 from __future__ import annotations
 
+import os
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
-__all__ = ["Problem", "ScenarioError", "UserError"]
+import numpy as np
+
+__all__ = [
+    "ArgumentError",
+    "Problem",
+    "ScenarioError",
+    "UserError",
+    "check_callback",
+    "check_seed",
+    "check_source",
+    "printable",
+]
 
 
 class UserError(Exception):
@@ -20,6 +43,117 @@ class UserError(Exception):
 
     The command line catches it and prints ``str(err)`` without a traceback.
     """
+
+
+class ArgumentError(UserError):
+    """An argument of a public Python function with the wrong type or out of range.
+
+    Raised at the function's entrance, before any work, with a message that names the
+    argument, shows the value given and says what is allowed.
+    """
+
+
+@overload
+def check_seed(seed: object, name: str = ..., *, sequence: Literal[False] = ...) -> int: ...
+@overload
+def check_seed(
+    seed: object, name: str = ..., *, sequence: Literal[True]
+) -> int | np.random.SeedSequence: ...
+def check_seed(
+    seed: object, name: str = "seed", *, sequence: bool = False
+) -> int | np.random.SeedSequence:
+    """``seed`` as a root seed: a whole number ≥ 0 (or, with ``sequence``, a ``SeedSequence``).
+
+    ``True`` is refused although Python counts it as 1: a flag passed where a seed belongs is
+    a mistake, not seed 1. Numpy integers are accepted and returned as plain ``int``, so
+    manifests and reports show ``7``, not ``np.int64(7)``.
+
+    Args:
+        seed: the value given.
+        name: the argument's name, for the message.
+        sequence: also accept a ``numpy.random.SeedSequence`` (returned as is).
+
+    Returns:
+        The seed, as an ``int`` or the ``SeedSequence`` given.
+
+    Raises:
+        ArgumentError: anything else, including negative numbers, floats and booleans.
+    """
+    if sequence and isinstance(seed, np.random.SeedSequence):
+        return seed
+    flag = isinstance(seed, bool | np.bool_)
+    if not flag and isinstance(seed, int | np.integer) and seed >= 0:
+        return int(seed)
+    allowed = "a whole number ≥ 0" + (" or a numpy SeedSequence" if sequence else "")
+    raise ArgumentError(f"{name} must be {allowed}, got {_preview(seed)}")
+
+
+def check_source(source: object, name: str = "scenario", *, objects: bool = True) -> None:
+    """Refuse a scenario source that is neither a library name, a path nor a mapping.
+
+    A caller that also takes a ``Scenario`` object lets it through before calling this
+    check; ``objects`` only says whether the message should offer one.
+
+    Args:
+        source: the value given.
+        name: the argument's name, for the message.
+        objects: whether the caller accepts a ``Scenario`` object too.
+
+    Raises:
+        ArgumentError: a value of another type (None, a number, bytes, a list …) or an
+            empty name.
+    """
+    if isinstance(source, Mapping):
+        return
+    if isinstance(source, str | os.PathLike):
+        if not os.fspath(source):
+            raise ArgumentError(f"{name} must not be empty: give a library name or a path")
+        return
+    allowed = "a library name, a path to a YAML file or a mapping of its content"
+    if objects:
+        allowed = "a Scenario, " + allowed
+    raise ArgumentError(f"{name} must be {allowed}, got {_preview(source)}")
+
+
+def check_callback(fn: object, name: str = "progress") -> None:
+    """Refuse a callback that cannot be called (None, meaning no callback, is fine).
+
+    Raises:
+        ArgumentError: ``fn`` is neither None nor callable.
+    """
+    if fn is not None and not callable(fn):
+        raise ArgumentError(f"{name} must be a function or None, got {_preview(fn)}")
+
+
+def _preview(value: object, limit: int = 60) -> str:
+    """A short ``repr`` of a value for a message, with its type when that is not obvious."""
+    if isinstance(value, int) and value.bit_length() > 64:
+        # repr of a very long integer is slow, and refused past 4,300 digits.
+        return f"a{' negative' if value < 0 else 'n'} integer of {value.bit_length()} bits"
+    shown = repr(value) if isinstance(value, int | float | str | bytes | None) else ""
+    if not shown or len(shown) > limit:
+        shown = f"a {type(value).__name__}"
+    return shown
+
+
+#: Characters that change a terminal rather than show on it: C0 controls but newline and
+#: tab, DEL, C1 controls, and the bidirectional overrides and isolates that reorder a line.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    r"""``text`` with every terminal control character replaced by its visible escape.
+
+    ``ESC`` becomes the four characters ``\x1b``, a bell ``\x07``, a right-to-left
+    override ``\u202e``; newlines and tabs stay, as does everything else, so plain text
+    comes back unchanged.
+    """
+    return _CONTROLS.sub(_escape_control, text)
+
+
+def _escape_control(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 @dataclass(frozen=True)

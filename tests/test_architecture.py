@@ -19,13 +19,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 #: The layers, lowest first (docs/design.md, "Layers and the module map"). A module may
 #: import modules of its own entry (sideways) and of any entry in an earlier layer; entries
-#: that share a layer never import each other (the two engines; ``errors`` and ``rng``;
-#: the behaviour and the scenario library). ``"sim"`` stands for the face,
+#: that share a layer never import each other (the two engines; ``errors``, ``rng`` and
+#: ``streams``; the behaviour and the scenario library). ``"sim"`` stands for the face,
 #: ``sim/__init__.py``, alone; every other entry covers its submodules. The face re-exports
 #: runs and experiments, so it sits above them and below what presents their results.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("agents", "scenarios"),
-    ("sim.errors", "sim.rng"),
+    ("sim.errors", "sim.rng", "sim.streams"),
     ("sim.scenario",),
     ("sim.results",),
     ("sim.agent_engine", "sim.vector_engine"),

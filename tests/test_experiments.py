@@ -38,6 +38,7 @@ from sim.experiments.stats import (
     mean_interval,
     paired_difference,
     pairing_gain,
+    pairing_gain_interval,
     prob_best,
     relative_difference,
     unpaired_difference,
@@ -156,6 +157,25 @@ def test_pairing_gain_closed_form():
     # Identical arms: pairing removes everything; independent arms: nothing on average.
     assert pairing_gain(a, a + 3.0).factor == math.inf
     assert math.isnan(pairing_gain([1.0, 1.0], [2.0, 2.0]).reduction)
+
+
+def test_pairing_gain_interval_covers_and_is_withheld_at_class_sizes():
+    # Correlation 0.8 with equal variances: the true reduction is 0.8. Coverage over 300
+    # independent experiments of n = 16: the count of covering intervals is Binomial(300, p)
+    # with p near 0.93 for the percentile bootstrap; below 80 % would take a broken interval
+    # (P < 1e-9 for p ≥ 0.9).
+    cov = [[1.0, 0.8], [0.8, 1.0]]
+    covered = 0
+    for k in range(300):
+        z = np.random.default_rng([17, k]).multivariate_normal([0.0, 0.0], cov, 16)
+        low, high = pairing_gain_interval(z[:, 0], z[:, 1], n_boot=1000)
+        assert low <= pairing_gain(z[:, 0], z[:, 1]).reduction <= high
+        covered += low <= 0.8 <= high
+    assert covered >= 240
+    # Below MIN_GAIN_PAIRS pairs the interval is withheld; the same data give the same one.
+    z = np.random.default_rng(3).multivariate_normal([0.0, 0.0], cov, 16)
+    assert all(math.isnan(x) for x in pairing_gain_interval(z[:7, 0], z[:7, 1]))
+    assert pairing_gain_interval(z[:, 0], z[:, 1]) == pairing_gain_interval(z[:, 0], z[:, 1])
 
 
 def test_prob_best_ties_and_clear_winner():
@@ -597,17 +617,25 @@ def _row(**kw):
 
 
 def test_verdict_words():
-    assert verdict(_row()) == "B beats A on profit by 4.1 % [2.3, 5.9]"
+    assert verdict(_row()) == "B beats A on profit by 41.0 [23.0, 59.0]"  # no baseline mean
+    assert verdict(_row(base_mean=1000.0), "¥") == (
+        "B beats A on profit by ¥41.0 [¥23.0, ¥59.0] (4.10 % more)"
+    )
     worse = _row(diff=-41.0, low=-59.0, high=-23.0, rel_pct=-4.1, rel_low=-5.9, rel_high=-2.3,
                  better=-1)  # fmt: skip
-    assert verdict(worse) == "B trails A on profit by 4.1 % [2.3, 5.9]"
+    assert verdict(worse) == "B trails A on profit by 41.0 [23.0, 59.0]"
     cheaper = _row(metric="costs", direction=-1, diff=-41.0, low=-59.0, high=-23.0,
-                   rel_pct=-4.1, rel_low=-5.9, rel_high=-2.3, better=1)  # fmt: skip
-    assert verdict(cheaper).startswith("B beats A on costs by 4.1 % [2.3, 5.9]")
+                   rel_pct=-4.1, rel_low=-5.9, rel_high=-2.3, better=1,
+                   base_mean=1000.0)  # fmt: skip
+    assert (
+        verdict(cheaper) == "B beats A on costs by 41.0 [23.0, 59.0] (4.10 % less); lower is better"
+    )
     none = _row(low=-5.0, detected=False, better=0)
-    assert verdict(none).startswith("no detectable difference between B and A on profit")
-    neutral = _row(metric="utilisation", direction=0, better=0)
-    assert verdict(neutral) == "B is higher than A on utilisation by 4.1 % [2.3, 5.9]"
+    assert (
+        verdict(none) == "no detectable difference between B and A on profit: +41.0 [−5.00, 59.0]"
+    )
+    neutral = _row(metric="utilisation", direction=0, better=0, diff=0.041, low=0.023, high=0.059)
+    assert verdict(neutral) == "B is higher than A on utilisation by 4.10 pts [2.30, 5.90]"
     assert fmt(-1234.5) == "−1,234" or fmt(-1234.5) == "−1,235"
     assert fmt(float("nan")) == "n/a"
 
@@ -670,7 +698,7 @@ def test_cli_compare_two_files_and_user_errors(tmp_path):
     adaptive = CliRunner().invoke(
         _app(),
         ["compare", str(a), str(b), "--target", "profit:1000000000", "--min-n", "2",
-         "--max-n", "3", "--out", str(out), "-m", "profit"],
+         "--max-n", "3", "--out", str(out), "--force", "-m", "profit"],
     )  # fmt: skip
     assert adaptive.exit_code == 0, adaptive.output
     assert "met at n = 2" in adaptive.output

@@ -188,8 +188,9 @@ def test_format_kpi_labels_units_and_missing_values() -> None:
         "% of cohort",
     )
     assert format_kpi("revenue", 603147.2)[1] == "603,147"
-    # The KPI table holds the wait in days, and the page says days.
-    assert format_kpi("mean_wait", 0.00162)[1:] == ("0.00162", "days")
+    assert format_kpi("revenue", 603147.2, "¥")[1] == "¥603,147"
+    # The KPI table holds the wait in days (the clock's unit); people read it in hours.
+    assert format_kpi("mean_wait", 0.1017)[1:] == ("2.44", "hours")
     assert format_kpi("mean_clv", 269.09)[1:] == ("269", "money per customer")
     assert format_kpi("active_end", 615.0)[1:] == ("615", "customers")
     assert format_kpi("satisfaction_end", 0.65254)[1:] == ("0.653", "0–1 scale")

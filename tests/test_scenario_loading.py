@@ -81,7 +81,7 @@ CORPUS: dict[str, tuple[str, int | None, str, list[str]]] = {
         "bad_duration_unit.yaml",
         [
             "bad_duration_unit.yaml:4: contract.every = '3 weeks': is not a duration",
-            "allowed: a duration > 0, written like 30d, 12h, 2w, 6mo or 1.5y",
+            "allowed: a duration ≥ 1d and ≤ 50y, written like 30d, 12h, 2w, 6mo or 1.5y",
         ],
     ),
     "contractual_bg.yaml": (
@@ -196,7 +196,7 @@ CORPUS: dict[str, tuple[str, int | None, str, list[str]]] = {
         "negative_staff.yaml",
         [
             "negative_staff.yaml:5: strategy.service.staff = -1: must be ≥ 1 "
-            "(allowed: a whole number ≥ 1, or null for unbounded staff)",
+            "(allowed: a whole number ≥ 1 and ≤ 1000000, or null for unbounded staff)",
         ],
     ),
     "period_longer_than_horizon.yaml": (
@@ -510,7 +510,7 @@ OVERRIDE_ERRORS: list[tuple[Any, list[str]]] = [
         ["strategy.service.staff.max=2"],
         [
             "strategy.service.staff is a single value",
-            "(a whole number ≥ 1, or null for unbounded staff)",
+            "(a whole number ≥ 1 and ≤ 1000000, or null for unbounded staff)",
         ],
     ),
     (
@@ -580,8 +580,8 @@ def test_extends_deep_merges(tmp_path: Path) -> None:
 
 
 def test_extends_chain_with_relative_paths_and_library(library: Path, tmp_path: Path) -> None:
-    write(tmp_path, "mid.yaml", "extends: loyalty\nname: mid\nseed: 7\n")
-    leaf = write(tmp_path, "deep/leaf.yaml", "extends: ../mid.yaml\nhorizon: 2y\n")
+    write(tmp_path, "shared/mid.yaml", "extends: loyalty\nname: mid\nseed: 7\n")
+    leaf = write(tmp_path, "leaf.yaml", "extends: shared/mid.yaml\nhorizon: 2y\n")
     s = load_scenario(leaf)
     assert s.strategy.loyalty.enabled
     assert (s.seed, s.horizon, s.name) == (7, 730.5, "leaf")

@@ -3,6 +3,9 @@
 A trainer's whole loop fits in four commands: ``crmsim list`` to pick a lesson,
 ``crmsim show`` to read what it sets, ``crmsim run`` to simulate it (tables, figures and an
 HTML report in one folder) and ``crmsim report`` to rebuild the page from a saved run.
+This module holds the application and the commands that run or report; those that only
+look at scenarios (``list``, ``show``, ``validate``) are in :mod:`sim.cli.inspect`, and
+``compare`` in :mod:`sim.cli.compare`.
 
 Anything the user can fix (a scenario error, a missing file, a bad ``--set``, an unknown
 scenario or engine) is printed as one readable paragraph on standard error with exit code
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -21,12 +25,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from rich.console import Console
 from rich.table import Table
-from rich.text import Text
 
 from sim.cli.compare import compare_command
-from sim.errors import UserError
+from sim.cli.inspect import (
+    USER_ERROR,
+    SetOption,
+    check_engine,
+    list_command,
+    load,
+    show_command,
+    validate_command,
+)
+from sim.cli.text import escape, print_error, stderr_console, stdout_console
+from sim.errors import UserError, printable
+from sim.scenario.size import SOFT_CUSTOMERS, SOFT_EVENTS, SOFT_MEMORY_SHARE, check_size
 
 if TYPE_CHECKING:
     from sim.results.run_result import RunResult
@@ -35,9 +48,7 @@ if TYPE_CHECKING:
 __all__ = ["app", "main"]
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-#: Exit code of every error the user can fix (typer's own usage errors use it too).
-USER_ERROR = 2
+T = TypeVar("T")
 
 app = typer.Typer(
     name="crmsim",
@@ -52,14 +63,21 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 
-SetOption = Annotated[
-    list[str] | None,
+ForceOption = Annotated[
+    bool,
     typer.Option(
-        "--set",
-        "-s",
-        metavar="PATH=VALUE",
-        help="Override one setting by its dotted path (repeatable), e.g. "
-        "strategy.service.staff=4 or horizon=6mo. The value is read as YAML.",
+        "--force",
+        help="Override the soft safeguards: replace a result already saved in the output "
+        f"folder, and run past the soft size ceilings ({SOFT_CUSTOMERS:,} customers, "
+        f"{SOFT_EVENTS:,} events, {SOFT_MEMORY_SHARE:.0%} of this machine's memory). "
+        "Hard ceilings hold.",
+    ),
+]
+ReportForce = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="Override the soft safeguards: replace a result already saved in --out.",
     ),
 ]
 
@@ -72,21 +90,6 @@ class Format(StrEnum):
     both = "both"
 
 
-def _stdout() -> Console:
-    return Console(highlight=False)
-
-
-def _stderr() -> Console:
-    return Console(stderr=True, highlight=False, soft_wrap=True)
-
-
-def _error(message: str) -> None:
-    """Print a user error as one readable paragraph on standard error."""
-    text = Text("error: ", style="bold red")
-    text.append(message)
-    _stderr().print(text)
-
-
 def _friendly(fn: F) -> F:
     """Turn a :class:`UserError` raised by a command into a message and exit code 2."""
 
@@ -95,37 +98,13 @@ def _friendly(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except UserError as exc:
-            _error(str(exc))
+            print_error(str(exc))
             raise typer.Exit(USER_ERROR) from None
 
     return wrapper  # type: ignore[return-value]
 
 
-def _load(scenario: str, overrides: list[str] | None) -> Scenario:
-    """Load a library name or a YAML path with ``--set`` overrides."""
-    from sim.scenario.spec import load_scenario
-
-    return load_scenario(scenario, overrides or None)
-
-
-def _check_engine(engine: str) -> None:
-    from sim.engines import ENGINES
-
-    if engine not in ENGINES:
-        raise UserError(f"unknown engine {engine!r} (allowed: {', '.join(ENGINES)})")
-
-
-def _engine_can_run(sc: Scenario, engine: str) -> None:
-    from sim.engines import choose_engine
-    from sim.vector_engine.model import unsupported
-
-    if choose_engine(sc, engine) == "vector" and (problems := unsupported(sc)):
-        raise UserError(
-            f"{sc.name}: the vector engine cannot run this scenario: " + "; ".join(problems)
-        )
-
-
-def _write(what: str, out: Path, action: Callable[[], Path]) -> Path:
+def _write(what: str, out: Path, action: Callable[[], T]) -> T:
     """Run a writing ``action``; an unwritable folder is the user's to fix."""
     try:
         return action()
@@ -187,11 +166,14 @@ def run_command(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress bar and no KPI table.")
     ] = False,
+    force: ForceOption = False,
 ) -> None:
     """Run a scenario once and write its tables, figures and HTML report.
 
     The folder gets one Parquet file per table and manifest.json (the resolved scenario,
-    its hash, seed, engine, versions) plus report.html and one PNG per figure.
+    its hash, seed, engine, versions, and the size and sha256 of every other file) plus
+    report.html and one PNG per figure. The folder appears whole when the run is done, or
+    not at all; a second crmsim writing to the same folder meanwhile is refused.
 
     **Examples**
 
@@ -203,142 +185,65 @@ def run_command(
     """
     import sim
     from sim.experiments.progress import ProgressBar
+    from sim.results.folder import ResultFolder
 
-    _check_engine(engine)
-    sc = _load(scenario, overrides)
+    check_engine(engine)
+    sc = _load_sized(scenario, overrides, engine, force)
     target = out if out is not None else Path("out") / _folder_name(sc.name)
-    err = _stderr()
+    err = stderr_console()
     show_bar = not quiet and err.is_terminal
-    with ProgressBar(sc.name, enabled=show_bar, console=err) as bar:
-        result = sim.run(sc, seed=seed, engine=engine, progress=bar)
-    if fmt in (Format.parquet, Format.both):
-        _write("tables", target, lambda: result.save(target))
-    else:
-        _write("manifest", target, lambda: _save_manifest(result, target))
     report: Path | None = None
-    if fmt in (Format.html, Format.both):
-        from sim.report.run_page import write_report
+    with ResultFolder(target, force=force) as folder:  # checked and locked before the run
+        with ProgressBar(sc.name, enabled=show_bar, console=err) as bar:
+            result = sim.run(sc, seed=seed, engine=engine, progress=bar, force=force)
+        if fmt in (Format.parquet, Format.both):
+            _write("tables", target, lambda: result.write_tables(folder.staging))
+        if fmt in (Format.html, Format.both):
+            from sim.report.run_page import write_report
 
-        report = _write("report", target, lambda: write_report(result, target))
-    console = _stdout()
+            _write("report", target, lambda: write_report(result, folder.staging))
+            report = target / "report.html"
+        _write("result", target, lambda: folder.publish(result.manifest))
+    console = stdout_console()
     if not quiet:
         console.print(_kpi_table(result))
         wall = float(result.manifest.get("wall_time_s", float("nan")))
         console.print(
-            f"{sc.name}: seed {result.manifest.get('seed')}, "
+            f"{escape(sc.name)}: seed {result.manifest.get('seed')}, "
             f"engine {result.manifest.get('engine')}, "
             f"{len(result.periods)} periods in {wall:.1f} s",
             soft_wrap=True,
         )
     if report is not None:
-        console.print(f"report: {report}", soft_wrap=True, markup=False)
+        console.print(printable(f"report: {report}"), soft_wrap=True, markup=False)
     else:
-        console.print(f"results: {target}", soft_wrap=True, markup=False)
+        console.print(printable(f"results: {target}"), soft_wrap=True, markup=False)
+
+
+def _load_sized(scenario: str, overrides: list[str] | None, engine: str, force: bool) -> Scenario:
+    """The scenario to run, refused before any folder is touched if it is too big to run."""
+    from sim.engines import choose_engine
+
+    sc = load(scenario, overrides)
+    check_size(sc, choose_engine(sc, engine), force)
+    return sc
 
 
 def _folder_name(name: str) -> str:
-    """A scenario name made safe as one folder name (no separators, no leading dots)."""
+    """A scenario name made safe as one folder name.
+
+    No separators, no leading dots, and short enough for any file system: a long name is
+    cut and given a hash of the whole, so two long names stay two folders.
+    """
+    from sim.results.folder import short_name
+
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).lstrip(".")
-    return safe or "scenario"
+    return short_name(safe or "scenario")
 
 
-def _save_manifest(result: RunResult, target: Path) -> Path:
-    """Write only ``manifest.json`` (the run's identity) into ``target``."""
-    import json
-
-    from sim.results.run_result import atomic_write_bytes
-
-    text = json.dumps(result.manifest, indent=2, sort_keys=True, default=str)
-    atomic_write_bytes(target / "manifest.json", text.encode())
-    return target
-
-
-@app.command("validate")
-@_friendly
-def validate_command(
-    scenarios: Annotated[
-        list[str], typer.Argument(help="Library scenario names or paths to YAML files.")
-    ],
-    overrides: SetOption = None,
-    engine: Annotated[
-        str | None,
-        typer.Option(
-            "--engine", help="Also check that this engine (agent, vector, auto) can run them."
-        ),
-    ] = None,
-) -> None:
-    """Check that scenarios load: files, extends chains, overrides and every value.
-
-    Prints a check mark and the lesson for each good scenario and every problem of each bad
-    one; exits with code 2 when any scenario fails.
-
-    **Examples**
-
-        crmsim validate baseline
-        crmsim validate scenarios/*.yaml
-        crmsim validate my_lesson.yaml --set strategy.service.staff=4
-        crmsim validate scenarios/*.yaml --engine vector
-    """
-    if engine is not None:
-        _check_engine(engine)
-    out = _stdout()
-    failed = 0
-    for name in scenarios:
-        try:
-            sc = _load(name, overrides)
-            if engine is not None:
-                _engine_can_run(sc, engine)
-        except UserError as exc:
-            failed += 1
-            out.print(Text(f"✗ {name}", style="bold red"), soft_wrap=True)
-            _error(str(exc))
-            continue
-        line = Text("✓ ", style="bold green")
-        line.append(sc.name)
-        if sc.lesson:
-            line.append(f" — {sc.lesson}")
-        out.print(line, soft_wrap=True)
-    if failed:
-        raise typer.Exit(USER_ERROR)
-
-
-@app.command("list")
-def list_command() -> None:
-    """List the scenario library with each scenario's one-line lesson.
-
-    **Examples**
-
-        crmsim list
-    """
-    import scenarios
-
-    table = Table(title=f"Scenario library ({scenarios.SCENARIO_DIR})", title_justify="left")
-    table.add_column("scenario", style="bold", no_wrap=True)
-    table.add_column("lesson")
-    for name in scenarios.names():
-        table.add_row(name, Text(scenarios.lesson(name)))
-    _stdout().print(table)
-
-
-@app.command("show")
-@_friendly
-def show_command(
-    scenario: Annotated[str, typer.Argument(help="Library scenario name or path to a YAML file.")],
-    overrides: SetOption = None,
-) -> None:
-    """Print the fully resolved scenario as YAML (extends merged, overrides applied).
-
-    Durations are shown in days. The output is itself a valid scenario file.
-
-    **Examples**
-
-        crmsim show baseline
-        crmsim show baseline --set strategy.service.staff=4 > my_lesson.yaml
-    """
-    from sim.scenario.spec import dump_yaml
-
-    text = dump_yaml(_load(scenario, overrides))
-    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+app.command("validate")(_friendly(validate_command))
+app.command("list")(list_command)
+app.command("show")(_friendly(show_command))
 
 
 @app.command("report")
@@ -349,8 +254,13 @@ def report_command(
         Path | None,
         typer.Option("--out", "-o", help="Where to write the report (default: RESULT_DIR)."),
     ] = None,
+    force: ReportForce = False,
 ) -> None:
     """Rebuild report.html and the PNG figures from a saved run.
+
+    The run's files are checked against its manifest first; a folder whose files do not
+    match (an interrupted or mixed save) is refused. Rebuilt in place, the folder is
+    replaced whole, tables kept; elsewhere, --out gets the page, the figures and a manifest.
 
     **Examples**
 
@@ -358,6 +268,7 @@ def report_command(
         crmsim report out/baseline --out slides/baseline
     """
     from sim.report.run_page import write_report
+    from sim.results.folder import ResultFolder
     from sim.results.run_result import RunResult
 
     if not (result_dir / "manifest.json").is_file():
@@ -370,10 +281,17 @@ def report_command(
             f"{result_dir} holds only a manifest (the run was saved with --format html); "
             "rerun it with --format both to keep the tables"
         )
-    result = RunResult.load(result_dir)
-    target = out if out is not None else result_dir
-    report = _write("report", target, lambda: write_report(result, target))
-    _stdout().print(f"report: {report}", soft_wrap=True, markup=False)
+    in_place = out is None or (out.exists() and os.path.samefile(out, result_dir))
+    target = result_dir if in_place or out is None else out
+    with ResultFolder(target, force=force or in_place) as folder:
+        result = RunResult.load(result_dir)  # in place: under the lock, so nobody swaps it
+        if in_place:
+            _write("report", target, lambda: folder.carry(result_dir))
+        _write("report", target, lambda: write_report(result, folder.staging))
+        _write("report", target, lambda: folder.publish(result.manifest))
+    stdout_console().print(
+        printable(f"report: {target / 'report.html'}"), soft_wrap=True, markup=False
+    )
 
 
 app.command("compare")(_friendly(compare_command))
@@ -384,5 +302,5 @@ def main() -> None:
     try:
         app(prog_name="crmsim")
     except UserError as exc:
-        _error(str(exc))
+        print_error(str(exc))
         sys.exit(USER_ERROR)

@@ -4,28 +4,34 @@ The command is a plain function with typer-annotated parameters so that the main
 line registers it with ``app.command("compare")(compare_command)``. It loads the arms
 (several scenario files, or one file with an ``arms:`` block), runs them on common random
 numbers through :func:`sim.experiments.compare` with a progress bar, prints the tables and
-verdicts, and writes the HTML report (:mod:`sim.report.compare_page`).
+verdicts, and writes the HTML report (:mod:`sim.report.compare_page`). Arm, metric and
+scenario names come from the user's files and reach Rich markup only through
+:func:`sim.cli.text.escape`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from sim.cli.text import escape, stderr_console, stdout_console
 from sim.engines import ENGINES
-from sim.errors import UserError
+from sim.errors import UserError, printable
 from sim.experiments.comparison import DEFAULT_N, Comparison, arms_from_scenario, compare
-from sim.experiments.executors import make_executor
+from sim.experiments.executors import cores, make_executor
+from sim.experiments.plan import MAX_REPLICATIONS, check_experiment, experiment_engine
 from sim.experiments.targets import parse_target
 from sim.report.compare_page import fmt, fmt_factor, headline_metrics, verdict, write_report
+from sim.results.collect import versions
+from sim.results.folder import ResultFolder
 from sim.rng import DEFAULT_SEED
-from sim.scenario.spec import Scenario, load_scenario
+from sim.scenario.size import SOFT_CUSTOMERS, SOFT_EVENTS
+from sim.scenario.spec import Scenario, load_scenario, scenario_hash, scenario_to_dict
 
 __all__ = ["compare_command", "load_arms"]
 
@@ -67,6 +73,30 @@ def load_arms(sources: list[str], overrides: list[str] | None = None) -> dict[st
     return arms
 
 
+def _manifest(comparison: Comparison, metrics: list[str]) -> dict[str, Any]:
+    """What a comparison folder is: every arm's resolved scenario, the seed, size and engine."""
+    arms = {
+        arm: {
+            "scenario": scenario_to_dict(sc),
+            "scenario_hash": scenario_hash(sc),
+            "scenario_name": sc.name,
+        }
+        for arm, sc in comparison.arms.items()
+    }
+    return {
+        "kind": "comparison",
+        "arms": arms,
+        "baseline": comparison.baseline,
+        "seed": comparison.seed,
+        "engine": comparison.engine,
+        "replications": comparison.n,
+        "target": None if comparison.target is None else str(comparison.target),
+        "metrics": metrics,
+        "versions": versions(),
+        "wall_time_s": round(comparison.seconds, 3),
+    }
+
+
 def _progress_callback(bar: Progress) -> Callable[[int, int], None]:
     task = bar.add_task("runs", total=None)
 
@@ -81,7 +111,7 @@ def _means_table(comparison: Comparison, metrics: list[str]) -> Table:
     table.add_column("metric")
     for arm in comparison.arms:
         label = f"{arm} (baseline)" if arm == comparison.baseline else arm
-        table.add_column(label, justify="right")
+        table.add_column(escape(label), justify="right")
     table.add_column("likely best (P)", justify="right")
     summary = comparison.arm_summary(metrics)
     best = comparison.prob_best(metrics)
@@ -92,14 +122,15 @@ def _means_table(comparison: Comparison, metrics: list[str]) -> Table:
             for r in (rows[a] for a in comparison.arms)
         ]
         p = best[best["metric"] == m].set_index("arm")["p_best"].astype(float)
-        leader = "n/a" if p.isna().all() else f"{p.idxmax()} ({p.max():.2f})"
-        table.add_row(m, *cells, leader)
+        leader = "n/a" if p.isna().all() else f"{escape(p.idxmax())} ({p.max():.2f})"
+        table.add_row(escape(m), *cells, leader)
     return table
 
 
 def _differences_table(comparison: Comparison, metrics: list[str], arm: str) -> Table:
     table = Table(
-        title=f"{arm} − {comparison.baseline} (paired, 95 % interval)", title_justify="left"
+        title=f"{escape(arm)} − {escape(comparison.baseline)} (paired, 95 % interval)",
+        title_justify="left",
     )
     for col in ("metric", "difference", "relative", "unpaired", "pairing gain"):
         table.add_column(col, justify="left" if col == "metric" else "right")
@@ -117,7 +148,7 @@ def _differences_table(comparison: Comparison, metrics: list[str], arm: str) -> 
             else "n/a"
         )
         table.add_row(
-            str(r["metric"]),
+            escape(r["metric"]),
             f"[{style}]{fmt(r['diff'])} [{fmt(r['low'])}, {fmt(r['high'])}][/]",
             rel,
             f"[{fmt(r['unpaired_low'])}, {fmt(r['unpaired_high'])}]",
@@ -128,6 +159,18 @@ def _differences_table(comparison: Comparison, metrics: list[str], arm: str) -> 
         "(× unpaired replications needed for the same precision)"
     )
     return table
+
+
+def _planned_workers(workers: int | None, scheduler: str | None) -> int:
+    """Workers the executor of ``make_executor(workers, scheduler)`` will have.
+
+    They decide how the vector engine stacks replications; a remote cluster's size is known
+    only once connected, so it counts as one worker (the largest stacks: the safe side).
+    """
+    if scheduler and scheduler != "local":
+        return 1
+    asked = cores() if workers == 0 or (workers is None and scheduler) else workers or 1
+    return max(1, min(asked, cores()))
 
 
 def compare_command(
@@ -193,8 +236,23 @@ def compare_command(
         list[str] | None,
         typer.Option("--metric", "-m", help="Metric to report (repeatable; default: headline)."),
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Override the soft safeguards: replace a comparison already saved in --out, "
+            f"run more than {MAX_REPLICATIONS:,} replications per arm, and run arms past the "
+            f"soft size ceilings ({SOFT_CUSTOMERS:,} customers, {SOFT_EVENTS:,} events or "
+            "half this machine's memory a run). Hard ceilings hold.",
+        ),
+    ] = False,
 ) -> None:
-    """Compare policies on paired replications: intervals, differences and a verdict."""
+    """Compare policies on paired replications: intervals, differences and a verdict.
+
+    --out appears whole when the comparison is done (report, figures, tables and a
+    manifest.json listing every file with its size and sha256), or not at all. The number
+    of replications and the size of every arm are checked before any worker starts.
+    """
     # Check everything the user typed before starting workers (a Dask cluster takes a while).
     if engine not in ENGINES:
         raise UserError(f"unknown engine {engine!r} (allowed: {', '.join(ENGINES)})")
@@ -202,42 +260,54 @@ def compare_command(
     if goal is not None and n is not None:
         raise UserError("give either -n or --target, not both")
     arms = load_arms(scenarios, set_)
-    stdout, stderr = Console(), Console(stderr=True)
+    chosen = experiment_engine(arms, engine)
+    count = max_n if goal is not None else DEFAULT_N if n is None else n
+    check_experiment(arms, range(count), chosen, _planned_workers(workers, scheduler), force)
+    stdout, stderr = stdout_console(), stderr_console()
     columns = (
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
     )
-    with (
-        make_executor(workers, scheduler) as executor,
-        Progress(*columns, console=stderr, transient=True) as bar,
-    ):
-        result = compare(
-            arms,
-            n=n,
-            seed=seed,
-            target=goal,
-            baseline=baseline,
-            executor=executor,
-            max_n=max_n,
-            min_n=min_n,
-            progress=_progress_callback(bar),
-            engine=engine,
-        )
-        where = repr(executor)
-    metrics = list(metric) if metric else headline_metrics(result)
-    if metric:
-        result.arm_summary(metrics)  # raises a UserError naming an unknown metric
+    with ResultFolder(out, force=force) as folder:  # checked and locked before any run
+        with (
+            make_executor(workers, scheduler) as executor,
+            Progress(*columns, console=stderr, transient=True) as bar,
+        ):
+            result = compare(
+                arms,
+                n=n,
+                seed=seed,
+                target=goal,
+                baseline=baseline,
+                executor=executor,
+                max_n=max_n,
+                min_n=min_n,
+                progress=_progress_callback(bar),
+                engine=engine,
+                force=force,
+            )
+            where = repr(executor)
+        metrics = list(metric) if metric else headline_metrics(result)
+        if metric:
+            result.arm_summary(metrics)  # raises a UserError naming an unknown metric
+        try:
+            write_report(result, folder.staging, metrics)
+            folder.publish(_manifest(result, metrics))
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise UserError(f"cannot write the comparison into {out}: {reason}") from None
     stdout.print(
         f"[bold]{len(arms)} arms[/], {result.n} paired replications each, seed {seed}, "
-        f"baseline [bold]{result.baseline}[/] — {where}, {result.seconds:.1f} s"
+        f"baseline [bold]{escape(result.baseline)}[/] — {escape(where)}, "
+        f"{result.seconds:.1f} s"
     )
     if result.target is not None:
         for arm, s in result.target_status.items():
             state = f"met at n = {s.n_met}" if s.met else "[red]not met: hit the cap[/]"
             stdout.print(
-                f"target {result.target}: {arm} {state} "
+                f"target {escape(result.target)}: {escape(arm)} {state} "
                 f"(half-width {fmt(s.half_width)}, allowed {fmt(s.allowed)})"
             )
     stdout.print(_means_table(result, metrics))
@@ -247,6 +317,5 @@ def compare_command(
     stdout.print("[bold]Verdicts[/]")
     for row in result.differences(metrics).to_dict("records"):
         style = {1: "green", -1: "red"}.get(int(row["better"]), "dim")
-        stdout.print(f"  [{style}]{verdict(row)}[/]", highlight=False)
-    page = write_report(result, out, metrics)
-    stdout.print(f"report: {page}", highlight=False)
+        stdout.print(f"  [{style}]{escape(verdict(row))}[/]", highlight=False)
+    stdout.print(printable(f"report: {out / 'report.html'}"), highlight=False, markup=False)

@@ -17,10 +17,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.engines import choose_engine, run
-from sim.errors import UserError
+from sim.engines import run
+from sim.errors import ArgumentError, UserError, check_callback, check_seed, check_source
 from sim.experiments.executors import Executor, InProcess, Progress, execute
-from sim.experiments.inputs import as_scenario, check_count, chosen_metrics, unknown_metric
+from sim.experiments.inputs import (
+    as_scenario,
+    check_count,
+    check_executor,
+    chosen_metrics,
+    unknown_metric,
+)
+from sim.experiments.plan import check_experiment, experiment_engine
 from sim.experiments.stats import contrast, describe, direction, mean_interval, prob_best
 from sim.experiments.targets import Target, TargetStatus, next_batch, parse_target
 from sim.experiments.tasks import RunOutput, tabulate
@@ -59,11 +66,14 @@ def arms_from_scenario(
         named ``"<base name>:<arm>"``.
 
     Raises:
+        ArgumentError: ``scenario`` of another type.
+        ScenarioError: a scenario name or file that does not load.
         UserError: the scenario has no ``arms:`` block, or an arm's overrides are invalid.
     """
     if isinstance(scenario, Scenario):
         base = load_scenario(scenario_to_dict(scenario), overrides) if overrides else scenario
     else:
+        check_source(scenario)
         base = load_scenario(scenario, overrides)
     if not base.arms:
         raise UserError(
@@ -91,6 +101,9 @@ def arms_from_scenario(
 
 def _arm_map(arms: Mapping[str, Scenario] | Scenario | str | Path) -> dict[str, Scenario]:
     if isinstance(arms, Mapping):
+        for k, v in arms.items():
+            if not isinstance(v, Scenario):
+                check_source(v, f"arms[{k!r}]")
         out = {str(k): as_scenario(v) for k, v in arms.items()}
     else:
         out = arms_from_scenario(arms)
@@ -154,7 +167,8 @@ class Comparison:
     def result(self, arm: str, replication: int) -> RunResult:
         """The full result of one run: kept, or re-run on its seed and engine.
 
-        A re-run is identical to the run (its KPIs are those in :attr:`table`).
+        A re-run is identical to the run (its KPIs are those in :attr:`table`), and is not
+        held to the soft size ceilings again: the comparison already ran it.
         """
         if (arm, replication) in self.results:
             return self.results[(arm, replication)]
@@ -163,7 +177,7 @@ class Comparison:
         if not 0 <= replication < self.n:
             raise UserError(f"replication {replication} is not in 0..{self.n - 1}")
         seed = replication_seed(self.seed, replication)
-        return run(self.arms[arm], seed, engine=self.engine)
+        return run(self.arms[arm], seed, engine=self.engine, force=True)
 
     def arm_summary(
         self, metrics: Iterable[str] | None = None, level: float = 0.95
@@ -233,6 +247,7 @@ def compare(
     keep_results: bool = False,
     progress: Progress | None = None,
     engine: str = "agent",
+    force: bool = False,
 ) -> Comparison:
     """Run policies side by side on common random numbers.
 
@@ -260,15 +275,35 @@ def compare(
             comparison the total grows with each batch.
         engine: ``"agent"``, ``"vector"`` or ``"auto"`` (the vector engine for experiments,
             unless an arm asks for the per-event log); every arm runs on the same engine.
+        force: go past the soft ceilings: more than
+            :data:`sim.experiments.plan.MAX_REPLICATIONS` replications per arm (``n``, or
+            ``max_n`` with a target), and arms past the soft size ceilings of
+            :func:`sim.scenario.size.check_size`. Every arm is checked before any run.
 
     Returns:
         The comparison; its methods give summaries, paired differences and P(best).
 
     Raises:
+        ArgumentError: ``arms`` (or one of its scenarios) of another type, a ``seed`` that is
+            not a whole number ≥ 0 (``True`` included), a ``target`` that is neither a
+            string nor a :class:`Target`, a ``baseline`` that is not a string, an
+            ``executor`` without ``map``, a ``progress`` that cannot be called.
+        ScenarioError: a scenario name or file that does not load.
         UserError: fewer than two arms, an unknown baseline or target metric, both ``n`` and
-            ``target``, bad counts or a malformed target.
+            ``target``, bad counts (more than the ceiling without ``force``), an arm past a
+            size ceiling (a hard one, or a soft one without ``force``), a malformed target
+            or an unknown ``engine``.
     """
     start = time.perf_counter()
+    seed = check_seed(seed)
+    if target is not None and not isinstance(target, str | Target):
+        raise ArgumentError(
+            f"target must be a string such as 'profit:2%' or a Target, got {target!r:.60}"
+        )
+    if baseline is not None and not isinstance(baseline, str):
+        raise ArgumentError(f"baseline must be an arm's name, got {baseline!r:.60}")
+    check_executor(executor)
+    check_callback(progress)
     arm_map = _arm_map(arms)
     base_name = baseline or (BASE_ARM if BASE_ARM in arm_map else next(iter(arm_map)))
     if base_name not in arm_map:
@@ -278,18 +313,20 @@ def compare(
         raise UserError("give either a number of replications or a target, not both")
     ex: Executor = executor if executor is not None else InProcess()
     status: dict[str, TargetStatus] = {}
-    engines = {choose_engine(sc, engine, experiment=True) for sc in arm_map.values()}
-    # Paired arms run on one engine: if any arm needs the agent engine, all do.
-    chosen = "agent" if "agent" in engines else engines.pop()
+    chosen = experiment_engine(arm_map, engine)  # paired arms run on one engine
     if tgt is None:
         count = DEFAULT_N if n is None else n
         check_count("n", count)
-        outputs = execute(arm_map, range(count), seed, ex, keep_results, progress, engine=chosen)
+        outputs = execute(
+            arm_map, range(count), seed, ex, keep_results, progress, engine=chosen, force=force
+        )
     else:
         check_count("min_n", min_n)
         check_count("max_n", max_n, min_n)
+        workers = int(getattr(ex, "workers", 1) or 1)  # the largest batch, before the first
+        check_experiment(arm_map, range(max_n), chosen, workers, force)
         outputs, status = _adaptive(
-            arm_map, tgt, seed, ex, min_n, max_n, keep_results, progress, chosen
+            arm_map, tgt, seed, ex, min_n, max_n, keep_results, progress, chosen, force
         )
     table, curves, kept = tabulate(outputs, list(arm_map))
     return Comparison(
@@ -316,6 +353,7 @@ def _adaptive(
     keep_results: bool,
     progress: Progress | None,
     engine: str = "agent",
+    force: bool = False,
 ) -> tuple[list[RunOutput], dict[str, TargetStatus]]:
     """Grow the replications in batches until every arm meets ``target`` or ``max_n``.
 
@@ -329,7 +367,7 @@ def _adaptive(
     while True:
         outputs += execute(
             arms, range(done, goal), seed, executor, keep_results, progress, done * k, goal * k,
-            engine,
+            engine, force,
         )  # fmt: skip
         done = goal
         table, _, _ = tabulate(outputs, list(arms))

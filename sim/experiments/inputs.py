@@ -12,10 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.errors import UserError
+from sim.errors import ArgumentError, UserError
 from sim.scenario.spec import Scenario, load_scenario
 
-__all__ = ["as_scenario", "check_count", "chosen_metrics", "unknown_metric"]
+__all__ = ["as_scenario", "check_count", "check_executor", "chosen_metrics", "unknown_metric"]
 
 
 def as_scenario(scenario: Scenario | str | Path) -> Scenario:
@@ -27,6 +27,12 @@ def check_count(name: str, n: int, least: int = 2) -> None:
     """Raise a :class:`UserError` unless ``n`` is a whole number of at least ``least``."""
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < least:
         raise UserError(f"{name} must be a whole number ≥ {least}, got {n!r}")
+
+
+def check_executor(executor: object) -> None:
+    """Raise an :class:`ArgumentError` unless ``executor`` is None or has a ``map`` method."""
+    if executor is not None and not callable(getattr(executor, "map", None)):
+        raise ArgumentError(f"executor must have a map method, got {executor!r:.60}")
 
 
 def unknown_metric(metric: str, known: list[str]) -> str:

@@ -10,6 +10,9 @@ Used without ``with``, the bar starts at the first call and stops itself once th
 period is done. When disabled it does nothing at all, which keeps ``--quiet`` runs, piped
 output and test logs clean; in a notebook without ``ipywidgets`` it disables itself rather
 than print a warning.
+
+The description is usually a scenario's name, which comes from a shared file: it is shown
+as plain text (never read as Rich markup) with its control characters made visible.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
+
+from sim.errors import printable
 
 __all__ = ["ProgressBar"]
 
@@ -72,7 +77,7 @@ class ProgressBar:
             self.enabled = False
             return
         self._progress = Progress(
-            TextColumn("[bold]{task.description}"),
+            TextColumn("{task.description}", style="bold", markup=False),
             BarColumn(),
             MofNCompleteColumn(),
             TextColumn("periods"),
@@ -81,7 +86,7 @@ class ProgressBar:
             transient=self._transient,
         )
         self._progress.start()
-        self._task = self._progress.add_task(self.description, total=self.total)
+        self._task = self._progress.add_task(printable(self.description), total=self.total)
 
     def stop(self) -> None:
         """Stop drawing (idempotent)."""

@@ -14,9 +14,9 @@ from pathlib import Path
 import pandas as pd
 
 from sim.engines import choose_engine, run
-from sim.errors import UserError
+from sim.errors import UserError, check_callback, check_seed, check_source
 from sim.experiments.executors import Executor, InProcess, Progress, execute
-from sim.experiments.inputs import as_scenario, check_count, chosen_metrics
+from sim.experiments.inputs import as_scenario, check_count, check_executor, chosen_metrics
 from sim.experiments.stats import describe
 from sim.experiments.tasks import tabulate
 from sim.results.run_result import RunResult
@@ -64,13 +64,15 @@ class Replications:
     def result(self, replication: int) -> RunResult:
         """The full result of one replication: kept, or re-run on its seed and engine.
 
-        A re-run is identical to the replication (its KPIs are those in :attr:`table`).
+        A re-run is identical to the replication (its KPIs are those in :attr:`table`), and
+        is not held to the soft size ceilings again: the experiment already ran it.
         """
         if replication in self.results:
             return self.results[replication]
         if not 0 <= replication < self.n:
             raise UserError(f"replication {replication} is not in 0..{self.n - 1}")
-        return run(self.scenario, replication_seed(self.seed, replication), engine=self.engine)
+        seed = replication_seed(self.seed, replication)
+        return run(self.scenario, seed, engine=self.engine, force=True)
 
     def summary(self, metrics: Iterable[str] | None = None, level: float = 0.95) -> pd.DataFrame:
         """Per metric: ``metric, n, mean, sd, low, high, half_width`` (t-interval)."""
@@ -89,6 +91,7 @@ def replicate(
     keep_results: bool = False,
     progress: Progress | None = None,
     engine: str = "agent",
+    force: bool = False,
 ) -> Replications:
     """Run one scenario ``n`` times on independent seeds.
 
@@ -104,19 +107,35 @@ def replicate(
             it :meth:`Replications.result` re-runs a replication on demand.
         progress: optional callback ``progress(done_runs, total_runs)``.
         engine: ``"agent"``, ``"vector"`` or ``"auto"`` (the vector engine for experiments).
+        force: go past the soft ceilings: more than
+            :data:`sim.experiments.plan.MAX_REPLICATIONS` replications, and a run past the
+            soft size ceilings of :func:`sim.scenario.size.check_size`, both checked before
+            any replication runs.
 
     Returns:
         The per-replication table and retention curves.
 
     Raises:
-        UserError: ``n`` below 2.
+        ArgumentError: ``scenario`` of another type, a ``seed`` that is not a whole number
+            ≥ 0 (``True`` included), an ``executor`` without ``map``, a ``progress`` that
+            cannot be called.
+        ScenarioError: a scenario name or file that does not load.
+        UserError: ``n`` below 2, or above the ceiling without ``force``; a run past a size
+            ceiling (a hard one, or a soft one without ``force``); an unknown ``engine``.
     """
+    if not isinstance(scenario, Scenario):
+        check_source(scenario)
+    seed = check_seed(seed)
+    check_executor(executor)
+    check_callback(progress)
     check_count("n", n)
     sc = as_scenario(scenario)
     start = time.perf_counter()
     ex: Executor = executor if executor is not None else InProcess()
     chosen = choose_engine(sc, engine, experiment=True)
-    outputs = execute({sc.name: sc}, range(n), seed, ex, keep_results, progress, engine=chosen)
+    outputs = execute(
+        {sc.name: sc}, range(n), seed, ex, keep_results, progress, engine=chosen, force=force
+    )
     table, curves, kept = tabulate(outputs, [sc.name])
     results = {i: r for (_, i), r in kept.items()}
     return Replications(

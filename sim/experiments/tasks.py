@@ -70,6 +70,8 @@ class RunTask:
         spawn_key: the replication's spawn key (``(replication,)``).
         keep_result: whether to send the full :class:`RunResult` back.
         engine: the simulation engine (``"agent"``, ``"vector"`` or ``"auto"``).
+        force: run past the soft size ceilings (:func:`sim.scenario.size.check_size`): the
+            experiment was forced, and a worker must not refuse what its plan accepted.
     """
 
     arm: str
@@ -79,6 +81,7 @@ class RunTask:
     spawn_key: tuple[int, ...]
     keep_result: bool = False
     engine: str = "agent"
+    force: bool = False
 
     @classmethod
     def build(
@@ -89,18 +92,38 @@ class RunTask:
         seed: int,
         keep_result: bool = False,
         engine: str = "agent",
+        force: bool = False,
     ) -> RunTask:
         """The task for replication ``replication`` of ``scenario`` in an experiment ``seed``.
 
         The seed is :func:`sim.rng.replication_seed` ``(seed, replication)``, so every arm's
         replication ``i`` shares customers and shocks (common random numbers).
         """
+        text = scenario_json(scenario)
+        return cls.from_json(arm, replication, text, seed, keep_result, engine, force)
+
+    @classmethod
+    def from_json(
+        cls,
+        arm: str,
+        replication: int,
+        text: str,
+        seed: int,
+        keep_result: bool = False,
+        engine: str = "agent",
+        force: bool = False,
+    ) -> RunTask:
+        """As :meth:`build`, from the scenario's :func:`scenario_json` text.
+
+        An experiment serialises each arm once and builds its tasks from the text, one at a
+        time as the executor asks for them.
+        """
         root = replication_seed(seed, replication)
         entropy = root.entropy
         if not isinstance(entropy, int):
             raise TypeError(f"an experiment seed is one integer, got {seed!r}")
-        text = scenario_json(scenario)
-        return cls(arm, replication, text, entropy, tuple(root.spawn_key), keep_result, engine)
+        key = tuple(root.spawn_key)
+        return cls(arm, replication, text, entropy, key, keep_result, engine, force)
 
     def seed_sequence(self) -> np.random.SeedSequence:
         """The run's root ``SeedSequence``, rebuilt exactly."""
@@ -176,10 +199,14 @@ def run_task(task: RunTask) -> RunOutput:
 
     Returns:
         Its KPIs and retention curve, plus the full result if ``task.keep_result``.
+
+    Raises:
+        UserError: a run past a hard size ceiling, or a soft one without ``task.force``
+            (:func:`sim.scenario.size.check_size`; the experiment checks before it starts).
     """
     start = time.perf_counter()
     sc = scenario_from_json(task.scenario_json)
-    result = run(sc, task.seed_sequence(), engine=task.engine)
+    result = run(sc, task.seed_sequence(), engine=task.engine, force=task.force)
     return _output(task, result, time.perf_counter() - start)
 
 
@@ -190,7 +217,8 @@ def run_stack_task(stack: StackTask) -> list[RunOutput]:
     """
     start = time.perf_counter()
     sc = scenario_from_json(stack.tasks[0].scenario_json)
-    results = run_stack(sc, [t.seed_sequence() for t in stack.tasks])
+    seeds = [t.seed_sequence() for t in stack.tasks]
+    results = run_stack(sc, seeds, force=stack.tasks[0].force)
     per_run = (time.perf_counter() - start) / len(results)
     return [_output(t, r, per_run) for t, r in zip(stack.tasks, results, strict=True)]
 

@@ -27,7 +27,15 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.experiments.stats import mean_interval
+from sim.report.wording import fewer_customers_note, fmt, fmt_factor, gain_text, plain, verdict
 from sim.results.catalogue import KPIS
+from sim.results.display import (
+    change_text,
+    interval_text,
+    mean_text,
+    number,
+    relative_applies,
+)
 from sim.results.run_result import atomic_write_bytes
 from sim.scenario.spec import scenario_hash
 
@@ -38,6 +46,7 @@ __all__ = [
     "figures",
     "fmt",
     "fmt_factor",
+    "gain_text",
     "headline_metrics",
     "retention_curves",
     "verdict",
@@ -63,72 +72,6 @@ def headline_metrics(comparison: Comparison) -> list[str]:
     return out
 
 
-def fmt(x: float) -> str:
-    """A number for people: thousands separated, about three significant digits."""
-    if x is None or not math.isfinite(x):
-        return "n/a" if x is None or math.isnan(x) else ("∞" if x > 0 else "−∞")
-    a = abs(x)
-    if a >= 1000:
-        text = f"{x:,.0f}"
-    elif a >= 100:
-        text = f"{x:.0f}"
-    elif a >= 10:
-        text = f"{x:.1f}"
-    elif a >= 1:
-        text = f"{x:.2f}"
-    elif a == 0:
-        text = "0"
-    else:
-        text = f"{x:.3g}"
-    return text.replace("-", "−")
-
-
-def _pct(x: float) -> str:
-    return "n/a" if not math.isfinite(x) else f"{x:.1f}".replace("-", "−")
-
-
-def _gain(reduction: float) -> str:
-    return f"{_pct(100.0 * reduction)} %" if math.isfinite(reduction) else "n/a"
-
-
-def fmt_factor(x: float) -> str:
-    """A pairing factor (unpaired replications needed per paired one) for people."""
-    if not math.isfinite(x):
-        return "× ∞" if x > 0 else "n/a"
-    return "× > 1,000" if x > 1000 else f"× {fmt(x)}"
-
-
-def verdict(row: Mapping[Any, Any]) -> str:
-    """One sentence for one row of :meth:`Comparison.differences`.
-
-    The paired interval decides: when it excludes zero the sentence names the winner and
-    the size of the gap (relative to the baseline when its mean is not zero), otherwise it
-    says there is no detectable difference.
-    """
-    arm, base, metric = str(row["arm"]), str(row["baseline"]), str(row["metric"])
-    diff, low, high = float(row["diff"]), float(row["low"]), float(row["high"])
-    if not bool(row["detected"]):
-        return (
-            f"no detectable difference between {arm} and {base} on {metric} "
-            f"(Δ {fmt(diff)} [{fmt(low)}, {fmt(high)}])"
-        )
-    rel, rlo, rhi = float(row["rel_pct"]), float(row["rel_low"]), float(row["rel_high"])
-    if math.isfinite(rel) and math.isfinite(rlo) and math.isfinite(rhi):
-        if rel < 0:
-            rel, rlo, rhi = -rel, -rhi, -rlo
-        size = f"{_pct(rel)} % [{_pct(rlo)}, {_pct(rhi)}]"
-    else:
-        size = (
-            f"{fmt(abs(diff))} [{fmt(min(abs(low), abs(high)))}, {fmt(max(abs(low), abs(high)))}]"
-        )
-    sense, better = int(row["direction"]), int(row["better"])
-    if sense == 0:
-        return f"{arm} is {'higher' if diff > 0 else 'lower'} than {base} on {metric} by {size}"
-    word = "beats" if better > 0 else "trails"
-    note = " (lower is better)" if sense < 0 else ""
-    return f"{arm} {word} {base} on {metric} by {size}{note}"
-
-
 def verdicts(comparison: Comparison, metrics: Iterable[str] | None = None) -> list[str]:
     """Every arm against the baseline on every chosen metric, one sentence each."""
     chosen = list(metrics) if metrics is not None else headline_metrics(comparison)
@@ -146,8 +89,8 @@ def _interval_figure(summary: pd.DataFrame, metric: str, baseline: str) -> Figur
         color = "#444444" if r["arm"] == baseline else "#1f77b4"
         err = [[r["mean"] - r["low"]], [r["high"] - r["mean"]]]
         ax.errorbar([r["mean"]], [yi], xerr=err, fmt="o", color=color, capsize=4)
-    ax.set_yticks(y, [str(a) for a in rows["arm"]])
-    ax.set_xlabel(f"{metric}: arm mean, 95 % interval")
+    ax.set_yticks(y, [plain(a) for a in rows["arm"]])
+    ax.set_xlabel(f"{plain(metric)}: arm mean, 95 % interval")
     ax.grid(axis="x", alpha=0.3)
     ax.set_ylim(-0.6, len(rows) - 0.4)
     return fig
@@ -165,8 +108,8 @@ def _difference_figure(diffs: pd.DataFrame, metric: str, baseline: str) -> Figur
         ax.errorbar([r["diff"]], [yi], xerr=err, fmt="o", color="#d62728", capsize=4,
                     label="paired interval" if k == 0 else None)  # fmt: skip
     ax.axvline(0.0, color="black", lw=1)
-    ax.set_yticks(y, [str(a) for a in rows["arm"]])
-    ax.set_xlabel(f"{metric}: arm − {baseline}, 95 % interval")
+    ax.set_yticks(y, [plain(a) for a in rows["arm"]])
+    ax.set_xlabel(f"{plain(metric)}: arm − {plain(baseline)}, 95 % interval")
     ax.grid(axis="x", alpha=0.3)
     ax.set_ylim(-0.7, len(rows) - 0.3)
     ax.legend(loc="best", fontsize="small")
@@ -178,7 +121,7 @@ def _retention_figure(curves: pd.DataFrame) -> Figure:
     ax = fig.add_subplot()
     for arm, grp in curves.groupby("arm", sort=False):
         months = grp["day"].to_numpy(dtype=float) / _DAYS_PER_MONTH
-        ax.plot(months, grp["retention"], marker=".", label=str(arm))
+        ax.plot(months, grp["retention"], marker=".", label=plain(arm))
         ax.fill_between(months, grp["low"], grp["high"], alpha=0.2)
     ax.set_xlabel("months since day 0")
     ax.set_ylabel("share of the day-0 cohort still active")
@@ -252,18 +195,37 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _ci(mean: float, low: float, high: float) -> str:
-    return f"{fmt(mean)} <span class='muted'>[{fmt(low)}, {fmt(high)}]</span>"
+def _mean_ci(metric: str, values: np.ndarray, currency: str) -> str:
+    mean, low, high = (float(v) for v in values)
+    text = mean_text(metric, mean, low, high, currency)
+    head, _, tail = text.partition(" [")
+    return f"{_esc(head)} <span class='muted'>[{_esc(tail)}</span>"
 
 
-def _pct_ci(rel: float, low: float, high: float) -> str:
-    if not math.isfinite(rel):
+def _diff_ci(metric: str, r: Mapping[Any, Any], currency: str) -> str:
+    iv = interval_text(metric, r["low"], r["high"], currency, with_unit=False)
+    return f"{_esc(change_text(metric, r['diff'], currency))} <span class='muted'>{_esc(iv)}</span>"
+
+
+def _relative(metric: str, r: Mapping[Any, Any]) -> str:
+    """The relative difference where it means something (see ``relative_applies``)."""
+    if not (math.isfinite(r["rel_pct"]) and relative_applies(metric, r["base_mean"])):
+        return "—"
+    low, high = number(r["rel_low"]), number(r["rel_high"])
+    return f"{number(r['rel_pct'], signed=True)} % <span class='muted'>[{low}, {high}]</span>"
+
+
+def _p_best(c: Comparison, row: Mapping[Any, Any], p: pd.Series) -> str:
+    if not len(p):
         return "n/a"
-    return f"{_pct(rel)} % <span class='muted'>[{_pct(low)}, {_pct(high)}]</span>"
+    text = fmt(float(p.iloc[0]))
+    note = fewer_customers_note(c, row["metric"], row["arm"])
+    return f"{text} <span class='bad'>({_esc(note)})</span>" if note else text
 
 
 def _html(comparison: Comparison, chosen: list[str], images: dict[str, bytes]) -> str:
     c = comparison
+    currency = ""  # TODO-CURRENCY
     summary = c.arm_summary(chosen)
     diffs = c.differences(chosen)
     best = c.prob_best(chosen)
@@ -291,13 +253,22 @@ def _html(comparison: Comparison, chosen: list[str], images: dict[str, bytes]) -
     parts.append("<h2>Verdicts</h2><ul>")
     for row in diffs.to_dict("records"):
         cls = {1: "good", -1: "bad"}.get(int(row["better"]), "")
-        parts.append(f"<li class='{cls}'>{_esc(verdict(row))}</li>")
+        text = verdict(row, currency)
+        note = fewer_customers_note(c, row["metric"], row["arm"]) if row["better"] > 0 else ""
+        text += f" — {note}" if note else ""
+        parts.append(f"<li class='{cls}'>{_esc(text)}</li>")
     parts.append("</ul>")
     parts.append("<h2>Arm means</h2>")
     rows = []
     for m in chosen:
         sub = summary[summary["metric"] == m].set_index("arm")
-        rows.append([_esc(m)] + [_ci(*sub.loc[a, ["mean", "low", "high"]]) for a in c.arms])
+        rows.append(
+            [_esc(m)]
+            + [
+                _mean_ci(m, sub.loc[a, ["mean", "low", "high"]].to_numpy(dtype=float), currency)
+                for a in c.arms
+            ]
+        )
     parts.append(_table(["metric", *map(_esc, c.arms)], rows))
     parts.append(f"<h2>Differences against {_esc(c.baseline)}</h2>")
     header = ["metric", "arm", "difference (paired)", "relative", "unpaired interval",
@@ -306,11 +277,12 @@ def _html(comparison: Comparison, chosen: list[str], images: dict[str, bytes]) -
     for r in diffs.to_dict("records"):
         p = best[(best["metric"] == r["metric"]) & (best["arm"] == r["arm"])]["p_best"]
         rows.append(
-            [_esc(r["metric"]), _esc(r["arm"]), _ci(r["diff"], r["low"], r["high"]),
-             _pct_ci(r["rel_pct"], r["rel_low"], r["rel_high"]),
-             f"[{fmt(r['unpaired_low'])}, {fmt(r['unpaired_high'])}]",
-             _gain(r["reduction"]), fmt_factor(r["factor"]),
-             fmt(float(p.iloc[0])) if len(p) else "n/a"]
+            [_esc(r["metric"]), _esc(r["arm"]), _diff_ci(r["metric"], r, currency),
+             _relative(r["metric"], r),
+             _esc(interval_text(r["metric"], r["unpaired_low"], r["unpaired_high"], currency,
+                                with_unit=False)),
+             _esc(gain_text(r)), fmt_factor(r["factor"]),
+             _p_best(c, r, p)]
         )  # fmt: skip
     parts.append(_table(header, rows))
     lower = ", ".join(f"<code>{k.name}</code>" for k in KPIS if k.better < 0)
@@ -351,7 +323,8 @@ def write_report(
 
     Args:
         comparison: a finished comparison.
-        out_dir: folder to write into (created if needed; files are replaced atomically).
+        out_dir: folder to write into (created if needed; files are replaced atomically;
+            for a folder that appears whole, write into a ``ResultFolder``'s staging).
         metrics: metrics to report; the defined :func:`headline_metrics` by default.
 
     Returns:

@@ -31,6 +31,7 @@ from sim.report.analysis import (
     trust_waterfall,
 )
 from sim.report.palette import COLOURS, HATCHES, percentile_band, series_style, stacked_areas
+from sim.report.wording import plain
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -317,7 +318,7 @@ def plot_churn_reasons(result: RunResult) -> Figure:
                 pos,
                 w,
                 left=left,
-                label=seg,
+                label=plain(seg),
                 color=COLOURS[i % len(COLOURS)],
                 hatch=HATCHES[i % len(HATCHES)],
                 edgecolor="black",

@@ -15,16 +15,15 @@ from __future__ import annotations
 import base64
 import html
 import io
-import math
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agents.units import DAYS_PER_MONTH
 from sim.report.analysis import CHURN_LABELS, churn_reasons, churned_examples
-from sim.report.captions import CAPTIONS, fmt_money
+from sim.report.captions import CAPTIONS
 from sim.report.plots import FIGURES
 from sim.results.catalogue import kpi
+from sim.results.display import unit_name, value_text
 from sim.results.run_result import atomic_write_bytes
 from sim.results.schema import TABLES
 
@@ -34,16 +33,6 @@ if TYPE_CHECKING:
     from sim.results.run_result import RunResult
 
 __all__ = ["format_kpi", "render_figures", "render_html", "write_report"]
-
-#: How a value is written in each unit a KPI can have, shares aside (those read in percent).
-_FORMATS: dict[str, Callable[[float], str]] = {
-    "customers": lambda v: f"{v:,.0f}",
-    "money": fmt_money,
-    "money per customer": fmt_money,
-    "days": lambda v: f"{v:.3g}",
-    "0–1 scale": lambda v: f"{v:.3f}",
-    "trust points": lambda v: f"{v:,.1f}",
-}
 
 _DPI = 110
 _STORY_ROWS = 12
@@ -69,28 +58,25 @@ def _e(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
-def format_kpi(metric: str, value: float) -> tuple[str, str, str]:
+def format_kpi(metric: str, value: float, currency: str = "") -> tuple[str, str, str]:
     """Plain-language label, formatted value and unit of one KPI, from the catalogue.
 
     Args:
         metric: the KPI name from the summary table.
         value: its value (NaN when the run cannot define it, e.g. a horizon shorter than
             the retention window).
+        currency: the symbol in front of money.
 
     Returns:
-        ``(label, text, unit)``: a share reads in percent (unit ``"% of …"``), every other
-        value in its catalogue unit; NaN reads "n/a".
+        ``(label, text, unit)`` in the one language of :mod:`sim.results.display`: a share
+        reads in percent (unit ``"% of …"``), a wait in hours, money with its symbol; NaN
+        reads "n/a".
 
     Raises:
         LookupError: ``metric`` is not in :mod:`sim.results.catalogue`.
     """
     entry = kpi(metric)
-    unit = f"%{entry.unit.removeprefix('share')}" if entry.share else entry.unit
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return entry.label, "n/a", unit
-    if entry.share:
-        return entry.label, f"{100.0 * value:.1f} %", unit
-    return entry.label, _FORMATS[entry.unit](value), unit
+    return entry.label, value_text(metric, value, currency, bare=True), unit_name(metric)
 
 
 def render_figures(result: RunResult, dpi: int = _DPI) -> dict[str, bytes]:
@@ -110,7 +96,8 @@ def write_report(result: RunResult, out_dir: str | Path) -> Path:
     Args:
         result: the run to report (fresh or loaded with :meth:`RunResult.load`).
         out_dir: folder to write into (created if missing); existing files of the same
-            names are replaced atomically.
+            names are replaced atomically. For a folder that appears whole, write into a
+            :class:`~sim.results.folder.ResultFolder`'s staging, as ``crmsim`` does.
 
     Returns:
         The path of ``report.html``.

@@ -9,6 +9,7 @@ engines through small protocols and import neither.
 from __future__ import annotations
 
 from sim.results.catalogue import KPIS, Kpi, kpi
+from sim.results.manifest import FolderError
 from sim.results.run_result import RunResult, atomic_write_bytes, conform
 from sim.results.schema import TABLES, Column, columns
 
@@ -16,6 +17,7 @@ __all__ = [
     "KPIS",
     "TABLES",
     "Column",
+    "FolderError",
     "Kpi",
     "RunResult",
     "atomic_write_bytes",

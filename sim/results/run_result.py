@@ -1,13 +1,14 @@
 """``RunResult``: the tidy tables and manifest of one run, and their Parquet form.
 
 Tables follow :mod:`sim.results.schema` column for column; ``save`` writes each table to Parquet and
-the manifest to JSON atomically (write to a temporary name, then rename), so an interrupted
-save never leaves a half-written result that looks complete.
+the manifest to JSON through a :class:`~sim.results.folder.ResultFolder`: the whole folder appears
+at once or not at all, and ``load`` checks every file against the sizes and sha256 sums the
+manifest lists, so an interrupted save or a mix of two runs is refused, never read.
 """
 
 from __future__ import annotations
 
-import json
+import io
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from sim.results.folder import ResultFolder, read_folder
 from sim.results.schema import TABLES, columns
 
 __all__ = ["RunResult", "atomic_write_bytes", "conform"]
@@ -96,32 +98,49 @@ class RunResult:
             raise ValueError("this run kept only the aggregated ledger (output.ledger: aggregate)")
         return self.ledger[self.ledger["customer_id"] == customer_id].reset_index(drop=True)
 
-    def save(self, directory: str | Path) -> Path:
-        """Write every table as Parquet plus ``manifest.json`` into ``directory``."""
-        out = Path(directory)
-        out.mkdir(parents=True, exist_ok=True)
+    def save(self, directory: str | Path, *, force: bool = False) -> Path:
+        """Write every table as Parquet plus ``manifest.json`` as one new folder.
+
+        Args:
+            directory: the folder (created with its parents; an empty one is filled).
+            force: replace a result already saved there.
+
+        Returns:
+            ``directory`` as a path.
+
+        Raises:
+            FolderError: ``directory`` holds a result (without ``force``), is a file, holds
+                files that are no result, cannot be written, or another writer holds it.
+        """
+        with ResultFolder(directory, force=force) as folder:
+            self.write_tables(folder.staging)
+            return folder.publish(self.manifest)
+
+    def write_tables(self, directory: Path) -> None:
+        """Write every table as Parquet into ``directory`` (a :class:`ResultFolder` staging)."""
         for name in _TABLE_NAMES:
             frame: pd.DataFrame = getattr(self, name)
             buf = frame.to_parquet(index=False, engine="pyarrow", compression="zstd")
             assert buf is not None
-            atomic_write_bytes(out / f"{name}.parquet", buf)
-        text = json.dumps(self.manifest, indent=2, sort_keys=True, default=str)
-        atomic_write_bytes(out / "manifest.json", text.encode())
-        return out
+            atomic_write_bytes(directory / f"{name}.parquet", buf)
 
     @classmethod
     def load(cls, directory: str | Path) -> RunResult:
-        """Read a result written by :meth:`save`."""
-        src = Path(directory)
-        if not (src / "manifest.json").exists():
-            raise FileNotFoundError(f"{src} holds no saved run (no manifest.json)")
-        tables = {n: pd.read_parquet(src / f"{n}.parquet") for n in _TABLE_NAMES}
+        """Read a result written by :meth:`save` (or ``crmsim run``), checked file by file.
+
+        Raises:
+            FolderError: no result there, or an incomplete or mixed one: a file the manifest
+                lists is missing or differs from its size and sha256, or a table is not
+                listed (a run saved with ``--format html`` keeps no tables).
+        """
+        files = [f"{n}.parquet" for n in _TABLE_NAMES]
+        manifest, data = read_folder(directory, files)
+        tables = {n: pd.read_parquet(io.BytesIO(data[f"{n}.parquet"])) for n in _TABLE_NAMES}
         for name, frame in tables.items():
             key = name
             if name == "ledger" and "customer_id" not in frame.columns:
                 key = "ledger_aggregate"
             tables[name] = conform(frame, key)
-        manifest = json.loads((src / "manifest.json").read_text())
         return cls(**tables, manifest=manifest)
 
     def check_schema(self) -> list[str]:

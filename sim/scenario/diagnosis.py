@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from agents.units import format_duration
 from sim.errors import Problem, ScenarioError
 from sim.scenario.dotted_paths import data_at
 from sim.scenario.fields import (
@@ -32,7 +33,8 @@ from sim.scenario.fields import (
     root,
     slot_at,
 )
-from sim.scenario.sources import Origin, Origins, show
+from sim.scenario.intake import clip, show
+from sim.scenario.sources import Origin, Origins
 
 __all__ = ["validate"]
 
@@ -127,6 +129,9 @@ _RULES: tuple[_Rule, ...] = (
     ),
 )
 
+#: Longest message kept from a validator, whose text may quote a (long) value.
+_MAX_MESSAGE = 400
+
 _LEADING_PATH = re.compile(r"^([A-Za-z_]\w*(?:\.\w+)+): (.+)$", re.S)
 _INNER_PATH = re.compile(r"[A-Za-z_]\w*(?:\.\w+|\[\d+\])+")
 _RANGE = re.compile(r"in \[([-\d.]+), ([-\d.]+)\]")
@@ -171,16 +176,19 @@ def validate(model: type[M], data: dict[str, Any], origins: Origins, file: Path 
         The validated model.
 
     Raises:
-        ScenarioError: every validation error, located and in plain words.
+        ScenarioError: every validation error, located and in plain words, and every
+            ``true``/``false`` written where a number is expected (which pydantic would
+            read as 1 or 0).
     """
+    top = root(model)
+    problems: list[Problem] = []
+    _bools_for_numbers(top, data, "", origins, problems)
     try:
-        return model.model_validate(data)
+        validated = model.model_validate(data)
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
         locs = [tuple(e["loc"]) for e in errors]
-        top = root(model)
-        problems: list[Problem] = []
-        seen: set[tuple[str, str]] = set()
+        seen: set[tuple[str, str]] = {(p.path, p.message) for p in problems}
         for error in errors:
             loc = tuple(error["loc"])
             # pydantic adds "0 items after validation" when an item of the list failed.
@@ -193,6 +201,47 @@ def validate(model: type[M], data: dict[str, Any], origins: Origins, file: Path 
                 seen.add((problem.path, problem.message))
                 problems.append(problem)
         raise ScenarioError(problems, file) from exc
+    if problems:
+        raise ScenarioError(problems, file)
+    return validated
+
+
+def _bools_for_numbers(
+    slot: Slot | None, value: Any, path: str, origins: Origins, problems: list[Problem]
+) -> None:
+    """Add a problem for each bool below ``value`` whose place wants a number.
+
+    Durations are left to :func:`agents.units.parse_duration`, which refuses bools itself.
+    """
+    if slot is None:
+        return
+    if isinstance(value, bool):
+        wanted = set(slot.types)
+        if wanted & {int, float} and not wanted & {bool, Any} and not slot.duration:
+            origin = _origin_of(path, (), origins)
+            problems.append(
+                Problem(
+                    path,
+                    origin.line if origin else None,
+                    show(value),
+                    "is true or false, not a number (YAML reads yes, no, on and off as "
+                    "true or false)",
+                    describe(slot),
+                    origin.file if origin else None,
+                    origin.override if origin else False,
+                )
+            )
+        return
+    items = (
+        value.items()
+        if isinstance(value, dict)
+        else enumerate(value)
+        if isinstance(value, list)
+        else ()
+    )
+    for key, item in items:
+        inner = f"{path}.{key}" if path else str(key)
+        _bools_for_numbers(child(slot, str(key)), item, inner, origins, problems)
 
 
 def _problem(error: Any, data: dict[str, Any], origins: Origins, top: Slot) -> Problem:
@@ -207,7 +256,7 @@ def _problem(error: Any, data: dict[str, Any], origins: Origins, top: Slot) -> P
     also: tuple[str, ...] = ()
     if kind == "extra_forbidden" or key_error:
         here = ".".join(parts[:-1])
-        message, value = f"unknown key {parts[-1]!r}", None
+        message, value = f"unknown key {show(parts[-1])}", None
         keys = allowed_keys(parent) if parent is not None else []
         if parent is top:
             keys.append("extends")
@@ -240,7 +289,11 @@ def _problem(error: Any, data: dict[str, Any], origins: Origins, top: Slot) -> P
             message = text
     elif kind in _BOUND_ERRORS:
         key, symbol = _BOUND_ERRORS[kind]
-        message = f"must be {symbol} {format_number(ctx.get(key))}"
+        limit = ctx.get(key)
+        if slot is not None and slot.duration and isinstance(limit, int | float) and limit:
+            message = f"must be {symbol} {format_duration(float(limit))}"  # "≤ 50y", not days
+        else:
+            message = f"must be {symbol} {format_number(limit)}"
     elif kind == "too_short":
         least = ctx.get("min_length", 1)
         message = f"needs at least {least} item{'s' if least != 1 else ''}"
@@ -253,7 +306,7 @@ def _problem(error: Any, data: dict[str, Any], origins: Origins, top: Slot) -> P
         path,
         origin.line if origin else None,
         value,
-        message,
+        clip(message, _MAX_MESSAGE),
         allowed,
         origin.file if origin else None,
         origin.override if origin else False,

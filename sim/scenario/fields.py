@@ -24,7 +24,7 @@ import annotated_types
 from pydantic import BaseModel, BeforeValidator
 from pydantic.fields import FieldInfo
 
-from agents.units import parse_duration
+from agents.units import format_duration, parse_duration
 
 __all__ = [
     "Slot",
@@ -175,7 +175,7 @@ def describe(slot: Slot) -> str:
 
 
 def _describe_type(tp: Any, slot: Slot) -> str:
-    bounds = _bounds(slot.field)
+    bounds = _bounds(slot.field, duration=slot.duration and tp is float)
     spaced = f" {bounds}" if bounds else ""
     literal = _literal_values(tp)
     origin, args = get_origin(tp), get_args(tp)
@@ -225,20 +225,27 @@ def _null_meaning(slot: Slot) -> str:
     return f": {said.group(1).strip()}" if said else ""
 
 
-def _bounds(field: FieldInfo | None) -> str:
-    """Numeric bounds of a field as text, e.g. ``> 0 and ≤ 1``."""
+def _bounds(field: FieldInfo | None, duration: bool = False) -> str:
+    """Numeric bounds of a field as text, e.g. ``> 0 and ≤ 1``.
+
+    A duration's bounds are stored in days and read in their own unit: ``≥ 1h and ≤ 50y``.
+    """
     if field is None:
         return ""
+
+    def show(x: Any) -> str:
+        return format_duration(float(x)) if duration else format_number(x)
+
     found = []
     for m in field.metadata:
         if isinstance(m, annotated_types.Gt):
-            found.append(f"> {format_number(m.gt)}")
+            found.append(f"> {show(m.gt) if m.gt else '0'}")
         elif isinstance(m, annotated_types.Ge):
-            found.append(f"≥ {format_number(m.ge)}")
+            found.append(f"≥ {show(m.ge) if m.ge else '0'}")
         elif isinstance(m, annotated_types.Lt):
-            found.append(f"< {format_number(m.lt)}")
+            found.append(f"< {show(m.lt)}")
         elif isinstance(m, annotated_types.Le):
-            found.append(f"≤ {format_number(m.le)}")
+            found.append(f"≤ {show(m.le)}")
     return " and ".join(found)
 
 

@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Collection, Sequence
+from typing import Literal
 
 from pydantic import Field
 
 from agents.units import Frozen
 from sim.errors import Problem
-from sim.scenario.sources import Origin, Origins, show
+from sim.scenario.intake import show
+from sim.scenario.sources import Origin, Origins
 
-__all__ = ["Headline", "headline_problems"]
+__all__ = ["Headline", "headline_problems", "reference_problems"]
 
 
 class Headline(Frozen):
@@ -33,6 +35,16 @@ class Headline(Frozen):
         min_length=1,
         description="KPI names (the summary KPIs of docs/results.md) reported for this "
         "comparison, in order",
+    )
+    expect: dict[str, Literal["higher", "lower"]] = Field(
+        default_factory=dict,
+        description="the lesson's claim, metric by metric: the arm's value is higher or "
+        "lower than the reference arm's; reports set each claim beside what was measured",
+    )
+    claim: str = Field(
+        default="",
+        description="the claim in the course's words (\"the deck claims ~70 % of complainers "
+        'stay"), printed with the measured line; does not affect the run',
     )
 
 
@@ -64,6 +76,18 @@ def headline_problems(
                         origins,
                     )
                 )
+        for metric in headline.expect:
+            if metric not in headline.metrics:
+                problems.append(
+                    _located(
+                        f"headlines.{i}.expect.{metric}",
+                        metric,
+                        "is not one of this headline's metrics",
+                        f"one of: {', '.join(headline.metrics)}",
+                        list(headline.metrics),
+                        origins,
+                    )
+                )
         for j, metric in enumerate(headline.metrics):
             if kpis is not None and metric not in kpis:
                 problems.append(
@@ -77,6 +101,19 @@ def headline_problems(
                     )
                 )
     return problems
+
+
+def reference_problems(
+    reference: str | None, arms: Collection[str], origins: Origins
+) -> list[Problem]:
+    """A ``reference`` that names no arm (or is given without arms)."""
+    if reference is None or reference in arms:
+        return []
+    names = list(arms)
+    allowed = f"one of the arms: {', '.join(names)}" if names else "an arm of an arms: block"
+    return [
+        _located("reference", reference, "is not an arm of this scenario", allowed, names, origins)
+    ]
 
 
 def _located(

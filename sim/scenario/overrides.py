@@ -29,7 +29,8 @@ from sim.scenario.fields import (
     keys_hint,
     root,
 )
-from sim.scenario.sources import Origin, Origins, show, yaml_reason
+from sim.scenario.intake import clip, data_problem, parse_yaml, show, yaml_reason
+from sim.scenario.sources import Origin, Origins
 
 __all__ = ["Overrides", "apply_overrides", "read_overrides"]
 
@@ -37,6 +38,8 @@ __all__ = ["Overrides", "apply_overrides", "read_overrides"]
 Overrides = Mapping[str, Any] | Iterable[str]
 
 _PATH_HINT = "dotted paths such as strategy.service.staff or population.segments.0.share"
+#: Longest override path; the deepest setting's path has about 70 characters.
+_MAX_PATH_CHARS = 200
 
 
 def read_overrides(overrides: Overrides | None) -> tuple[dict[str, Any], list[Problem]]:
@@ -68,13 +71,13 @@ def read_overrides(overrides: Overrides | None) -> tuple[dict[str, Any], list[Pr
             continue
         key, text = item.split("=", 1)
         try:
-            parsed[key.strip()] = yaml.safe_load(text)
+            parsed[key.strip()] = parse_yaml(text)[0]
         except yaml.YAMLError as exc:
             problems.append(
                 Problem(
-                    key.strip(),
+                    clip(key.strip()),
                     None,
-                    repr(text),
+                    show(text),
                     f"the value is not valid YAML ({yaml_reason(exc)})",
                     "a YAML value: 4, 0.5, true, 30d, text, [1, 2] or {key: value}",
                     override=True,
@@ -105,6 +108,12 @@ def apply_overrides(
     parsed, problems = read_overrides(overrides)
     top = root(model)
     for path, value in parsed.items():
+        too_big = data_problem(value)
+        if too_big is not None:
+            problems.append(
+                Problem(clip(path), None, None, f"the value has {too_big}", None, override=True)
+            )
+            continue
         problem = _set_path(top, data, path, value)
         if problem is not None:
             problems.append(problem)
@@ -130,6 +139,15 @@ def _set_path(top: Slot, data: dict[str, Any], path: str, value: Any) -> Problem
     def fail(message: str, allowed: str | None) -> Problem:
         return Problem(path, None, shown, message, allowed, override=True)
 
+    if len(path) > _MAX_PATH_CHARS:
+        return Problem(
+            clip(path),
+            None,
+            shown,
+            f"a path of {len(path):,} characters",
+            f"{_PATH_HINT}, of at most {_MAX_PATH_CHARS} characters",
+            override=True,
+        )
     if not path or not all(parts):
         return fail("is not a dotted path", _PATH_HINT)
     slots = [top]

@@ -6,6 +6,12 @@ card and its ancestors (a library name, a ``.yaml`` file or a dict), deep-merges
 mappings merge, lists and scalars replace — and keeps an :class:`Origin` for every dotted
 path, the file and line that set it last, so that a later error can point at that line.
 
+A shared card must not reach into the reader's kitchen: ``extends`` names a library
+scenario or a ``.yaml`` file in the extending file's folder or below it (symbolic links
+followed first), never a file elsewhere, and a refused parent is never opened. Files are
+read only when they are regular files of at most :data:`~sim.scenario.intake.MAX_FILE_BYTES`,
+and parsed within the limits of :mod:`sim.scenario.intake`.
+
 Nothing here knows the scenario schema beyond the names of its top-level keys (for the
 message about a file that is not a mapping); checking the data is the job of
 :mod:`sim.scenario.overrides` and :mod:`sim.scenario.diagnosis`.
@@ -15,23 +21,37 @@ from __future__ import annotations
 
 import copy
 import difflib
+import errno
+import os
+import stat
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import BaseModel
+from yaml.constructor import ConstructorError
 
 import scenarios
 from sim.errors import Problem, ScenarioError
 from sim.scenario.dotted_paths import deep_merge, paths, under_any
+from sim.scenario.intake import (
+    LIMITS,
+    MAX_FILE_BYTES,
+    LimitError,
+    data_problem,
+    parse_yaml,
+    show,
+    yaml_reason,
+)
 
-__all__ = ["Origin", "Origins", "read_source", "show", "yaml_reason"]
+__all__ = ["MAX_EXTENDS", "Origin", "Origins", "read_source"]
+
+#: Longest ``extends`` chain, in files; the library's is two (a lesson on the baseline).
+MAX_EXTENDS = 16
 
 _PATH_SUFFIXES = (".yaml", ".yml")
-_MERGE_TAG = "tag:yaml.org,2002:merge"
-_MAX_SHOWN = 60
 _MAX_LISTED = 12
 
 
@@ -67,6 +87,9 @@ def read_source(
             broken ``extends`` chain.
     """
     if isinstance(source, Mapping):
+        too_big = data_problem(dict(source))
+        if too_big is not None:
+            raise ScenarioError([Problem("", None, None, f"the scenario has {too_big}", None)])
         data = copy.deepcopy(dict(source))
         origins = {p: Origin(None, None) for p in paths(data)}
         data, origins = _with_parent(data, origins, None, Path.cwd(), (), model)
@@ -94,7 +117,7 @@ def read_source(
                 ]
             ) from None
     try:
-        data, origins = _load_file(file, (file.resolve(),), model)
+        data, origins = _load_file(file, (), model)
     except ScenarioError as exc:
         if exc.file == file:
             raise
@@ -109,10 +132,15 @@ def read_source(
 def _load_file(
     file: Path, chain: tuple[Path, ...], model: type[BaseModel]
 ) -> tuple[dict[str, Any], Origins]:
-    """Read one file and, through ``extends``, its ancestors (``chain``: files so far)."""
-    data, lines = _read_yaml(file, model)
+    """Read one file and, through ``extends``, its ancestors.
+
+    ``chain`` holds the real paths of the files that extend this one; only the first file
+    of a chain has its content quoted in messages (a parent may be anyone's file).
+    """
+    data, lines = _read_yaml(file, model, quote=not chain)
     origins = {p: Origin(file, line) for p, line in lines.items()}
-    return _with_parent(data, origins, file, file.parent, chain, model)
+    real = _real_path(file)
+    return _with_parent(data, origins, file, file.parent, (*chain, real), model)
 
 
 def _with_parent(
@@ -129,8 +157,9 @@ def _with_parent(
     ref = data.pop("extends")
     at = origins.pop("extends", Origin(file, None))
     parent = _resolve_extends(ref, base_dir, at)
-    if parent.resolve() in chain:
-        loop = " → ".join(p.name for p in (*chain, parent.resolve()))
+    real = _real_path(parent, Problem("extends", at.line, show(ref), "", None, at.file))
+    if real in chain:
+        loop = " → ".join(p.name for p in (*chain, real))
         raise ScenarioError(
             [
                 Problem(
@@ -144,7 +173,21 @@ def _with_parent(
             ],
             file,
         )
-    parent_data, parent_origins = _load_file(parent, (*chain, parent.resolve()), model)
+    if len(chain) >= MAX_EXTENDS:
+        raise ScenarioError(
+            [
+                Problem(
+                    "extends",
+                    at.line,
+                    show(ref),
+                    f"the extends chain is longer than {MAX_EXTENDS} files",
+                    f"a chain of at most {MAX_EXTENDS} files",
+                    at.file,
+                )
+            ],
+            file,
+        )
+    parent_data, parent_origins = _load_file(parent, chain, model)
     replaced: set[str] = set()
     merged = deep_merge(parent_data, data, "", replaced)
     kept = {p: o for p, o in parent_origins.items() if not under_any(p, replaced)}
@@ -153,31 +196,36 @@ def _with_parent(
 
 
 def _resolve_extends(ref: Any, base_dir: Path, at: Origin) -> Path:
-    """File named by an ``extends:`` value: a relative path, or a library name."""
+    """File named by an ``extends:`` value, inside the library or below ``base_dir``.
+
+    ``base_dir`` is the extending file's folder; a path is checked with every symbolic link
+    followed, and refused before anything is read when it leads elsewhere.
+    """
     hint = "the name of a library scenario, or a path relative to this file such as base.yaml"
-    if not isinstance(ref, str) or not ref.strip():
-        raise ScenarioError(
-            [Problem("extends", at.line, show(ref), "must name one scenario", hint, at.file)],
-            at.file,
+
+    def refuse(message: str, allowed: str | None = hint) -> ScenarioError:
+        return ScenarioError(
+            [Problem("extends", at.line, show(ref), message, allowed, at.file)], at.file
         )
+
+    if not isinstance(ref, str) or not ref.strip():
+        raise refuse("must name one scenario")
     ref = ref.strip()
     if _looks_like_path(ref):
         target = base_dir / ref
-        if target.is_file():
-            return _shown(target)
-        raise ScenarioError(
-            [
-                Problem(
-                    "extends",
-                    at.line,
-                    show(ref),
-                    f"file not found: {_shown(target)}",
-                    _files_near(target),
-                    at.file,
-                )
-            ],
-            at.file,
-        )
+        real = _real_path(target, Problem("extends", at.line, show(ref), "", hint, at.file))
+        if not any(real.is_relative_to(d) for d in (_real_path(base_dir), scenarios.SCENARIO_DIR)):
+            raise refuse(
+                "points outside this file's folder and the scenario library; a scenario "
+                "extends only a library scenario or a .yaml file in its own folder or below",
+                "a library scenario name, or a relative path below this file's folder such "
+                "as base.yaml or shared/base.yaml",
+            )
+        if not ref.endswith(_PATH_SUFFIXES):
+            raise refuse("is not a .yaml or .yml file")
+        if real.exists():  # a folder or a pipe is refused when read, by name
+            return _shown(real)
+        raise refuse(f"file not found: {_shown(target)}", _files_near(target))
     try:
         return _shown(scenarios.path(ref))
     except scenarios.UnknownScenarioError as exc:
@@ -203,23 +251,38 @@ def _resolve_extends(ref: Any, base_dir: Path, at: Origin) -> Path:
 
 
 # --------------------------------------------------------------------------- one file
-def _read_yaml(file: Path, model: type[BaseModel]) -> tuple[dict[str, Any], dict[str, int]]:
-    """Top-level mapping of a YAML file and the line (1-based) of every dotted path."""
+def _read_yaml(
+    file: Path, model: type[BaseModel], *, quote: bool
+) -> tuple[dict[str, Any], dict[str, int]]:
+    """Top-level mapping of a YAML file and the line (1-based) of every dotted path.
+
+    ``quote``: whether a message may show the file's content (its top-level value).
+    """
 
     def fail(message: str, allowed: str | None, line: int | None = None) -> ScenarioError:
         return ScenarioError([Problem("", line, None, message, allowed, file)], file)
 
     try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise fail("file not found", _files_near(file)) from None
+        text = _read_text(file).decode("utf-8")
     except UnicodeDecodeError as exc:
         raise fail(f"not a UTF-8 text file ({exc.reason})", "a YAML text file") from None
-    except OSError as exc:
-        raise fail(f"cannot read the file ({exc.strerror})", "a readable YAML file") from None
     try:
-        data = yaml.safe_load(text)
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data, lines, problems = parse_yaml(text, file)
+    except LimitError as exc:
+        mark = exc.problem_mark
+        raise fail(
+            f"past a reading limit: {yaml_reason(exc)}",
+            f"a scenario file of {LIMITS}",
+            mark.line + 1 if mark is not None else None,
+        ) from None
+    except ConstructorError as exc:
+        mark = exc.problem_mark
+        raise fail(
+            f"unreadable value: {yaml_reason(exc)}",
+            "YAML's standard tags (!!str, !!int, !!float, !!bool, !!null) on values they can "
+            "read, such as !!float 1.5, or no tag at all",
+            mark.line + 1 if mark is not None else None,
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -232,100 +295,74 @@ def _read_yaml(file: Path, model: type[BaseModel]) -> tuple[dict[str, Any], dict
     if data is None:
         raise fail("the file is empty", "a mapping with at least a population block")
     if not isinstance(data, dict):
+        value = f" {show(data)}" if quote else ""
         raise fail(
-            f"the top level is {type(data).__name__} {show(data)}, not a mapping",
+            f"the top level is {type(data).__name__}{value}, not a mapping",
             "a mapping of keys to values: " + ", ".join(model.model_fields),
             1,
         )
-    lines: dict[str, int] = {}
-    duplicates: list[Problem] = []
-    _walk_lines(root, "", lines, duplicates, file, weak=False, active=set())
-    if duplicates:
-        raise ScenarioError(duplicates, file)
+    if problems:
+        raise ScenarioError(problems, file)
     return data, lines
 
 
-def _walk_lines(
-    node: yaml.Node | None,
-    prefix: str,
-    lines: dict[str, int],
-    duplicates: list[Problem],
-    file: Path,
-    *,
-    weak: bool,
-    active: set[int],
-) -> None:
-    """Record the line of every key and list item below ``node``; flag duplicate keys.
+def _read_text(file: Path) -> bytes:
+    """The bytes of a regular file of at most :data:`MAX_FILE_BYTES`, read without blocking.
 
-    ``weak`` lines (from ``<<:`` merge keys) never overwrite a line written explicitly;
-    ``active`` holds the nodes being walked, so that a self-referencing anchor ends.
+    Opened without waiting (a named pipe would wait for a writer forever) and checked on
+    the open descriptor, so a file swapped after a check is still refused.
     """
-    if node is None or id(node) in active:
-        return
-    active.add(id(node))
-    if isinstance(node, yaml.MappingNode):
-        seen: dict[str, int] = {}
-        merges: list[yaml.Node] = []
-        for key_node, value_node in node.value:
-            if key_node.tag == _MERGE_TAG:
-                merges.append(value_node)
-                continue
-            if not isinstance(key_node, yaml.ScalarNode):
-                continue
-            key = str(key_node.value)
-            path = prefix + key
-            line = key_node.start_mark.line + 1
-            if not weak and key in seen:
-                duplicates.append(
-                    Problem(
-                        path,
-                        line,
-                        None,
-                        f"duplicate key {key!r}, already set on line {seen[key]}; "
-                        "YAML would silently keep only the last one",
-                        "each key once per block (merge the two blocks)",
-                        file,
-                    )
-                )
-            seen.setdefault(key, line)
-            if weak:
-                lines.setdefault(path, line)
-            else:
-                lines[path] = line
-            _walk_lines(value_node, path + ".", lines, duplicates, file, weak=weak, active=active)
-        for merged in merges:
-            items = merged.value if isinstance(merged, yaml.SequenceNode) else [merged]
-            for item in items:
-                _walk_lines(item, prefix, lines, duplicates, file, weak=True, active=active)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            path = f"{prefix}{i}"
-            if weak:
-                lines.setdefault(path, item.start_mark.line + 1)
-            else:
-                lines[path] = item.start_mark.line + 1
-            _walk_lines(item, path + ".", lines, duplicates, file, weak=weak, active=active)
-    active.discard(id(node))
+
+    def fail(message: str, allowed: str | None) -> ScenarioError:
+        return ScenarioError([Problem("", None, None, message, allowed, file)], file)
+
+    try:
+        fd = os.open(file, os.O_RDONLY | os.O_NONBLOCK)
+    except FileNotFoundError:
+        raise fail("file not found", _files_near(file)) from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise fail("its symbolic links form a loop", "a link to a real file") from None
+        raise fail(f"cannot read the file ({exc.strerror})", "a readable YAML file") from None
+    except ValueError:  # a NUL character in the path
+        raise fail("is not a valid file name", "a path to a .yaml file") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise fail("is a folder, not a file", _files_near(file / "scenario.yaml"))
+        if not stat.S_ISREG(mode):
+            raise fail("is not a regular file (a device, pipe or socket)", "a .yaml file on disk")
+        chunks: list[bytes] = []
+        size = 0
+        while size <= MAX_FILE_BYTES and (chunk := os.read(fd, MAX_FILE_BYTES + 1 - size)):
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise fail(f"cannot read the file ({exc.strerror})", "a readable YAML file") from None
+    finally:
+        os.close(fd)
+    if size > MAX_FILE_BYTES:
+        raise fail(
+            f"the file is larger than {MAX_FILE_BYTES // (1 << 20)} MiB",
+            f"a scenario file of at most {MAX_FILE_BYTES:,} bytes",
+        )
+    return b"".join(chunks)
 
 
-def yaml_reason(exc: yaml.YAMLError) -> str:
-    """The human part of a PyYAML error (without its excerpt of the file)."""
-    if isinstance(exc, yaml.MarkedYAMLError):
-        reason = exc.problem or "invalid YAML"
-        if exc.context:
-            where = f" on line {exc.context_mark.line + 1}" if exc.context_mark else ""
-            reason += f" ({exc.context}{where})"
-        return reason
-    return str(exc).splitlines()[0] if str(exc) else "invalid YAML"
+def _real_path(path: Path, at: Problem | None = None) -> Path:
+    """``path`` with every symbolic link followed (``at``: where to report a link loop)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError, ValueError):
+        loop = replace(
+            at or Problem("", None, None, "", None, path),
+            message="its symbolic links form a loop",
+            allowed="a link to a real file",
+        )
+        raise ScenarioError([loop], loop.file) from None
 
 
 # --------------------------------------------------------------------------- wording
-def show(value: Any) -> str:
-    """A short ``repr`` of a value for messages."""
-    text = repr(value)
-    return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 1] + "…"
-
-
 def _choices(what: str, names: list[str], suggestion: str | None, tail: str = "") -> str:
     """``what (a, b, c)<tail>; did you mean 'x'?`` for a list of available names."""
     shown = names[:_MAX_LISTED] + (

@@ -17,6 +17,7 @@ validation errors into problems in :mod:`sim.scenario.diagnosis`, and the schema
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from collections.abc import Collection, Mapping
@@ -31,13 +32,13 @@ from agents.economics import EconomicsParams
 from agents.firm import StrategyParams
 from agents.market import MarketParams
 from agents.rules import BehaviourParams
-from agents.traits import SegmentParams
-from agents.units import DAYS_PER_MONTH, Days, Frozen
-from sim.errors import ScenarioError
+from agents.units import DAYS_PER_MONTH, MAX_HORIZON, Days, Frozen
+from sim.errors import Problem, ScenarioError, check_source
 from sim.rng import DEFAULT_SEED
 from sim.scenario.diagnosis import validate
-from sim.scenario.headlines import Headline, headline_problems
+from sim.scenario.headlines import Headline, headline_problems, reference_problems
 from sim.scenario.overrides import Overrides, apply_overrides, read_overrides
+from sim.scenario.sections import ContractParams, OutputParams, PopulationParams
 from sim.scenario.sources import Origins, read_source
 
 __all__ = [
@@ -55,57 +56,6 @@ __all__ = [
 ]
 
 
-class PopulationParams(Frozen):
-    """The customers at the start and the segment mix of everyone who arrives later."""
-
-    initial: int = Field(
-        default=1000,
-        ge=0,
-        description="customers at day 0: a launch cohort (channel 'initial') that the "
-        "retention KPIs follow",
-    )
-    segments: tuple[SegmentParams, ...] = Field(
-        min_length=1,
-        description="customer segments, each a recipe for its customers; shares sum to 1",
-    )
-
-    @model_validator(mode="after")
-    def _shares(self) -> PopulationParams:
-        total = sum(s.share for s in self.segments)
-        if abs(total - 1.0) > 1e-6:
-            shares = ", ".join(f"{s.name}={s.share:g}" for s in self.segments)
-            raise ValueError(f"segment shares must sum to 1, got {total:g} ({shares})")
-        names = [s.name for s in self.segments]
-        if len(set(names)) != len(names):
-            raise ValueError(f"segment names must be unique, got {names}")
-        return self
-
-
-class ContractParams(Frozen):
-    """Contractual setting: how often the subscription renews (and is paid)."""
-
-    every: Days = Field(
-        default=DAYS_PER_MONTH,
-        gt=0.0,
-        description="renewal interval (contractual setting): the fee is charged and "
-        "cancellation observed at each renewal; 1mo: a monthly subscription",
-    )
-
-
-class OutputParams(Frozen):
-    """What the run keeps besides the periods and customers tables."""
-
-    ledger: Literal["full", "aggregate"] = Field(
-        default="full",
-        description="keep every emotional-account entry, or only per-period totals by reason "
-        "(smaller output, no per-customer stories)",
-    )
-    events: bool = Field(
-        default=False,
-        description="keep the full event log: acquisitions, purchases, churns, win-backs",
-    )
-
-
 class Scenario(Frozen):
     """One world, one strategy, one run frame."""
 
@@ -121,6 +71,11 @@ class Scenario(Frozen):
     description: str = Field(
         default="", description="free text for the trainer; does not affect the run"
     )
+    see: str = Field(
+        default="",
+        description="what a learner should see, in a few sentences: shown by crmsim show and "
+        "at the top of the run and comparison reports; does not affect the run",
+    )
     setting: Literal["noncontractual", "contractual"] = Field(
         default="noncontractual",
         description="noncontractual (purchases, latent dropout) or contractual (renewals, "
@@ -129,15 +84,17 @@ class Scenario(Frozen):
     horizon: Days = Field(
         default=3 * 365.25,
         gt=0.0,
-        le=50 * 365.25,
+        le=MAX_HORIZON,
         description="simulated time; 3y: long enough for 12-, 24- and 36-month retention",
     )
     period: Days = Field(
         default=DAYS_PER_MONTH,
-        gt=0.0,
+        ge=1.0,  # a day: each period is a policy epoch over every customer and a table row
+        le=MAX_HORIZON,
         description="reporting period and policy epoch: one periods row, per-period costs; "
         "1mo: the rhythm of a CRM review meeting",
     )
+    # No ceiling: numpy's SeedSequence takes any whole number, as --seed does (check_seed).
     seed: int = Field(
         default=DEFAULT_SEED,
         ge=0,
@@ -173,11 +130,21 @@ class Scenario(Frozen):
         description="named override sets (dotted path: value) for a policy comparison; each "
         "arm runs this scenario plus its overrides",
     )
+    reference: str | None = Field(
+        default=None,
+        description="the arm crmsim run runs when no --arm is given, and the baseline of a "
+        "comparison of the arms; one of arms (null: the first arm)",
+    )
     headlines: tuple[Headline, ...] = Field(
         default=(),
         description="the lesson's headline comparisons: two arms each and the KPIs that "
         "docs/lessons.md reports for them; does not affect the run",
     )
+
+    @property
+    def reference_arm(self) -> str | None:
+        """The arm run when none is named: ``reference``, else the first arm (None: no arms)."""
+        return self.reference if self.reference is not None else next(iter(self.arms), None)
 
     @model_validator(mode="after")
     def _setting(self) -> Scenario:
@@ -225,7 +192,13 @@ def load_scenario(
             say ``extends: <name or relative path>`` to start from another scenario; the
             file is deep-merged on top of its parent (mappings merge, lists and scalars
             replace). Relative paths are resolved from the extending file's folder (the
-            working directory for a mapping), bare names from the library.
+            working directory for a mapping), bare names from the library. A path must
+            name a ``.yaml`` or ``.yml`` file inside that folder (or below it) or inside the
+            library, checked after following symbolic links: ``/etc/passwd``, ``../x.yaml``
+            and links leading elsewhere are refused without being opened, so a shared file
+            cannot pull other files into a message. A file must be a regular file of at most
+            1 MiB; parsing stops past 20,000 values (an alias counts at each use), 32
+            levels of nesting or a 50-digit integer, and a chain has at most 16 files.
         overrides: dotted paths set after merging, as a mapping
             (``{"strategy.service.staff": 4, "population.segments.0.share": 0.5}``) or
             ``"path=value"`` strings as typed after ``--set`` (the value is parsed as YAML,
@@ -240,18 +213,57 @@ def load_scenario(
         its stem.
 
     Raises:
-        ScenarioError: every problem found — unreadable or invalid YAML, a broken
+        ArgumentError: a ``source`` that is neither a name, a path nor a mapping (None, a
+            number, bytes …), or an empty name.
+        ScenarioError: every problem found — a file that is not a small regular file,
+            unreadable or invalid YAML or YAML past a reading limit, a broken or refused
             ``extends`` chain, override paths that do not exist in the schema, each
-            validation error, and headlines naming an arm the scenario lacks or a metric
-            outside ``kpis`` — with file, line, dotted path, value and what is allowed.
+            validation error (``true`` or ``false`` where a number is expected among
+            them), an arm whose overrides name no setting or make the scenario
+            invalid, and headlines naming an arm the scenario lacks or a metric outside
+            ``kpis`` — with file, line, dotted path, value and what is allowed.
     """
+    check_source(source, "source", objects=False)
     data, origins, file = read_source(source, Scenario)
     apply_overrides(Scenario, data, origins, overrides, file)
     scenario = validate(Scenario, data, origins, file)
-    problems = headline_problems(scenario.headlines, scenario.arms, origins, kpis)
+    problems = _arm_problems(scenario, origins, file)
+    problems += headline_problems(scenario.headlines, scenario.arms, origins, kpis)
+    problems += reference_problems(scenario.reference, scenario.arms, origins)
     if problems:
         raise ScenarioError(problems, file)
     return scenario
+
+
+def _arm_problems(scenario: Scenario, origins: Origins, file: Path | None) -> list[Problem]:
+    """Problems of each arm's overrides, checked now so that ``validate`` covers compare.
+
+    Each problem is renamed ``arms.<arm>.<path>`` and placed on the arm's line.
+    """
+    problems: list[Problem] = []
+    plain = scenario_to_dict(scenario) if scenario.arms else {}
+    plain.update(arms={}, headlines=[])
+    for arm, arm_overrides in scenario.arms.items():
+        data = copy.deepcopy(plain)
+        arm_origins: Origins = {}
+        try:
+            apply_overrides(Scenario, data, arm_origins, arm_overrides, file)
+            validate(Scenario, data, arm_origins, file)
+        except ScenarioError as exc:
+            for p in exc.problems:
+                at = origins.get(f"arms.{arm}.{p.path}") or origins.get(f"arms.{arm}")
+                problems.append(
+                    Problem(
+                        f"arms.{arm}.{p.path}" if p.path else f"arms.{arm}",
+                        at.line if at else None,
+                        p.value,
+                        f"in arm {arm!r}, {p.message}",
+                        p.allowed,
+                        at.file if at else None,
+                        at.override if at else False,
+                    )
+                )
+    return problems
 
 
 def with_overrides(scenario: Scenario, overrides: Overrides) -> Scenario:

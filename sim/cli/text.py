@@ -1,0 +1,57 @@
+"""The command line's consoles, and user strings made safe to print through them.
+
+Rich reads ``[bold]…[/]`` in every string it prints, so a scenario named ``[/]`` would close a
+tag that was never opened (and stop the command with a traceback after its work is done),
+and ``[link=…]`` would hide a hyperlink behind innocent text. Names, paths, field values and
+metric names come from files that trainers share, so every one of them goes through
+:func:`escape` before it joins a markup string; where the command line builds a
+``rich.text.Text`` instead (never read as markup), :func:`sim.errors.printable` alone is
+enough. The consoles are made with ``emoji=False`` for the same reason: ``:warning:`` in a
+name is text, not a picture.
+"""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape as escape_markup
+from rich.text import Text
+
+from sim.errors import printable
+
+__all__ = ["escape", "print_error", "stderr_console", "stdout_console"]
+
+
+def escape(text: object) -> str:
+    r"""``text`` for a Rich markup string: control characters shown, markup taken literally.
+
+    ``"[/]"`` becomes ``"\[/]"``, which Rich prints as ``[/]``; ``ESC`` becomes the visible
+    ``\x1b`` (see :func:`sim.errors.printable`). Text free of both comes back unchanged.
+
+    Args:
+        text: a user string, or anything whose ``str`` is shown (a path, an arm name).
+
+    Returns:
+        The string to put between markup tags.
+    """
+    return escape_markup(printable(str(text)))
+
+
+def stdout_console() -> Console:
+    """The console for results on standard output."""
+    return Console(highlight=False, emoji=False)
+
+
+def stderr_console() -> Console:
+    """The console for progress and errors on standard error."""
+    return Console(stderr=True, highlight=False, emoji=False, soft_wrap=True)
+
+
+def print_error(message: str) -> None:
+    """Print a user error as one readable paragraph on standard error.
+
+    Messages quote names, paths and values from the user's files, so their control
+    characters are made visible (a ``Text`` never reads markup).
+    """
+    text = Text("error: ", style="bold red")
+    text.append(printable(message))
+    stderr_console().print(text)
