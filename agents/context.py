@@ -52,6 +52,7 @@ class Context:
     quality: float
     quality_sd: float
     failure_margin: float
+    miss_size: float
     exceed_margin: float
     on_time: float
     delight: float
@@ -121,6 +122,7 @@ class Context:
             quality=q.product,
             quality_sd=q.sd,
             failure_margin=q.failure_margin,
+            miss_size=q.miss_size,
             exceed_margin=q.exceed_margin,
             on_time=q.on_time,
             delight=q.delight,

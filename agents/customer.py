@@ -222,9 +222,7 @@ class Customer(mesa.Agent):
             # Delivery is a must-be attribute: on time goes unnoticed, late is a broken promise.
             failed = True
             lost += self.entry(Reason.broken_promise, -ctx.acct.broken_promise)
-            impact += float(
-                rules.kano_response(-ctx.failure_margin, Kano.must_be, ctx.loss_aversion)
-            )
+            impact += float(rules.kano_response(-ctx.miss_size, Kano.must_be, ctx.loss_aversion))
         if ctx.delight > 0.0 and d_.random() < ctx.delight:
             impact += float(
                 rules.kano_response(ctx.delight_size, Kano.attractive, ctx.loss_aversion)
@@ -313,9 +311,7 @@ class Customer(mesa.Agent):
         d = performance - self.expectation
         impact = float(rules.kano_response(d, Kano.one_dimensional, ctx.loss_aversion))
         if not resolved_first_time:
-            impact += float(
-                rules.kano_response(-ctx.failure_margin, Kano.must_be, ctx.loss_aversion)
-            )
+            impact += float(rules.kano_response(-ctx.miss_size, Kano.must_be, ctx.loss_aversion))
         self.feel(impact, tol)
 
     def contact(self, reason: Reason, deposit: float) -> None:

@@ -7,7 +7,7 @@ every period and in total (MODEL property 11); tables show currency units.
 from __future__ import annotations
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from agents.units import DAYS_PER_YEAR, MAX_MONEY, Frozen
 
@@ -55,6 +55,23 @@ class EconomicsParams(Frozen):
         description="discount rate per year for discounted profit and CLV (10 %: a common "
         "cost-of-capital assumption)",
     )
+    currency: str = Field(
+        default="",
+        description="symbol written before money in reports and on the terminal (¥, $, €, "
+        "CHF); empty: plain numbers; does not affect the run",
+    )
+
+    @field_validator("currency")
+    @classmethod
+    def _symbol(cls, value: str) -> str:
+        # It is printed before every amount, on terminals too: short, and nothing that
+        # could pass for part of the number or steer the terminal.
+        if len(value) > 4 or any(c.isdigit() or c.isspace() or not c.isprintable() for c in value):
+            raise ValueError(
+                "a currency symbol has at most 4 characters and no digits, spaces or "
+                "control characters (¥, $, €, CHF)"
+            )
+        return value
 
 
 def to_cents(amount: float) -> int:

@@ -39,8 +39,16 @@ class QualityParams(Frozen):
         default=0.2,
         ge=0.0,
         le=1.0,  # a margin wider than the whole 0–1 scale is never crossed
-        description="shortfall below expectation (index) beyond which a purchase is a failure; "
-        "also the felt size of a must-be miss (late delivery, unsolved ticket)",
+        description="shortfall below expectation (index) beyond which a purchase is a failure "
+        "(a service_failure withdrawal, and a chance to complain)",
+    )
+    miss_size: float = Field(
+        default=0.2,
+        ge=0.0,
+        le=1.0,
+        description="felt size (index) of a must-be miss: a late delivery or a ticket not "
+        "solved at first contact hurts satisfaction as a shortfall of this size would; "
+        "0.2: as large as the failure threshold, assumption",
     )
     exceed_margin: float = Field(
         default=0.1,

@@ -153,3 +153,64 @@ def test_a_cost_saved_by_losing_customers_is_called_out() -> None:
     assert fewer_customers_note(c, "costs", "base") == ""
     rows = c.differences(["costs"])
     assert int(rows["better"].iloc[0]) == 1  # the arm does "beat" the baseline on costs
+
+
+@pytest.mark.parametrize(
+    ("days", "words"),
+    [(1095.75, "3 years"), (547.875, "18 months"), (30.4375, "1 month"), (7.0, "1 week"),
+     (1.0, "1 day"), (36.5, "36.5 days"), (1 / 24, "1 hour"), (0.5, "12 hours")],
+)  # fmt: skip
+def test_durations_read_in_words(days: float, words: str) -> None:
+    from sim.results.display import duration_words
+
+    assert duration_words(days) == words
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    bounds=st.lists(_finite, min_size=3, max_size=3).map(sorted),
+    expect=st.sampled_from(["higher", "lower", ""]),
+)
+def test_a_claim_is_judged_by_the_interval_printed_with_it(
+    bounds: list[float], expect: str
+) -> None:
+    from sim.report.wording import claim_line, claim_status
+
+    low, diff, high = bounds
+    row = {"arm": "B", "baseline": "A", "metric": "profit", "diff": diff, "low": low,
+           "high": high, "n": 8, "expect": expect}  # fmt: skip
+    status, line = claim_status(row), claim_line(row)
+    shown_low, shown_high = _bracket(line)
+    if not expect:
+        assert status == "" and "claimed" not in line
+    elif shown_low <= 0.0 <= shown_high:
+        assert status == "unclear" and line.endswith(
+            "not detectable at this number of replications"
+        )
+    else:
+        holds = (shown_low > 0.0) == (expect == "higher")
+        assert status == ("holds" if holds else "fails"), line
+
+
+def test_a_lesson_comparison_carries_its_reference_headlines_and_claims() -> None:
+    import sim
+    from sim.experiments import compare
+    from sim.report.compare_page import headline_metrics
+
+    small = sim.load_scenario("complaint_handling", {"population.initial": 150, "horizon": "6mo"})
+    c = compare(small, n=2, seed=3, engine="vector")
+    assert c.lesson is small and c.baseline == small.reference == "basic"
+    heads = c.headline_differences()
+    pairs = list(dict.fromkeys(zip(heads["arm"], heads["baseline"], strict=True)))
+    assert pairs == [(h.arm, h.against) for h in small.headlines]
+    first = small.headlines[0]
+    assert list(heads["metric"][: len(first.metrics)]) == list(first.metrics)
+    assert list(heads["expect"][: len(first.metrics)]) == [
+        first.expect.get(m, "") for m in first.metrics
+    ]
+    # The lesson's own metrics lead the default set, in the file's order.
+    assert headline_metrics(c)[:2] == ["recovery_rate", "balance_end"]
+    # Arms given one by one carry no lesson: the first arm is the baseline.
+    loose = compare(dict(c.arms), n=2, seed=3, engine="vector")
+    assert loose.lesson is None and loose.baseline == next(iter(c.arms))
+    assert loose.headline_differences().empty

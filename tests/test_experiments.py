@@ -560,30 +560,39 @@ class Synthetic:
             yield RunOutput(t.arm, t.replication, {"x": x}, (0.0,), (1.0,), 0.0)
 
 
-def test_adaptive_stops_when_every_arm_meets_the_target(tiny_pair):
+def test_adaptive_stops_when_every_difference_meets_the_target(tiny_pair):
     ex = Synthetic({"A": 10.0, "B": 10.0})
-    c = compare(tiny_pair, target="x:5", min_n=5, max_n=200, seed=2, executor=ex)
+    seen: list[tuple[int, float]] = []
+    c = compare(tiny_pair, target="x:5", min_n=5, max_n=200, seed=2, executor=ex,
+                estimate=lambda n, s: seen.append((n, s)))  # fmt: skip
     n = c.n
     assert 5 < n < 200
     assert ex.batches[0] == 2 * 5 and sum(ex.batches) == 2 * n
-    assert c.capped == []
-    for arm, s in c.target_status.items():
-        assert s.met and s.n_met is not None and s.n_met <= n
-        assert s.half_width <= 5.0
-        assert mean_interval(c.values("x")[arm]).half_width == pytest.approx(s.half_width)
-    # It stopped at the first batch where all arms met it: one batch earlier some did not.
+    assert c.capped == [] and list(c.target_status) == ["B"]  # the baseline has no difference
+    s = c.target_status["B"]
+    wide = c.values("x")
+    assert s.met and s.n_met is not None and s.n_met <= n and s.half_width <= 5.0
+    assert paired_difference(wide["A"], wide["B"]).half_width == pytest.approx(s.half_width)
+    # It stopped at the first batch where the difference met it: one batch earlier it did not.
     before = n - ex.batches[-1] // 2
-    prefix = c.values("x").loc[: before - 1]
-    assert any(mean_interval(prefix[a]).half_width > 5.0 for a in c.arms)
+    prefix = wide.loc[: before - 1]
+    assert paired_difference(prefix["A"], prefix["B"]).half_width > 5.0
+    # The estimate came once, after the first batch, from its spread: n·(h/w)²·1.1.
+    assert len(seen) == 1
+    first = wide.loc[:4]
+    h = paired_difference(first["A"], first["B"]).half_width
+    assert seen[0][0] == math.ceil(5 * (h / 5.0) ** 2 * 1.1) and seen[0][1] >= 0.0
 
 
-def test_adaptive_reports_arms_that_hit_the_cap(tiny_pair):
+def test_adaptive_reports_differences_that_hit_the_cap(tiny_pair):
     ex = Synthetic({"A": 1.0, "B": 100.0})
     c = compare(tiny_pair, target="x:5", min_n=5, max_n=30, seed=2, executor=ex)
-    assert c.n == 30
-    assert c.capped == ["B"]
-    assert c.target_status["A"].met and c.target_status["A"].n_met == 5
+    assert c.n == 30 and c.capped == ["B"]
     assert not c.target_status["B"].met and c.target_status["B"].n_met is None
+    quiet = compare(tiny_pair, target="x:5", min_n=5, max_n=30, seed=2,
+                    executor=Synthetic({"A": 1.0, "B": 1.0}))  # fmt: skip
+    assert quiet.n == 5 and quiet.target_status["B"].n_met == 5
+    # Relative: 1 % of the baseline's mean (≈ 100) allows a half-width of about 1.
     rel = compare(
         tiny_pair,
         target="x:1%",
@@ -592,7 +601,8 @@ def test_adaptive_reports_arms_that_hit_the_cap(tiny_pair):
         seed=2,
         executor=Synthetic({"A": 10.0, "B": 10.0}),
     )
-    assert rel.n == 12 and rel.capped == ["A", "B"]
+    assert rel.n == 12 and rel.capped == ["B"]
+    assert rel.target_status["B"].allowed == pytest.approx(0.01 * abs(rel.values("x")["A"].mean()))
 
 
 def test_adaptive_on_the_model(tiny_pair):

@@ -92,6 +92,7 @@ class CRMModel(mesa.Model):
         self._active: dict[int, Customer] = {}
         self.warnings: list[tuple[float, int, float]] = []
         self.churn_log: list[tuple[float, int]] = []
+        self.winback_log: list[tuple[float, int]] = []
         self.acquired_total = 0
         self.n_events = 0
         self.am_hours_used = 0.0
@@ -108,7 +109,6 @@ class CRMModel(mesa.Model):
         )
         for i in range(len(traits)):
             self._admit(traits, i, "initial", -1)
-        self.env.process(operations.epochs(self))
         if st.pricing.changes:
             self.env.process(operations.price_moves(self))
         if st.acquisition.bass is not None:
@@ -271,6 +271,7 @@ class CRMModel(mesa.Model):
         c.reactivate(self.scenario.strategy.win_back.deposit)
         self._active[c.unique_id] = c
         self._won_back += 1
+        self.winback_log.append((self.env.now, c.unique_id))
         self.log(c.unique_id, "won_back", 0.0)
         self._start(c)
         if self.ctx.contractual:
@@ -287,9 +288,15 @@ class CRMModel(mesa.Model):
         sc = self.scenario
         k = self.steps - 1
         self._period = k
+        start = k * sc.period
         end = min((k + 1) * sc.period, sc.horizon)
+        # Periods are half-open, [start, end): the run so far stopped just before anything
+        # due at ``start``. The firm plans first, from the state the previous period closed
+        # on, and only then do the events at ``start`` happen (as on the vector engine): an
+        # epoch process would run after those of them that were scheduled before it.
+        operations.epoch(self, start, end)
         self.env.run(until=end)
-        self._close(k, k * sc.period, end)
+        self._close(k, start, end)
         self.datacollector.collect(self)
         if k + 1 >= sc.n_periods:
             self.running = False

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from agents.customer import Customer
     from sim.agent_engine.model import CRMModel
 
-__all__ = ["at", "bass_diffusion", "epochs", "follow_up", "price_moves", "win_back"]
+__all__ = ["at", "bass_diffusion", "epoch", "follow_up", "price_moves", "win_back"]
 
 Proc = Generator[simpy.Event, Any, None]
 
@@ -40,17 +40,12 @@ def _contact(model: CRMModel, c: Customer, reason: Reason, deposit: float) -> No
         c.contact(reason, deposit)
 
 
-def epochs(model: CRMModel) -> Proc:
-    """One policy epoch at the start of every period."""
-    sc = model.scenario
-    for k in range(sc.n_periods):
-        start = k * sc.period
-        yield model.env.timeout(start - model.env.now)
-        epoch(model, start, min(start + sc.period, sc.horizon))
-
-
 def epoch(model: CRMModel, t0: float, t1: float) -> None:
-    """Plan this period's firm actions from a snapshot at ``t0`` and schedule them."""
+    """Plan the period [``t0``, ``t1``) from a snapshot at ``t0`` and schedule its actions.
+
+    :meth:`CRMModel.step` calls it when the clock has stopped at ``t0`` and before any event
+    due at ``t0`` has happened, so the snapshot is the state the previous period closed on.
+    """
     active = model.active_list()
     rows = model.rows(active)
     roster = Roster.of({f: [getattr(c, f) for c in active] for f in ROSTER_FIELDS})

@@ -17,16 +17,18 @@ from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
+from sim.cli.comparison_view import print_comparison
 from sim.cli.text import escape, stderr_console, stdout_console
 from sim.engines import ENGINES
 from sim.errors import UserError, printable
 from sim.experiments.comparison import DEFAULT_N, Comparison, arms_from_scenario, compare
 from sim.experiments.executors import cores, make_executor
+from sim.experiments.inputs import unknown_metric
 from sim.experiments.plan import MAX_REPLICATIONS, check_experiment, experiment_engine
-from sim.experiments.targets import parse_target
-from sim.report.compare_page import fmt, fmt_factor, headline_metrics, verdict, write_report
+from sim.experiments.targets import Target, parse_target
+from sim.report.compare_page import headline_metrics, write_report
+from sim.results.catalogue import KPIS
 from sim.results.collect import versions
 from sim.results.folder import ResultFolder
 from sim.rng import DEFAULT_SEED
@@ -34,6 +36,9 @@ from sim.scenario.size import SOFT_CUSTOMERS, SOFT_EVENTS
 from sim.scenario.spec import Scenario, load_scenario, scenario_hash, scenario_to_dict
 
 __all__ = ["compare_command", "load_arms"]
+
+#: Every KPI a comparison can report, for checking --metric before any run.
+KPI_NAMES = tuple(k.name for k in KPIS)
 
 
 def load_arms(sources: list[str], overrides: list[str] | None = None) -> dict[str, Scenario]:
@@ -106,59 +111,27 @@ def _progress_callback(bar: Progress) -> Callable[[int, int], None]:
     return update
 
 
-def _means_table(comparison: Comparison, metrics: list[str]) -> Table:
-    table = Table(title="Arm means [95 % interval]", title_justify="left")
-    table.add_column("metric")
-    for arm in comparison.arms:
-        label = f"{arm} (baseline)" if arm == comparison.baseline else arm
-        table.add_column(escape(label), justify="right")
-    table.add_column("likely best (P)", justify="right")
-    summary = comparison.arm_summary(metrics)
-    best = comparison.prob_best(metrics)
-    for m in metrics:
-        rows = {r["arm"]: r for r in summary[summary["metric"] == m].to_dict("records")}
-        cells = [
-            f"{fmt(r['mean'])} [{fmt(r['low'])}, {fmt(r['high'])}]"
-            for r in (rows[a] for a in comparison.arms)
-        ]
-        p = best[best["metric"] == m].set_index("arm")["p_best"].astype(float)
-        leader = "n/a" if p.isna().all() else f"{escape(p.idxmax())} ({p.max():.2f})"
-        table.add_row(escape(m), *cells, leader)
-    return table
+def _estimate_note(bar: Progress, target: Target, cap: int) -> Callable[[int, float], None]:
+    """What an adaptive comparison expects to take, said once after its first batch."""
+
+    def note(replications: int, seconds: float) -> None:
+        capped = " (the --max-n cap)" if replications >= cap else ""
+        bar.console.print(
+            f"target {escape(str(target))} on the paired differences: the first batch "
+            f"suggests about {replications} replications per arm{capped}, "
+            f"about {_duration(seconds)} more",
+            highlight=False,
+        )
+
+    return note
 
 
-def _differences_table(comparison: Comparison, metrics: list[str], arm: str) -> Table:
-    table = Table(
-        title=f"{escape(arm)} − {escape(comparison.baseline)} (paired, 95 % interval)",
-        title_justify="left",
-    )
-    for col in ("metric", "difference", "relative", "unpaired", "pairing gain"):
-        table.add_column(col, justify="left" if col == "metric" else "right")
-    diffs = comparison.differences(metrics)
-    for r in diffs[diffs["arm"] == arm].to_dict("records"):
-        style = {1: "green", -1: "red"}.get(int(r["better"]), "default")
-        rel = (
-            f"{fmt(r['rel_pct'])} % [{fmt(r['rel_low'])}, {fmt(r['rel_high'])}]"
-            if r["rel_pct"] == r["rel_pct"]
-            else "n/a"
-        )
-        gain = (
-            f"{100 * r['reduction']:.0f} % ({fmt_factor(r['factor'])})"
-            if r["reduction"] == r["reduction"]
-            else "n/a"
-        )
-        table.add_row(
-            escape(r["metric"]),
-            f"[{style}]{fmt(r['diff'])} [{fmt(r['low'])}, {fmt(r['high'])}][/]",
-            rel,
-            f"[{fmt(r['unpaired_low'])}, {fmt(r['unpaired_high'])}]",
-            gain,
-        )
-    table.caption = (
-        "pairing gain: share of the difference's variance removed by common random numbers "
-        "(× unpaired replications needed for the same precision)"
-    )
-    return table
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def _planned_workers(workers: int | None, scheduler: str | None) -> int:
@@ -252,6 +225,14 @@ def compare_command(
     --out appears whole when the comparison is done (report, figures, tables and a
     manifest.json listing every file with its size and sha256), or not at all. The number
     of replications and the size of every arm are checked before any worker starts.
+
+    **Examples**
+
+        crmsim compare complaint_handling -n 8
+        crmsim compare complaint_handling --baseline none --metric recovery_rate --metric profit
+        crmsim compare baseline my_lesson.yaml -n 20 --workers 0
+        crmsim compare service_staffing --target profit:2% --max-n 100
+        crmsim compare price_war --engine vector --out out/price_war
     """
     # Check everything the user typed before starting workers (a Dask cluster takes a while).
     if engine not in ENGINES:
@@ -259,7 +240,13 @@ def compare_command(
     goal = parse_target(target) if target is not None else None
     if goal is not None and n is not None:
         raise UserError("give either -n or --target, not both")
-    arms = load_arms(scenarios, set_)
+    for m in metric or ():  # before any run: a typo should not cost the whole comparison
+        if m not in KPI_NAMES:
+            raise UserError(unknown_metric(m, list(KPI_NAMES)))
+    # One file with arms is a lesson: its reference arm, headlines and "what to see" text
+    # travel with the comparison into the terminal and the report.
+    lesson = load_scenario(scenarios[0], set_ or None) if len(scenarios) == 1 else None
+    arms = arms_from_scenario(lesson) if lesson is not None else load_arms(scenarios, set_)
     chosen = experiment_engine(arms, engine)
     count = max_n if goal is not None else DEFAULT_N if n is None else n
     check_experiment(arms, range(count), chosen, _planned_workers(workers, scheduler), force)
@@ -276,7 +263,7 @@ def compare_command(
             Progress(*columns, console=stderr, transient=True) as bar,
         ):
             result = compare(
-                arms,
+                lesson if lesson is not None else arms,
                 n=n,
                 seed=seed,
                 target=goal,
@@ -285,13 +272,12 @@ def compare_command(
                 max_n=max_n,
                 min_n=min_n,
                 progress=_progress_callback(bar),
+                estimate=_estimate_note(bar, goal, max_n) if goal is not None else None,
                 engine=engine,
                 force=force,
             )
             where = repr(executor)
         metrics = list(metric) if metric else headline_metrics(result)
-        if metric:
-            result.arm_summary(metrics)  # raises a UserError naming an unknown metric
         try:
             write_report(result, folder.staging, metrics)
             folder.publish(_manifest(result, metrics))
@@ -303,19 +289,5 @@ def compare_command(
         f"baseline [bold]{escape(result.baseline)}[/] — {escape(where)}, "
         f"{result.seconds:.1f} s"
     )
-    if result.target is not None:
-        for arm, s in result.target_status.items():
-            state = f"met at n = {s.n_met}" if s.met else "[red]not met: hit the cap[/]"
-            stdout.print(
-                f"target {escape(result.target)}: {escape(arm)} {state} "
-                f"(half-width {fmt(s.half_width)}, allowed {fmt(s.allowed)})"
-            )
-    stdout.print(_means_table(result, metrics))
-    for arm in result.arms:
-        if arm != result.baseline:
-            stdout.print(_differences_table(result, metrics, arm))
-    stdout.print("[bold]Verdicts[/]")
-    for row in result.differences(metrics).to_dict("records"):
-        style = {1: "green", -1: "red"}.get(int(row["better"]), "dim")
-        stdout.print(f"  [{style}]{escape(verdict(row))}[/]", highlight=False)
+    print_comparison(stdout, result, metrics)
     stdout.print(printable(f"report: {out / 'report.html'}"), highlight=False, markup=False)

@@ -1,10 +1,13 @@
 """The generated part of ``docs/lessons.md``: each lesson's header and its measured effects.
 
 Two sources, both committed: each library scenario — its header comment (what it teaches,
-the lever, what a learner should see) and its ``headlines:`` (the comparisons and KPIs worth
-reporting) — and ``docs/lesson_effects.json``, the full-size paired differences of those
-headlines measured by ``scripts/measure_lessons.py``. ``scripts/regen_docs.py`` writes the
-block; ``tests/test_docs.py`` fails when it is out of date::
+the lever), its ``see:`` (what a learner should see), its ``reference:`` arm and its
+``headlines:`` (the comparisons and KPIs worth reporting, each with the lesson's claim and
+the directions it expects) — and ``docs/lesson_effects.json``, the full-size paired
+differences of those headlines measured by ``scripts/measure_lessons.py``. Each expected
+direction is set beside the measured interval, so a claim the measurements contradict
+shows in the table. ``scripts/regen_docs.py`` writes the block; ``tests/test_docs.py``
+fails when it is out of date::
 
     python -m sim.docgen.lessons          # print the block
 """
@@ -21,7 +24,7 @@ from sim.results.catalogue import KPIS
 from sim.scenario.headlines import Headline
 from sim.scenario.spec import Scenario, load_scenario
 
-__all__ = ["EFFECTS", "header_paragraphs", "load_lesson", "markdown"]
+__all__ = ["EFFECTS", "header_paragraphs", "load_lesson", "markdown", "verdict"]
 
 #: The committed measurements (``scripts/measure_lessons.py`` writes them).
 EFFECTS: Path = Path(__file__).resolve().parents[2] / "docs" / "lesson_effects.json"
@@ -66,6 +69,40 @@ def _number(metric: str, x: float) -> str:
     return f"{x:+.3g}"
 
 
+def verdict(expect: str, low: float, high: float) -> str:
+    """What a measured 95 % interval says of an expected direction.
+
+    Args:
+        expect: ``"higher"`` or ``"lower"``: the arm against the reference arm.
+        low: lower end of the interval of the paired difference (arm − reference).
+        high: its upper end.
+
+    Returns:
+        ``"shown"`` when the interval lies wholly on the expected side of zero,
+        ``"contradicted"`` when it lies wholly on the other side, else ``"not resolved"``.
+    """
+    above, below = low > 0.0, high < 0.0
+    if above or below:
+        return "shown" if above == (expect == "higher") else "contradicted"
+    return "not resolved"
+
+
+def _claims(comparisons: tuple[Headline, ...]) -> list[str]:
+    """One line per headline with a claim or expected directions."""
+    lines = []
+    for h in comparisons:
+        if not h.claim and not h.expect:
+            continue
+        line = f"- `{h.arm}` against `{h.against}`"
+        if h.claim:
+            line += f": {h.claim}"
+        if h.expect:
+            directions = ", ".join(f"`{m}` {d}" for m, d in h.expect.items())
+            line += f" (expected: {directions})"
+        lines.append(line + ".")
+    return ["The lesson's claims:", "", *lines] if lines else []
+
+
 def _effects_table(comparisons: tuple[Headline, ...], measured: dict[str, Any]) -> list[str]:
     rows = []
     by_key = {(r["comparison"], r["metric"]): r for r in measured["rows"]}
@@ -80,8 +117,11 @@ def _effects_table(comparisons: tuple[Headline, ...], measured: dict[str, Any]) 
             ok = base and math.isfinite(base) and not shares
             rel = f"{100 * r['diff'] / abs(base):+.1f} %" if ok else ""
             ci = f"[{_number(metric, r['low'])}, {_number(metric, r['high'])}]"
+            want = headline.expect.get(metric)
+            expected = f"{want}: {verdict(want, r['low'], r['high'])}" if want else ""
             rows.append(
-                f"| `{arm}` − `{ref}` | `{metric}` | {_number(metric, r['diff'])} | {ci} | {rel} |"
+                f"| `{arm}` − `{ref}` | `{metric}` | {expected} | {_number(metric, r['diff'])} "
+                f"| {ci} | {rel} |"
             )
     if not rows:
         return []
@@ -89,13 +129,15 @@ def _effects_table(comparisons: tuple[Headline, ...], measured: dict[str, Any]) 
         f"Measured at full size ({measured['customers']:,} customers, {measured['horizon']}), "
         f"n = {measured['n']} paired replications, seed {measured['seed']}: mean paired "
         "difference and its 95 % confidence interval (shares in percentage points); the "
-        "relative column is the difference over the reference arm's mean."
+        "relative column is the difference over the mean of the arm compared with. The expected "
+        "column is the lesson's claim: *shown* when the interval lies on its side of zero, "
+        "*contradicted* when it lies on the other, *not resolved* when it spans zero."
     )
     return [
         head,
         "",
-        "| comparison | metric | difference | 95 % CI | relative |",
-        "|---|---|---|---|---|",
+        "| comparison | metric | expected | difference | 95 % CI | relative |",
+        "|---|---|---|---|---|---|",
         *rows,
     ]
 
@@ -110,9 +152,15 @@ def markdown() -> str:
         scenario = load_lesson(name)
         out += [f"## `{name}`", "", f"**{scenario.lesson}**", ""]
         if scenario.arms:
-            out += ["Arms: " + ", ".join(f"`{a}`" for a in scenario.arms) + ".", ""]
+            arms = ", ".join(f"`{a}`" for a in scenario.arms)
+            out += [f"Arms: {arms}; reference arm: `{scenario.reference_arm}`.", ""]
         for p in header_paragraphs(name):
             out += [p, ""]
+        if scenario.see:
+            out += [f"**What a learner should see.** {scenario.see}", ""]
+        claims = _claims(scenario.headlines)
+        if claims:
+            out += [*claims, ""]
         if name in effects:
             out += [*_effects_table(scenario.headlines, effects[name]), ""]
     return "\n".join(out).rstrip() + "\n"

@@ -9,8 +9,9 @@ batches until every arm mean meets a precision target.
 
 from __future__ import annotations
 
+import math
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,98 +19,36 @@ import numpy as np
 import pandas as pd
 
 from sim.engines import run
-from sim.errors import ArgumentError, UserError, check_callback, check_seed, check_source
+from sim.errors import ArgumentError, UserError, check_callback, check_seed
+from sim.experiments.arms import BASE_ARM, arms_from_scenario, default_baseline, resolve_arms
 from sim.experiments.executors import Executor, InProcess, Progress, execute
 from sim.experiments.inputs import (
-    as_scenario,
     check_count,
     check_executor,
     chosen_metrics,
     unknown_metric,
 )
 from sim.experiments.plan import check_experiment, experiment_engine
-from sim.experiments.stats import contrast, describe, direction, mean_interval, prob_best
-from sim.experiments.targets import Target, TargetStatus, next_batch, parse_target
+from sim.experiments.stats import (
+    contrast,
+    describe,
+    direction,
+    paired_difference,
+    prob_best,
+)
+from sim.experiments.targets import Target, TargetStatus, needed, next_batch, parse_target
 from sim.experiments.tasks import RunOutput, tabulate
 from sim.results.run_result import RunResult
 from sim.rng import DEFAULT_SEED, replication_seed
-from sim.scenario.spec import Overrides, Scenario, load_scenario, scenario_to_dict
+from sim.scenario.spec import Scenario
 
 __all__ = ["BASE_ARM", "DEFAULT_N", "Comparison", "arms_from_scenario", "compare"]
 
+#: ``estimate(replications, seconds)``: what an adaptive comparison expects to take.
+Estimate = Callable[[int, float], None]
+
 #: Replications per arm when neither ``n`` nor a target is given.
 DEFAULT_N = 30
-
-#: Name of the base scenario when it takes part in a comparison as an arm of its own.
-BASE_ARM = "base"
-
-
-def arms_from_scenario(
-    scenario: Scenario | str | Path, overrides: Overrides | None = None
-) -> dict[str, Scenario]:
-    """The arms of a scenario's ``arms:`` block, each one the base with its overrides applied.
-
-    Which arm is the base itself: the base scenario takes part as an arm named ``"base"``
-    (listed first), unless the file says otherwise, in one of two ways:
-
-    * an arm whose override set is empty (``current: {}``) *is* the base, under that
-      name, and no extra ``"base"`` arm is added;
-    * an arm named ``"base"`` with overrides is taken as written (the base plus those
-      overrides), and the untouched base does not take part.
-
-    Args:
-        scenario: a scenario with an ``arms:`` block, a library name or a YAML path.
-        overrides: dotted overrides applied to the base before any arm's own (``--set``).
-
-    Returns:
-        Arm name → resolved scenario (without ``arms``), in file order. Derived arms are
-        named ``"<base name>:<arm>"``.
-
-    Raises:
-        ArgumentError: ``scenario`` of another type.
-        ScenarioError: a scenario name or file that does not load.
-        UserError: the scenario has no ``arms:`` block, or an arm's overrides are invalid.
-    """
-    if isinstance(scenario, Scenario):
-        base = load_scenario(scenario_to_dict(scenario), overrides) if overrides else scenario
-    else:
-        check_source(scenario)
-        base = load_scenario(scenario, overrides)
-    if not base.arms:
-        raise UserError(
-            f"scenario {base.name!r} has no arms: block; give a mapping of arm names to "
-            "override sets (e.g. arms: {lescant: {strategy.complaints.handling: lescant}})"
-        )
-    data = scenario_to_dict(base)
-    # Each arm is a plain scenario: no arms of its own, so no headlines comparing them.
-    data["arms"] = {}
-    data["headlines"] = []
-    plain = Scenario.model_validate(data)
-    out: dict[str, Scenario] = {}
-    if BASE_ARM not in base.arms and all(base.arms.values()):
-        out[BASE_ARM] = plain
-    for arm, arm_overrides in base.arms.items():
-        if not arm_overrides:
-            out[arm] = plain
-            continue
-        try:
-            out[arm] = load_scenario(data, {"name": f"{base.name}:{arm}", **arm_overrides})
-        except UserError as exc:
-            raise UserError(f"arm {arm!r} of scenario {base.name!r}:\n{exc}") from exc
-    return out
-
-
-def _arm_map(arms: Mapping[str, Scenario] | Scenario | str | Path) -> dict[str, Scenario]:
-    if isinstance(arms, Mapping):
-        for k, v in arms.items():
-            if not isinstance(v, Scenario):
-                check_source(v, f"arms[{k!r}]")
-        out = {str(k): as_scenario(v) for k, v in arms.items()}
-    else:
-        out = arms_from_scenario(arms)
-    if len(out) < 2:
-        raise UserError(f"a comparison needs at least two arms, got {len(out)}: {list(out)}")
-    return out
 
 
 @dataclass
@@ -129,6 +68,8 @@ class Comparison:
         target: the precision target of an adaptive comparison, else None.
         target_status: per arm, whether the target was met (empty without a target).
         seconds: wall time of the whole comparison.
+        lesson: the scenario whose ``arms:`` block gave the arms (its ``see`` text,
+            ``reference`` and ``headlines``), or None for arms given one by one.
     """
 
     arms: dict[str, Scenario]
@@ -141,6 +82,7 @@ class Comparison:
     target: Target | None = None
     target_status: dict[str, TargetStatus] = field(default_factory=dict)
     seconds: float = 0.0
+    lesson: Scenario | None = None
 
     @property
     def n(self) -> int:
@@ -191,24 +133,57 @@ class Comparison:
         return pd.DataFrame(rows)
 
     def differences(
-        self, metrics: Iterable[str] | None = None, level: float = 0.95
+        self,
+        metrics: Iterable[str] | None = None,
+        level: float = 0.95,
+        against: str | None = None,
     ) -> pd.DataFrame:
-        """Every arm against the baseline, per metric, on paired replications.
+        """Every arm against the baseline (or ``against``), per metric, on paired replications.
 
-        Columns ``arm, baseline, metric`` and those of :func:`sim.experiments.stats.contrast`: the
-        paired difference ``arm − baseline`` with its t-interval, the relative difference
-        in % (delta method), Welch's unpaired interval on the same runs, the variance
-        removed by pairing with its replication factor, and whether the arm is better.
+        Columns ``arm, baseline, metric`` (``baseline`` is the arm compared with) and those
+        of :func:`sim.experiments.stats.contrast`: the paired difference ``arm − baseline``
+        with its t-interval, the baseline's mean, the relative difference in % (delta
+        method), Welch's unpaired interval on the same runs, the variance removed by
+        pairing with its replication factor and bootstrap interval, and whether the arm is
+        better.
+        """
+        base = self.baseline if against is None else against
+        if base not in self.arms:
+            raise UserError(f"no arm named {base!r}; arms: {', '.join(self.arms)}")
+        pairs = [(arm, base) for arm in self.arms if arm != base]
+        return self._contrasts(pairs, chosen_metrics(self.metrics, metrics), level)
+
+    def headline_differences(self, level: float = 0.95) -> pd.DataFrame:
+        """The lesson's own comparisons: each headline's arm against its reference arm.
+
+        Columns those of :meth:`differences` plus ``expect`` (``"higher"``, ``"lower"`` or
+        ``""``: the lesson's claim for the metric) and ``claim`` (the claim in words); one
+        row per headline metric, in the file's order. Empty without a lesson or headlines,
+        and without the headlines whose arms did not take part.
         """
         rows = []
-        for m in chosen_metrics(self.metrics, metrics):
+        heads = self.lesson.headlines if self.lesson is not None else ()
+        for h in heads:
+            if h.arm not in self.arms or h.against not in self.arms:
+                continue
+            metrics = [m for m in h.metrics if m in self.metrics]
+            table = self._contrasts([(h.arm, h.against)], metrics, level)
+            table["expect"] = [h.expect.get(m, "") for m in table["metric"]]
+            table["claim"] = h.claim
+            rows.append(table)
+        return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+
+    def _contrasts(
+        self, pairs: list[tuple[str, str]], metrics: list[str], level: float
+    ) -> pd.DataFrame:
+        rows = []
+        for m in metrics:
             wide = self.values(m)
-            a = wide[self.baseline].to_numpy(dtype=float)
-            for arm in self.arms:
-                if arm != self.baseline:
-                    b = wide[arm].to_numpy(dtype=float)
-                    row = contrast(a, b, direction(m), level)
-                    rows.append({"arm": arm, "baseline": self.baseline, "metric": m, **row})
+            for arm, base in pairs:
+                a = wide[base].to_numpy(dtype=float)
+                b = wide[arm].to_numpy(dtype=float)
+                row = contrast(a, b, direction(m), level)
+                rows.append({"arm": arm, "baseline": base, "metric": m, **row})
         return pd.DataFrame(rows)
 
     def prob_best(
@@ -248,6 +223,7 @@ def compare(
     progress: Progress | None = None,
     engine: str = "agent",
     force: bool = False,
+    estimate: Estimate | None = None,
 ) -> Comparison:
     """Run policies side by side on common random numbers.
 
@@ -260,11 +236,13 @@ def compare(
         n: replications per arm; :data:`DEFAULT_N` when neither ``n`` nor ``target`` is given.
         seed: experiment seed (:data:`sim.rng.DEFAULT_SEED` by default).
         target: precision target such as ``"profit:2%"`` or ``"profit:5000"``: the half-width
-            of every arm mean's 95 % interval must be at most 2 % of the mean's magnitude (or
-            5,000). Runs ``min_n`` replications, then grows in batches (sized from the
-            observed spread) until every arm meets it or ``max_n`` is reached.
-        baseline: arm the others are compared with; defaults to ``"base"`` if there is
-            such an arm, else the first arm.
+            of every arm's paired difference from the baseline (95 % interval) must be at
+            most 2 % of the baseline mean's magnitude (or 5,000). Runs ``min_n``
+            replications, then grows in batches (sized from the observed spread) until every
+            difference meets it or ``max_n`` is reached.
+        baseline: arm the others are compared with; defaults to the lesson's ``reference``
+            arm when ``arms`` is a scenario with one, else ``"base"`` if there is such an
+            arm, else the first arm.
         executor: where to run (:mod:`sim.experiments.executors`); in this process by default. An
             executor passed in is left open.
         max_n: replication cap of an adaptive comparison.
@@ -275,6 +253,10 @@ def compare(
             comparison the total grows with each batch.
         engine: ``"agent"``, ``"vector"`` or ``"auto"`` (the vector engine for experiments,
             unless an arm asks for the per-event log); every arm runs on the same engine.
+        estimate: with a target, called once after the first batch as
+            ``estimate(replications, seconds)``: the replications per arm the target looks
+            like needing (at most ``max_n``) and the seconds the rest will take at the first
+            batch's pace, so that a caller can say so before the long part starts.
         force: go past the soft ceilings: more than
             :data:`sim.experiments.plan.MAX_REPLICATIONS` replications per arm (``n``, or
             ``max_n`` with a target), and arms past the soft size ceilings of
@@ -304,8 +286,8 @@ def compare(
         raise ArgumentError(f"baseline must be an arm's name, got {baseline!r:.60}")
     check_executor(executor)
     check_callback(progress)
-    arm_map = _arm_map(arms)
-    base_name = baseline or (BASE_ARM if BASE_ARM in arm_map else next(iter(arm_map)))
+    arm_map, lesson = resolve_arms(arms)
+    base_name = baseline or default_baseline(arm_map, lesson)
     if base_name not in arm_map:
         raise UserError(f"no arm named {baseline!r} to use as baseline; arms: {', '.join(arm_map)}")
     tgt = parse_target(target) if isinstance(target, str) else target
@@ -326,8 +308,9 @@ def compare(
         workers = int(getattr(ex, "workers", 1) or 1)  # the largest batch, before the first
         check_experiment(arm_map, range(max_n), chosen, workers, force)
         outputs, status = _adaptive(
-            arm_map, tgt, seed, ex, min_n, max_n, keep_results, progress, chosen, force
-        )
+            arm_map, base_name, tgt, seed, ex, min_n, max_n, keep_results, progress, chosen,
+            force, estimate,
+        )  # fmt: skip
     table, curves, kept = tabulate(outputs, list(arm_map))
     return Comparison(
         arms=arm_map,
@@ -340,11 +323,13 @@ def compare(
         target=tgt,
         target_status=status,
         seconds=time.perf_counter() - start,
+        lesson=lesson,
     )
 
 
 def _adaptive(
     arms: dict[str, Scenario],
+    baseline: str,
     target: Target,
     seed: int,
     executor: Executor,
@@ -354,45 +339,55 @@ def _adaptive(
     progress: Progress | None,
     engine: str = "agent",
     force: bool = False,
+    estimate: Estimate | None = None,
 ) -> tuple[list[RunOutput], dict[str, TargetStatus]]:
-    """Grow the replications in batches until every arm meets ``target`` or ``max_n``.
+    """Grow the replications in batches until every paired difference meets ``target``.
 
     Every arm always runs the same replications, so differences stay paired; an arm that
-    met the target early keeps running alongside the others.
+    met the target early keeps running alongside the others. After the first batch,
+    ``estimate(replications, seconds)`` hears how many replications per arm the target
+    looks like needing (capped at ``max_n``) and how long the rest will take at the first
+    batch's pace.
     """
     outputs: list[RunOutput] = []
-    since: dict[str, int | None] = dict.fromkeys(arms)
+    others = [a for a in arms if a != baseline]
+    since: dict[str, int | None] = dict.fromkeys(others)
     done, goal = 0, min_n
     k = len(arms)
     while True:
+        began = time.perf_counter()
         outputs += execute(
             arms, range(done, goal), seed, executor, keep_results, progress, done * k, goal * k,
             engine, force,
         )  # fmt: skip
-        done = goal
+        pace = (time.perf_counter() - began) / max(1, goal - done)
+        first, done = done == 0, goal
         table, _, _ = tabulate(outputs, list(arms))
         if target.metric not in table.columns:
             known = [c for c in table.columns if c not in ("arm", "replication")]
             raise UserError("target: " + unknown_metric(target.metric, known))
+        wide = table.pivot(index="replication", columns="arm", values=target.metric)
+        base = wide[baseline].to_numpy(dtype=float)
+        scale = float(np.nanmean(base)) if np.isfinite(base).any() else math.nan
         intervals = {
-            a: mean_interval(table.loc[table["arm"] == a, target.metric].to_numpy(dtype=float))
-            for a in arms
+            a: (paired_difference(base, wide[a].to_numpy(dtype=float)), scale) for a in others
         }
-        for a, iv in intervals.items():
+        for a, (iv, ref) in intervals.items():
             if iv.n < 2:
                 raise UserError(
-                    f"target metric {target.metric!r} is undefined (NaN) in arm {a!r}; "
-                    "pick a metric this scenario produces (retention_36m needs a 3-year "
-                    "horizon, for instance)"
+                    f"target metric {target.metric!r} is undefined (NaN) in arm {a!r} or the "
+                    "baseline; pick a metric this scenario produces (retention_36m needs a "
+                    "3-year horizon, for instance)"
                 )
-            since[a] = (since[a] or done) if target.met(iv) else None
+            since[a] = (since[a] or done) if target.met(iv, ref) else None
+        if first and estimate is not None:
+            need = min(max_n, needed(done, intervals.values(), target))
+            estimate(need, pace * (need - done))
         if all(v is not None for v in since.values()) or done >= max_n:
             break
         goal = next_batch(done, intervals.values(), target, max_n)
     status = {
-        a: TargetStatus(
-            a, since[a] is not None, since[a], iv.half_width, target.allowed(iv.estimate)
-        )
-        for a, iv in intervals.items()
+        a: TargetStatus(a, since[a] is not None, since[a], iv.half_width, target.allowed(ref))
+        for a, (iv, ref) in intervals.items()
     }
     return outputs, status

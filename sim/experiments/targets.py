@@ -1,13 +1,17 @@
-"""Precision targets: how narrow each arm mean's interval must get, and how many runs that takes.
+"""Precision targets: how narrow each paired difference must get, and how many runs that takes.
 
 An adaptive comparison does not fix its replication count in advance. It is given a target
-such as ``profit:2%`` ("every arm's mean profit known to within ±2 %"), runs a first batch,
-and keeps adding batches until every arm's interval is that narrow or a cap is reached,
-like a surveyor who keeps measuring until the error bar is small enough to sign the plan.
+such as ``profit:2%`` ("every arm's profit difference from the baseline known to within ±2 %
+of the baseline's profit"), runs a first batch, and keeps adding batches until every paired
+difference's interval is that narrow or a cap is reached, like a surveyor who keeps
+measuring until the error bar is small enough to sign the plan. The target is on the
+difference because the difference is what a comparison is for: with common random numbers
+it is known far sooner than either arm's mean.
 
 * :class:`Target` and :func:`parse_target` — the ``"profit:2%"`` / ``"profit:5000"`` forms;
 * :class:`TargetStatus` — whether, and from which replication count, an arm met it;
-* :func:`next_batch` — how many replications the comparison runs next.
+* :func:`needed` and :func:`next_batch` — how many replications the target needs, and how
+  many the comparison runs next.
 
 The intervals themselves come from :mod:`sim.experiments.stats`.
 """
@@ -22,7 +26,7 @@ from dataclasses import dataclass
 from sim.errors import UserError
 from sim.experiments.stats import Interval
 
-__all__ = ["Target", "TargetStatus", "next_batch", "parse_target"]
+__all__ = ["Target", "TargetStatus", "needed", "next_batch", "parse_target"]
 
 
 @dataclass(frozen=True)
@@ -40,14 +44,22 @@ class Target:
     value: float
     relative: bool
 
-    def allowed(self, mean: float) -> float:
-        """The half-width allowed for an arm whose mean is ``mean``."""
-        return self.value / 100.0 * abs(mean) if self.relative else self.value
+    def allowed(self, scale: float) -> float:
+        """The half-width allowed against a reference value ``scale``.
 
-    def met(self, interval: Interval) -> bool:
-        """Whether an arm mean's interval is as narrow as the target asks."""
+        ``scale`` is the baseline's mean for a paired difference (or the arm's own mean for
+        an arm mean); a relative target allows that percentage of its magnitude.
+        """
+        return self.value / 100.0 * abs(scale) if self.relative else self.value
+
+    def met(self, interval: Interval, scale: float | None = None) -> bool:
+        """Whether ``interval`` is as narrow as the target asks against ``scale``.
+
+        Without ``scale`` the interval's own estimate is the reference (an arm mean).
+        """
         hw = interval.half_width
-        return bool(math.isfinite(hw) and hw <= self.allowed(interval.estimate))
+        ref = interval.estimate if scale is None else scale
+        return bool(math.isfinite(hw) and hw <= self.allowed(ref))
 
     def __str__(self) -> str:
         return f"{self.metric}:{self.value:g}{'%' if self.relative else ''}"
@@ -58,11 +70,11 @@ class TargetStatus:
     """Whether one arm reached the precision target.
 
     Attributes:
-        arm: the arm's name.
-        met: whether the arm mean's interval was narrow enough at the final ``n``.
+        arm: the arm's name (each arm but the baseline: its difference from the baseline).
+        met: whether the paired difference's interval was narrow enough at the final ``n``.
         n_met: the replication count from which the target held (None if not met).
-        half_width: the final half-width of the arm mean's interval.
-        allowed: the half-width the target allows at the final mean.
+        half_width: the final half-width of the paired difference's interval.
+        allowed: the half-width the target allows at the baseline's final mean.
     """
 
     arm: str
@@ -111,30 +123,48 @@ def parse_target(text: str) -> Target:
     return Target(metric, value, relative)
 
 
-def next_batch(done: int, intervals: Iterable[Interval], target: Target, max_n: int) -> int:
-    """Replications to have after the next batch of an adaptive comparison.
+def needed(done: int, intervals: Iterable[tuple[Interval, float]], target: Target) -> int:
+    """Replications the target needs, projected from ``done`` so far (at least ``done``).
 
-    The half-width shrinks like 1/√n, so an arm at half-width ``h`` against an allowed ``w``
-    needs about ``n · (h / w)²`` runs. Aim 10 % above the neediest arm, but at least a
-    quarter more runs than so far and at most twice as many, so that a noisy early estimate
-    can neither stall the loop nor overshoot wildly; never beyond ``max_n``.
+    The half-width shrinks like 1/√n, so an interval of half-width ``h`` against an allowed
+    ``w`` needs about ``n · (h / w)²`` runs; aim 10 % above the neediest. Undefined widths
+    ask for twice as many.
 
     Args:
         done: replications run so far.
-        intervals: each arm's current interval of the target metric's mean.
+        intervals: ``(interval, scale)`` per arm: each paired difference's interval and the
+            value a relative target is a percentage of (the baseline's mean).
+        target: the precision target.
+    """
+    need = done
+    for iv, scale in intervals:
+        if target.met(iv, scale):
+            continue
+        allowed = target.allowed(scale)
+        if allowed > 0 and math.isfinite(iv.half_width):
+            need = max(need, math.ceil(done * (iv.half_width / allowed) ** 2 * 1.1))
+        else:
+            need = max(need, 2 * done)
+    return need
+
+
+def next_batch(
+    done: int, intervals: Iterable[tuple[Interval, float]], target: Target, max_n: int
+) -> int:
+    """Replications to have after the next batch of an adaptive comparison.
+
+    Aim at :func:`needed`, but at least a quarter more runs than so far and at most twice
+    as many, so that a noisy early estimate can neither stall the loop nor overshoot
+    wildly; never beyond ``max_n``.
+
+    Args:
+        done: replications run so far.
+        intervals: ``(interval, scale)`` per arm (see :func:`needed`).
         target: the precision target.
         max_n: the replication cap.
 
     Returns:
         The new total number of replications.
     """
-    need = done
-    for iv in intervals:
-        if target.met(iv):
-            continue
-        allowed = target.allowed(iv.estimate)
-        if allowed > 0 and math.isfinite(iv.half_width):
-            need = max(need, math.ceil(done * (iv.half_width / allowed) ** 2 * 1.1))
-        else:
-            need = max(need, 2 * done)
+    need = needed(done, intervals, target)
     return min(max_n, min(max(need, done + max(1, done // 4)), 2 * done))

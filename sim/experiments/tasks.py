@@ -167,8 +167,11 @@ class RunOutput:
 def launch_cohort_survival(result: RunResult) -> tuple[tuple[float, ...], tuple[float, ...]]:
     """Share of the day-0 cohort active at day 0 and at the end of every period.
 
-    A customer counts as active until their last churn (a customer won back and active at
-    the end counts as active throughout), as for the ``retention_*`` KPIs.
+    A customer counts as active at day t until their last churn, and a churn at exactly t
+    belongs to the period that starts at t (the ``retention_*`` KPIs' convention). The
+    curve has only the customers table, so a customer won back and active at the end counts
+    as active throughout; the KPIs, which read the churn and win-back logs, count the state
+    as it stood at t, and differ from the curve only in scenarios with win-back.
 
     Args:
         result: a finished run.
@@ -181,7 +184,7 @@ def launch_cohort_survival(result: RunResult) -> tuple[tuple[float, ...], tuple[
     if cohort.empty:
         return tuple(days.tolist()), tuple([float("nan")] * days.size)
     churned = cohort["churned"].to_numpy(dtype=float)
-    alive = np.isnan(churned)[None, :] | (churned[None, :] > days[:, None])
+    alive = np.isnan(churned)[None, :] | (churned[None, :] >= days[:, None])
     return tuple(days.tolist()), tuple(alive.mean(axis=1).tolist())
 
 

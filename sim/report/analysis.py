@@ -62,9 +62,11 @@ def cohort_retention(
     A cohort is the customers acquired in the same quarter (``floor(acquired /
     cohort_days)``). A customer counts at month ``m`` only once the run has observed them
     for ``m`` months (``acquired + m·month_days ≤ end_day``), so late joiners never look
-    like churners; they are *retained* at ``m`` when they have not churned by then
-    (``churned`` is NaN or later than ``acquired + m·month_days``). ``churned`` holds the
-    last churn, so a won-back customer who is active at the end counts as retained.
+    like churners; they are *retained* at ``m`` when they have not churned before then
+    (``churned`` is NaN or at or after ``acquired + m·month_days``: an event at exactly that
+    day belongs to the next period, as in the ``retention_*`` KPIs). ``churned`` holds the
+    last churn, so a won-back customer who is active at the end counts as retained (the
+    KPIs, which have the run's churn and win-back logs, count them as they stood then).
 
     Args:
         customers: the customers table (needs ``acquired`` and ``churned``).
@@ -93,7 +95,7 @@ def cohort_retention(
         for m in range(max(longest, 0) + 1):
             at = acq + m * month_days
             seen = at <= end_day + _EPS
-            kept = seen & (np.isnan(chu) | (chu > at))
+            kept = seen & (np.isnan(chu) | (chu >= at))
             n_seen = int(seen.sum())
             n_kept = int(kept.sum())
             share = n_kept / n_seen if n_seen else float("nan")

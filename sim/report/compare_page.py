@@ -26,8 +26,21 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sim.experiments.stats import mean_interval
-from sim.report.wording import fewer_customers_note, fmt, fmt_factor, gain_text, plain, verdict
+from sim.report.compare_plots import (
+    difference_figure,
+    interval_figure,
+    retention_curves,
+    retention_figure,
+)
+from sim.report.wording import (
+    claim_line,
+    claim_status,
+    fewer_customers_note,
+    fmt,
+    fmt_factor,
+    gain_text,
+    verdict,
+)
 from sim.results.catalogue import KPIS
 from sim.results.display import (
     change_text,
@@ -43,6 +56,7 @@ if TYPE_CHECKING:
     from sim.experiments.comparison import Comparison
 
 __all__ = [
+    "currency_of",
     "figures",
     "fmt",
     "fmt_factor",
@@ -58,18 +72,28 @@ _DAYS_PER_MONTH = 365.25 / 12.0
 
 
 def headline_metrics(comparison: Comparison) -> list[str]:
-    """The catalogue's headline KPIs this comparison defines (≥ 2 finite values in every arm).
+    """The metrics shown when the user names none (each with ≥ 2 finite values per arm).
 
-    These are the metrics shown when the user names none.
+    A lesson's own headline metrics come first, in the order its file gives them (the
+    recovery rate for the complaint lesson, warning precision for early warning), then the
+    catalogue's headline KPIs.
     """
+    lesson = comparison.lesson
+    own = [m for h in (lesson.headlines if lesson is not None else ()) for m in h.metrics]
+    wanted = list(dict.fromkeys([*own, *(k.name for k in KPIS if k.headline)]))
     out = []
-    for entry in KPIS:
-        if not entry.headline or entry.name not in comparison.metrics:
+    for name in wanted:
+        if name not in comparison.metrics:
             continue
-        counts = comparison.values(entry.name).notna().sum()
+        counts = comparison.values(name).notna().sum()
         if bool((counts >= 2).all()):
-            out.append(entry.name)
+            out.append(name)
     return out
+
+
+def currency_of(comparison: Comparison) -> str:
+    """The currency symbol of the baseline arm's scenario (empty when it sets none)."""
+    return comparison.arms[comparison.baseline].economics.currency
 
 
 def verdicts(comparison: Comparison, metrics: Iterable[str] | None = None) -> list[str]:
@@ -80,71 +104,6 @@ def verdicts(comparison: Comparison, metrics: Iterable[str] | None = None) -> li
 
 
 # ------------------------------------------------------------------------------ plots
-def _interval_figure(summary: pd.DataFrame, metric: str, baseline: str) -> Figure:
-    rows = summary[summary["metric"] == metric]
-    fig = Figure(figsize=(6.0, 0.6 + 0.45 * len(rows)), layout="constrained")
-    ax = fig.add_subplot()
-    y = np.arange(len(rows))[::-1]
-    for yi, r in zip(y, rows.to_dict("records"), strict=True):
-        color = "#444444" if r["arm"] == baseline else "#1f77b4"
-        err = [[r["mean"] - r["low"]], [r["high"] - r["mean"]]]
-        ax.errorbar([r["mean"]], [yi], xerr=err, fmt="o", color=color, capsize=4)
-    ax.set_yticks(y, [plain(a) for a in rows["arm"]])
-    ax.set_xlabel(f"{plain(metric)}: arm mean, 95 % interval")
-    ax.grid(axis="x", alpha=0.3)
-    ax.set_ylim(-0.6, len(rows) - 0.4)
-    return fig
-
-
-def _difference_figure(diffs: pd.DataFrame, metric: str, baseline: str) -> Figure:
-    rows = diffs[diffs["metric"] == metric]
-    fig = Figure(figsize=(6.0, 0.9 + 0.5 * len(rows)), layout="constrained")
-    ax = fig.add_subplot()
-    y = np.arange(len(rows))[::-1]
-    for k, (yi, r) in enumerate(zip(y, rows.to_dict("records"), strict=True)):
-        ax.plot([r["unpaired_low"], r["unpaired_high"]], [yi - 0.15] * 2, color="#bbbbbb",
-                lw=2, label="unpaired (Welch) interval" if k == 0 else None)  # fmt: skip
-        err = [[r["diff"] - r["low"]], [r["high"] - r["diff"]]]
-        ax.errorbar([r["diff"]], [yi], xerr=err, fmt="o", color="#d62728", capsize=4,
-                    label="paired interval" if k == 0 else None)  # fmt: skip
-    ax.axvline(0.0, color="black", lw=1)
-    ax.set_yticks(y, [plain(a) for a in rows["arm"]])
-    ax.set_xlabel(f"{plain(metric)}: arm − {plain(baseline)}, 95 % interval")
-    ax.grid(axis="x", alpha=0.3)
-    ax.set_ylim(-0.7, len(rows) - 0.3)
-    ax.legend(loc="best", fontsize="small")
-    return fig
-
-
-def _retention_figure(curves: pd.DataFrame) -> Figure:
-    fig = Figure(figsize=(7.0, 4.0), layout="constrained")
-    ax = fig.add_subplot()
-    for arm, grp in curves.groupby("arm", sort=False):
-        months = grp["day"].to_numpy(dtype=float) / _DAYS_PER_MONTH
-        ax.plot(months, grp["retention"], marker=".", label=plain(arm))
-        ax.fill_between(months, grp["low"], grp["high"], alpha=0.2)
-    ax.set_xlabel("months since day 0")
-    ax.set_ylabel("share of the day-0 cohort still active")
-    ax.set_ylim(0.0, 1.02)
-    ax.grid(alpha=0.3)
-    ax.legend(loc="best")
-    return fig
-
-
-def retention_curves(comparison: Comparison, level: float = 0.95) -> pd.DataFrame:
-    """Mean share of the day-0 cohort still active per arm and period, with t-intervals.
-
-    Returns:
-        Columns ``arm, period, day, retention, low, high`` (period 0 is day 0).
-    """
-    rows = []
-    for key, grp in comparison.curves.groupby(["arm", "period"], sort=False):
-        arm, period = key
-        iv = mean_interval(grp["retention"].to_numpy(dtype=float), level)
-        rows.append((arm, period, float(grp["day"].iloc[0]), iv.estimate, iv.low, iv.high))
-    return pd.DataFrame(rows, columns=["arm", "period", "day", "retention", "low", "high"])
-
-
 def figures(comparison: Comparison, metrics: Iterable[str] | None = None) -> dict[str, Figure]:
     """The report's figures by file stem.
 
@@ -156,9 +115,9 @@ def figures(comparison: Comparison, metrics: Iterable[str] | None = None) -> dic
     diffs = comparison.differences(chosen)
     out: dict[str, Figure] = {}
     for m in chosen:
-        out[f"interval_{_slug(m)}"] = _interval_figure(summary, m, comparison.baseline)
-        out[f"difference_{_slug(m)}"] = _difference_figure(diffs, m, comparison.baseline)
-    out["retention"] = _retention_figure(retention_curves(comparison))
+        out[f"interval_{_slug(m)}"] = interval_figure(summary, m, comparison.baseline)
+        out[f"difference_{_slug(m)}"] = difference_figure(diffs, m, comparison.baseline)
+    out["retention"] = retention_figure(retention_curves(comparison))
     return out
 
 
@@ -215,6 +174,27 @@ def _relative(metric: str, r: Mapping[Any, Any]) -> str:
     return f"{number(r['rel_pct'], signed=True)} % <span class='muted'>[{low}, {high}]</span>"
 
 
+def _lesson_section(c: Comparison, currency: str) -> list[str]:
+    """What the lesson says it shows, and each of its claims beside what was measured."""
+    if c.lesson is None:
+        return []
+    out = [f"<h2>The lesson: {_esc(c.lesson.lesson or c.lesson.name)}</h2>"]
+    if c.lesson.see:
+        out.append(f"<p class='see'><b>What to see.</b> {_esc(c.lesson.see)}</p>")
+    rows = c.headline_differences()
+    if rows.empty:
+        return out
+    out.append("<h3>Claimed and measured</h3><ul>")
+    for claim in dict.fromkeys(rows["claim"]):
+        if claim:
+            out.append(f"<li class='muted'>{_esc(claim)}</li>")
+    for row in rows.to_dict("records"):
+        cls = {"holds": "good", "fails": "bad"}.get(claim_status(row), "")
+        out.append(f"<li class='{cls}'>{_esc(claim_line(row, currency))}</li>")
+    out.append("</ul>")
+    return out
+
+
 def _p_best(c: Comparison, row: Mapping[Any, Any], p: pd.Series) -> str:
     if not len(p):
         return "n/a"
@@ -225,7 +205,7 @@ def _p_best(c: Comparison, row: Mapping[Any, Any], p: pd.Series) -> str:
 
 def _html(comparison: Comparison, chosen: list[str], images: dict[str, bytes]) -> str:
     c = comparison
-    currency = ""  # TODO-CURRENCY
+    currency = currency_of(c)
     summary = c.arm_summary(chosen)
     diffs = c.differences(chosen)
     best = c.prob_best(chosen)
@@ -240,6 +220,7 @@ def _html(comparison: Comparison, chosen: list[str], images: dict[str, bytes]) -
         "paired. Generated "
         f"{datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')} in {c.seconds:.1f} s.</p>",
     ]
+    parts += _lesson_section(c, currency)
     arm_rows = [[_esc(a), _esc(s.name), scenario_hash(s)] for a, s in c.arms.items()]
     parts.append(_table(["arm", "scenario", "hash"], arm_rows))
     if c.target is not None:
@@ -281,7 +262,7 @@ def _html(comparison: Comparison, chosen: list[str], images: dict[str, bytes]) -
              _relative(r["metric"], r),
              _esc(interval_text(r["metric"], r["unpaired_low"], r["unpaired_high"], currency,
                                 with_unit=False)),
-             _esc(gain_text(r)), fmt_factor(r["factor"]),
+             _esc(gain_text(r, with_factor=False)), fmt_factor(r["factor"]),
              _p_best(c, r, p)]
         )  # fmt: skip
     parts.append(_table(header, rows))

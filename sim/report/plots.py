@@ -121,10 +121,21 @@ def plot_flows(result: RunResult) -> Figure:
     top.set_ylim(bottom=0)
     top.legend(fontsize="small")
     top.grid(alpha=0.3)
-    for i, (col, label) in enumerate(
-        (("new", "new"), ("churned", "churned"), ("won_back", "won back")), start=1
-    ):
-        bottom.plot(x, p[col], label=label, **series_style(i))
+    # The day-0 cohort arrives all at once: drawn as "new" it would be one spike a hundred
+    # times the monthly flows and flatten them to the axis. It is named in a note instead.
+    launch = (p["new"] - p["new_paid"] - p["new_referral"] - p["new_bass"]).to_numpy()
+    flows = {
+        "new (acquired)": p["new"].to_numpy() - launch,
+        "churned": p["churned"].to_numpy(),
+        "won back": p["won_back"].to_numpy(),
+    }
+    for i, (label, values) in enumerate(flows.items(), start=1):
+        bottom.plot(x, values, label=label, **series_style(i))
+    if launch.sum() > 0:
+        bottom.annotate(
+            f"plus the launch cohort: {int(launch.sum()):,} customers at day 0",
+            xy=(0.01, 0.97), xycoords="axes fraction", va="top", fontsize="small",
+        )  # fmt: skip
     bottom.set_xlabel("months since start")
     bottom.set_ylabel("customers per period")
     bottom.set_ylim(bottom=0)

@@ -23,7 +23,7 @@ from sim.report.analysis import CHURN_LABELS, churn_reasons, churned_examples
 from sim.report.captions import CAPTIONS
 from sim.report.plots import FIGURES
 from sim.results.catalogue import kpi
-from sim.results.display import unit_name, value_text
+from sim.results.display import duration_words, unit_name, value_text
 from sim.results.run_result import atomic_write_bytes
 from sim.results.schema import TABLES
 
@@ -167,9 +167,9 @@ def _header(result: RunResult) -> str:
         ["wall time", _e(f"{float(wall):.1f} s" if wall is not None else "n/a")],
     ]
     if "horizon" in sc and "period" in sc:
-        rows.append(
-            ["horizon", _e(f"{float(sc['horizon']):g} days in {len(result.periods)} periods")]
-        )
+        horizon, period = duration_words(sc["horizon"]), duration_words(sc["period"])
+        count = len(result.periods)
+        rows.append(["horizon", _e(f"{horizon}, in {count} periods of {period}")])
     versions = m.get("versions") or {}
     if versions:
         text = ", ".join(f"{k} {v}" for k, v in sorted(versions.items()))
@@ -177,6 +177,9 @@ def _header(result: RunResult) -> str:
     parts = [f"<h1>{_e(name)}</h1>"]
     if lesson:
         parts.append(f"<p class='lesson'>{_e(lesson)}</p>")
+    see = sc.get("see") or ""
+    if see:
+        parts.append(f"<p class='see'><b>What to see.</b> {_e(see)}</p>")
     description = sc.get("description") or ""
     if description:
         parts.append(f"<p>{_e(description)}</p>")
@@ -186,8 +189,10 @@ def _header(result: RunResult) -> str:
 
 def _kpi_section(result: RunResult) -> str:
     rows = []
+    sc: dict[str, Any] = result.manifest.get("scenario") or {}
+    currency = str((sc.get("economics") or {}).get("currency") or "")
     for metric, value in result.kpis.items():
-        label, text, unit = format_kpi(metric, value)
+        label, text, unit = format_kpi(metric, value, currency)
         rows.append([_e(label), _e(text), _e(unit), f"<code>{_e(metric)}</code>"])
     table = _table(["measure", "value", "unit", "KPI"], rows, {1})
     note = (

@@ -20,7 +20,17 @@ from sim.results.display import change_text, interval_text, number, relative_app
 if TYPE_CHECKING:
     from sim.experiments.comparison import Comparison
 
-__all__ = ["fewer_customers_note", "fmt", "fmt_factor", "gain_text", "plain", "verdict"]
+__all__ = [
+    "CLAIM_STATUS",
+    "claim_line",
+    "claim_status",
+    "fewer_customers_note",
+    "fmt",
+    "fmt_factor",
+    "gain_text",
+    "plain",
+    "verdict",
+]
 
 
 def fmt(x: float) -> str:
@@ -47,25 +57,29 @@ def _pct(x: float) -> str:
     return "n/a" if not math.isfinite(x) else f"{x:.1f}".replace("-", "−")
 
 
-def gain_text(row: Mapping[Any, Any]) -> str:
+def gain_text(row: Mapping[Any, Any], short: bool = False, with_factor: bool = True) -> str:
     """The pairing gain of one difference row with its interval, or withheld with a note.
 
-    Below :data:`sim.experiments.stats.MIN_GAIN_PAIRS` pairs a gain is mostly noise, so the
-    point figure is shown with "too few pairs to tell" rather than alone.
+    Below :data:`sim.experiments.stats.MIN_GAIN_PAIRS` pairs a gain is mostly noise (at four
+    pairs it swings by tens of points from seed to seed), so it is withheld and the note
+    says why; ``short`` gives the note in a few characters, for a table with a caption.
+    The replication factor follows in brackets unless ``with_factor`` is false.
     """
     reduction = float(row["reduction"])
     if not math.isfinite(reduction):
         return "n/a"
-    point = f"{_pct(100.0 * reduction)} %"
+    factor = f" ({fmt_factor(float(row['factor']))})" if with_factor else ""
     if reduction == 1.0:
-        return point
-    low, high = (
-        float(row.get("reduction_low", math.nan)),
-        float(row.get("reduction_high", math.nan)),
-    )
+        return f"{_pct(100.0)} %{factor}"
+    low = float(row.get("reduction_low", math.nan))
+    high = float(row.get("reduction_high", math.nan))
     if not (math.isfinite(low) and math.isfinite(high)):
-        return f"{point} (n = {int(row['n'])}: too few pairs to tell, needs {MIN_GAIN_PAIRS})"
-    return f"{point} [{_pct(100.0 * low)}, {_pct(100.0 * high)}]"
+        n = int(row["n"])
+        if short:
+            return f"withheld (n = {n} < {MIN_GAIN_PAIRS})"
+        return f"withheld: {n} pairs are too few to estimate it (it needs {MIN_GAIN_PAIRS})"
+    point = f"{_pct(100.0 * reduction)} %"
+    return f"{point} [{_pct(100.0 * low)}, {_pct(100.0 * high)}]{factor}"
 
 
 def fmt_factor(x: float) -> str:
@@ -143,3 +157,46 @@ def fewer_customers_note(comparison: Comparison, metric: str, arm: str) -> str:
     change = change_text("active_end", float(r["diff"]))
     iv = interval_text("active_end", float(r["low"]), float(r["high"]), with_unit=False)
     return f"with fewer customers at the end ({change} {iv})"
+
+
+#: What a measured paired interval says of a claimed direction.
+CLAIM_STATUS = {
+    "holds": "as claimed",
+    "unclear": "not detectable at this number of replications",
+    "fails": "the opposite of the claim",
+}
+
+
+def claim_status(row: Mapping[Any, Any]) -> str:
+    """What the paired interval says of the claim ``row["expect"]``.
+
+    Returns:
+        ``"holds"``, ``"unclear"`` or ``"fails"``, read from ``[low, high]`` (the interval
+        a verdict prints); ``""`` without a claim.
+    """
+    expect = str(row.get("expect", "") or "")
+    if not expect:
+        return ""
+    low, high = float(row["low"]), float(row["high"])
+    if not (low > 0.0 or high < 0.0):
+        return "unclear"
+    return "holds" if (low > 0.0) == (expect == "higher") else "fails"
+
+
+def claim_line(row: Mapping[Any, Any], currency: str = "") -> str:
+    """One headline metric, claimed against measured, in one line.
+
+    ``lescant − basic, recovery_rate: claimed higher; measured +30.1 pts [28.0, 32.1]
+    (n = 8): as claimed``. Without a claim the line gives the measurement alone.
+    """
+    metric = str(row["metric"])
+    measured = (
+        f"{change_text(metric, float(row['diff']), currency)} "
+        f"{interval_text(metric, float(row['low']), float(row['high']), currency, with_unit=False)}"
+        f" (n = {int(row['n'])})"
+    )
+    head = f"{row['arm']} − {row['baseline']}, {metric}: "
+    status = claim_status(row)
+    if not status:
+        return f"{head}measured {measured}"
+    return f"{head}claimed {row['expect']}; measured {measured}: {CLAIM_STATUS[status]}"

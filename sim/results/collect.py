@@ -54,6 +54,11 @@ class FinishedRun(Protocol):
         """Every churn as (time, customer id)."""
         ...
 
+    @property
+    def winback_log(self) -> list[tuple[float, int]]:
+        """Every win-back (a lapsed customer active again) as (time, customer id)."""
+        ...
+
     def customer_columns(self) -> dict[str, np.ndarray]:
         """Every customer's state as the columns :func:`customers_frame` reads."""
         ...
@@ -192,7 +197,10 @@ def collect(model: FinishedRun, seed: Any, engine: str = "agent") -> RunResult:
     mix = conform(pd.DataFrame(model.books.mix, columns=columns("mix")), "mix")
     window = sc.strategy.early_warning.window
     warnings = churn_truth(model.warnings, model.churn_log, window)
-    summary = summarise(periods, customers, totals, warnings, model.churn_log, window, sc.horizon)
+    summary = summarise(
+        periods, customers, totals, warnings, model.churn_log, window, sc.horizon,
+        model.winback_log,
+    )  # fmt: skip
     seed_repr: Any = seed
     if isinstance(seed, np.random.SeedSequence):
         seed_repr = {"entropy": str(seed.entropy), "spawn_key": list(seed.spawn_key)}

@@ -23,12 +23,16 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from agents.units import format_duration
 from sim.results.catalogue import kpi
 
 __all__ = [
+    "SHARE",
     "Reading",
     "change_text",
+    "duration_words",
     "interval_text",
+    "labelled",
     "mean_text",
     "number",
     "reading",
@@ -70,7 +74,8 @@ _BY_UNIT: dict[str, Reading] = {
     "0–1 scale": Reading(1.0, "on the 0–1 scale", "on the 0–1 scale"),
     "trust points": Reading(1.0, "trust points", "trust points"),
 }
-_SHARE = Reading(100.0, "%", "pts")
+#: How every share reads: in percent, and its differences in percentage points.
+SHARE = Reading(100.0, "%", "pts")
 
 
 def reading(metric: str) -> Reading:
@@ -81,7 +86,7 @@ def reading(metric: str) -> Reading:
     """
     entry = kpi(metric)
     if entry.share:
-        return _SHARE
+        return SHARE
     return _BY_UNIT[entry.unit]
 
 
@@ -141,6 +146,34 @@ def value_text(metric: str, value: float, currency: str = "", bare: bool = False
     return _join(number(shown), unit)
 
 
+_WORDS = (("y", "year"), ("mo", "month"), ("w", "week"), ("d", "day"), ("h", "hour"),
+          ("min", "minute"))  # fmt: skip
+
+
+def duration_words(days: float) -> str:
+    """A duration as people say it: ``3 years``, ``18 months``, ``1 week``, ``36.5 days``."""
+    short = format_duration(float(days))
+    if days >= 2 and short.endswith(("h", "min")):  # 876 hours reads better as 36.5 days
+        return f"{float(days):,.4g} days"
+    for unit, word in _WORDS:
+        if short.endswith(unit) and short[: -len(unit)].isdigit():
+            count = int(short[: -len(unit)])
+            return f"{count:,} {word}{'s' if count != 1 else ''}"
+    return f"{float(days):g} days"
+
+
+def labelled(metric: str) -> str:
+    """The metric's name with the unit its bare numbers are in.
+
+    ``balance_end (trust points)``, ``mean_wait (hours)``; a share's numbers carry their own
+    ``%`` (points for a difference) and money its symbol, so their names stand alone.
+    """
+    r = reading(metric)
+    if r.money or r is SHARE:
+        return metric
+    return f"{metric} ({unit_name(metric)})"
+
+
 def unit_name(metric: str) -> str:
     """The unit of the shown value in words, for a table's unit column.
 
@@ -155,13 +188,19 @@ def unit_name(metric: str) -> str:
     return entry.unit
 
 
-def change_text(metric: str, diff: float, currency: str = "", signed: bool = True) -> str:
-    """A difference of the KPI in its change unit: ``+3.2 pts``, ``−0.44 h``, ``+¥12,345``."""
+def change_text(
+    metric: str, diff: float, currency: str = "", signed: bool = True, bare: bool = False
+) -> str:
+    """A difference of the KPI in its change unit: ``+3.2 pts``, ``−0.44 h``, ``+¥12,345``.
+
+    With ``bare`` the unit after the number is left off (money keeps its symbol).
+    """
     r = reading(metric)
     shown = float(diff) * r.scale
+    unit = "" if bare else r.change_unit
     if r.money:
-        return _join(_money(shown, currency, signed), r.change_unit)
-    return _join(number(shown, signed=signed), r.change_unit)
+        return _join(_money(shown, currency, signed), unit)
+    return _join(number(shown, signed=signed), unit)
 
 
 def interval_text(
@@ -181,15 +220,20 @@ def interval_text(
     return _join(f"[{inner}]", r.change_unit if with_unit else "")
 
 
-def mean_text(metric: str, mean: float, low: float, high: float, currency: str = "") -> str:
-    """A mean with its interval in the KPI's value unit: ``79.8 % [78.1, 81.5]``."""
+def mean_text(
+    metric: str, mean: float, low: float, high: float, currency: str = "", bare: bool = False
+) -> str:
+    """A mean with its interval in the KPI's value unit: ``79.8 % [78.1, 81.5]``.
+
+    With ``bare`` the unit after the mean is left off (a table names it once per row).
+    """
     r = reading(metric)
+    head = value_text(metric, mean, currency, bare=bare)
     if r.money:
-        return (
-            f"{value_text(metric, mean, currency)} [{_money(low * r.scale, currency, False)}, "
-            f"{_money(high * r.scale, currency, False)}]"
-        )
-    return f"{value_text(metric, mean)} [{number(low * r.scale)}, {number(high * r.scale)}]"
+        lo, hi = _money(low * r.scale, currency, False), _money(high * r.scale, currency, False)
+    else:
+        lo, hi = number(low * r.scale), number(high * r.scale)
+    return f"{head} [{lo}, {hi}]"
 
 
 def relative_applies(metric: str, baseline_mean: float) -> bool:

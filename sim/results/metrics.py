@@ -37,17 +37,39 @@ def churn_truth(
                          "churned_within_window": "bool"})  # fmt: skip
 
 
-def _retention_at(customers: pd.DataFrame, months: int) -> float:
-    """Share of the day-0 cohort still active ``months`` months in (NaN beyond the horizon)."""
-    cohort = customers[customers["channel"] == "initial"]
-    if cohort.empty:
-        return float("nan")
+def _count_before(ids: np.ndarray, log: list[tuple[float, int]], t: float) -> np.ndarray:
+    """How often each of the customers ``ids`` (sorted) is in ``log`` (day, id) before day ``t``."""
+    if not log:
+        return np.zeros(ids.size, dtype=np.int64)
+    times, who = (np.asarray(x) for x in zip(*log, strict=True))
+    who = who[times < t].astype(np.int64)
+    pos = np.minimum(np.searchsorted(ids, who), max(ids.size - 1, 0))
+    mine = ids[pos] == who
+    return np.bincount(pos[mine], minlength=ids.size)
+
+
+def _retention_at(
+    customers: pd.DataFrame,
+    churn_log: list[tuple[float, int]],
+    winback_log: list[tuple[float, int]],
+    months: int,
+    horizon: float,
+) -> float:
+    """Share of the day-0 cohort active ``months`` months in (NaN beyond the horizon).
+
+    Active at day t means active once every event *before* t has happened: an event at
+    exactly t (a renewal on the month) belongs to the period that starts at t, as in the
+    periods table, so the value is the same whether the run stops at t or goes on. The
+    state at t is rebuilt from the churn and win-back logs, not from the state at the end
+    of the run, so a customer who lapsed before t and came back later is not retained.
+    """
+    ids = np.sort(customers.loc[customers["channel"] == "initial", "customer_id"].to_numpy())
     t = months * 365.25 / 12.0
-    if (cohort["T"].max() if len(cohort) else 0.0) < t - 1e-9:
+    if ids.size == 0 or horizon < t - 1e-9:
         return float("nan")
-    # ``churned`` is the last churn: a won-back customer who is active again has NaN.
-    alive = cohort["churned"].isna() | (cohort["churned"] > t)
-    return float(alive.mean())
+    left = _count_before(ids, churn_log, t)
+    back = _count_before(ids, winback_log, t)
+    return float(np.mean(left == back))
 
 
 def summarise(
@@ -58,13 +80,28 @@ def summarise(
     churn_log: list[tuple[float, int]],
     window: float,
     horizon: float,
+    winback_log: list[tuple[float, int]],
 ) -> pd.DataFrame:
-    """Headline KPIs, one row per KPI of :data:`sim.results.catalogue.KPIS`, in its order."""
+    """Headline KPIs, one row per KPI of :data:`sim.results.catalogue.KPIS`, in its order.
+
+    Args:
+        periods: the periods table.
+        customers: the customers table.
+        ledger_totals: emotional-account totals by ``reason`` (an ``amount`` column).
+        warnings: the early-warning flags with their truth (:func:`churn_truth`).
+        churn_log: every churn as (day, customer id).
+        window: the early-warning window, days.
+        horizon: the run's horizon, days.
+        winback_log: every win-back as (day, customer id).
+
+    Returns:
+        The ``summary`` table: a ``metric`` and a ``value`` column.
+    """
     k: dict[str, float] = {}
     k["customers_acquired"] = float(len(customers))
     k["active_end"] = float(periods["active"].iloc[-1])
     for m in RETENTION_MONTHS:
-        k[f"retention_{m}m"] = _retention_at(customers, m)
+        k[f"retention_{m}m"] = _retention_at(customers, churn_log, winback_log, m, horizon)
     k["revenue"] = float(periods["revenue"].sum())
     k["costs"] = float(periods["costs"].sum())
     k["profit"] = float(periods["profit"].sum())

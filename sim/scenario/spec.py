@@ -47,6 +47,7 @@ __all__ = [
     "Overrides",
     "PopulationParams",
     "Scenario",
+    "armless",
     "dump_yaml",
     "load_scenario",
     "parse_overrides",
@@ -242,7 +243,7 @@ def _arm_problems(scenario: Scenario, origins: Origins, file: Path | None) -> li
     """
     problems: list[Problem] = []
     plain = scenario_to_dict(scenario) if scenario.arms else {}
-    plain.update(arms={}, headlines=[])
+    plain.update(armless())
     for arm, arm_overrides in scenario.arms.items():
         data = copy.deepcopy(plain)
         arm_origins: Origins = {}
@@ -264,6 +265,15 @@ def _arm_problems(scenario: Scenario, origins: Origins, file: Path | None) -> li
                     )
                 )
     return problems
+
+
+def armless() -> dict[str, Any]:
+    """The fields that turn a scenario's data into one arm's, to merge into the data.
+
+    An arm has no arms of its own, so no headlines comparing them and no reference arm.
+    A fresh dict each call: the data it is merged into may be changed afterwards.
+    """
+    return {"arms": {}, "headlines": [], "reference": None}
 
 
 def with_overrides(scenario: Scenario, overrides: Overrides) -> Scenario:

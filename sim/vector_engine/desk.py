@@ -54,8 +54,9 @@ class TicketDesk:
         self.waiting: list[Row] = []
         self.busy_area = np.zeros(sc.n_periods)
         self.waits: list[list[float]] = [[] for _ in range(sc.n_periods)]
+        # Period ends as the engine closes them: the last one at the horizon.
         edges = np.arange(1, sc.n_periods + 1) * sc.period
-        edges[-1] = max(sc.horizon, edges[-1])
+        edges[-1] = min(sc.horizon, edges[-1])
         self._edges = edges, np.concatenate(([0.0], edges[:-1]))
 
     def _draw(self, n: int, complaint: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -126,6 +127,15 @@ class TicketDesk:
 
     def _stats(self, start: np.ndarray, end: np.ndarray, wait: np.ndarray) -> None:
         sc = self.m.sc
+        edges, lo = self._edges
+        # A ticket seated before the horizon may start after it, behind a queue: its wait
+        # and service fall in no period of the run (as on the agent engine, whose clock
+        # stops first), not in the last one, which must not depend on the horizon.
+        inside = start < edges[-1]
+        if not inside.all():
+            start, end, wait = start[inside], end[inside], wait[inside]
+            if not start.size:
+                return
         first = np.minimum((start // sc.period).astype(np.int64), sc.n_periods - 1)
         if first[0] == first[-1] and (first == first[0]).all():
             self.waits[int(first[0])].extend(wait.tolist())
@@ -135,7 +145,6 @@ class TicketDesk:
         if self.staff is None:
             return
         # Busy server time by period (a service can straddle a period's end).
-        edges, lo = self._edges
         last = np.minimum(np.searchsorted(edges, end, side="left"), sc.n_periods - 1)
         one = first == last
         area = np.maximum(np.minimum(end, edges[first]) - np.maximum(start, lo[first]), 0.0)

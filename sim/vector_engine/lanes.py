@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from sim.vector_engine.desk import TicketDesk
     from sim.vector_engine.model import VectorModel
 
-__all__ = ["STREAMS", "Lane", "LaneView", "Split"]
+__all__ = ["STREAMS", "EventLog", "Lane", "LaneView", "Split"]
 
 #: The per-subsystem random streams of a vector run (besides ``population``).
 STREAMS = ("purchases", "spend", "experience", "service", "contacts", "churn",
@@ -66,6 +66,29 @@ class Lane:
     def book(self, line: str, amount: float) -> None:
         """Book a firm-level cost (no customer to attribute it to), cents-exact."""
         self.m.money[self.index, self.m.money_line[line]] += int(np.rint(amount * 100.0))
+
+
+class EventLog:
+    """Events of one kind (churns, win-backs) of every lane, as (days, customer ids) chunks."""
+
+    def __init__(self) -> None:
+        self.chunks: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def add(self, t: np.ndarray, ids: np.ndarray) -> None:
+        """Customers ``ids`` had the event at days ``t`` (copied: callers reuse arrays)."""
+        self.chunks.append((t.copy(), ids.copy()))
+
+    def joined(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every event as (days, customer ids), in the order they happened.
+
+        Concatenated once, for all lanes' results.
+        """
+        if not self.chunks:
+            return np.empty(0), np.empty(0, dtype=np.int64)
+        if len(self.chunks) > 1:
+            ts, ids = zip(*self.chunks, strict=True)
+            self.chunks = [(np.concatenate(ts), np.concatenate(ids))]
+        return self.chunks[0]
 
 
 class Split:
@@ -168,7 +191,16 @@ class LaneView:
     @property
     def churn_log(self) -> list[tuple[float, int]]:
         """Every churn as (time, customer id), in time order."""
-        ts, ids = self.m.churns()
+        return self._mine(self.m.churn_events)
+
+    @property
+    def winback_log(self) -> list[tuple[float, int]]:
+        """Every win-back as (time, customer id), in time order."""
+        return self._mine(self.m.winback_events)
+
+    def _mine(self, log: EventLog) -> list[tuple[float, int]]:
+        """The lane's entries of a stack-wide log, with local ids, in time order."""
+        ts, ids = log.joined()
         mine = self.m.cols.rep[ids] == self.lane.index
         return sorted(zip(ts[mine].tolist(), self._local(ids[mine]).tolist(), strict=True))
 

@@ -46,7 +46,7 @@ from sim.vector_engine import dispatch, policies, tables
 from sim.vector_engine import reactions as r
 from sim.vector_engine.columns import Columns, Kind, Pool, Status, full
 from sim.vector_engine.desk import seat_days
-from sim.vector_engine.lanes import Lane, LaneView, Split
+from sim.vector_engine.lanes import EventLog, Lane, LaneView, Split
 from sim.vector_engine.ledger import ArrayLedger
 from sim.vector_engine.population import reserve
 
@@ -117,7 +117,8 @@ class VectorModel:
         self.won_back = np.zeros(nl, dtype=np.int64)
         self.n_events = np.zeros(nl, dtype=np.int64)
         self.ledger = ArrayLedger(scenario.output.ledger == "full", scenario.n_periods, nl)
-        self.churn_chunks: list[tuple[np.ndarray, np.ndarray]] = []
+        self.churn_events = EventLog()
+        self.winback_events = EventLog()
         # Ticket outcomes seated but not yet scheduled (sim.vector_engine.desk), services and
         # complaints.
         self.seated: dict[bool, list[tuple[np.ndarray, ...]]] = {False: [], True: []}
@@ -255,8 +256,9 @@ class VectorModel:
         changes = sorted(sc.strategy.pricing.changes, key=lambda ch: ch.at)
         for k in range(sc.n_periods):
             self.k = k
+            # Half-open periods [t0, t1), bounded as on the agent engine (CRMModel.step).
             t0 = k * sc.period
-            t1 = min(t0 + sc.period, sc.horizon)
+            t1 = min((k + 1) * sc.period, sc.horizon)
             for lane, active in zip(self.lanes, self.by_lane(self.active_ids()), strict=True):
                 b = lane.bass[(lane.bass >= t0) & (lane.bass < t1)]
                 if b.size:
@@ -370,17 +372,6 @@ class VectorModel:
     def view(self, lane: int = 0) -> LaneView:
         """Replication ``lane`` of the finished run, shaped for ``collect``."""
         return LaneView(self, self.lanes[lane])
-
-    def churns(self) -> tuple[np.ndarray, np.ndarray]:
-        """Every churn of every lane as (times, customer ids), in the order they happened."""
-        chunks = self.churn_chunks
-        if not chunks:
-            return np.empty(0), np.empty(0, dtype=np.int64)
-        if len(chunks) > 1:
-            # Concatenated once, for all lanes' results.
-            self.churn_chunks = [(np.concatenate([t for t, _ in chunks]),
-                                  np.concatenate([i for _, i in chunks]))]  # fmt: skip
-        return self.churn_chunks[0]
 
     def customer_columns(self, ids: np.ndarray | None = None) -> dict[str, np.ndarray]:
         """Customers' state as columns (every customer, or ``ids``): the customers table.

@@ -197,7 +197,7 @@ def _experience_purchase(m: VectorModel, ix: F, t: Any) -> None:
     failed |= late
     lost[late] += entry(m, ix[late], _at(t, late), Reason.broken_promise, -acct.broken_promise)
     impact = impact + np.where(
-        late, rules.kano_response(-ctx.failure_margin, Kano.must_be, ctx.loss_aversion), 0.0
+        late, rules.kano_response(-ctx.miss_size, Kano.must_be, ctx.loss_aversion), 0.0
     )
     if ctx.delight > 0.0:
         dl = draws.uniform("experience") < ctx.delight
@@ -302,7 +302,7 @@ def service_outcome(m: VectorModel, ix: F, t: Any, wait: F, first: F, perf: F) -
     d = perf - m.cols.expectation[ix]
     impact = rules.kano_response(d, Kano.one_dimensional, ctx.loss_aversion)
     impact = impact + np.where(
-        first, 0.0, rules.kano_response(-ctx.failure_margin, Kano.must_be, ctx.loss_aversion)
+        first, 0.0, rules.kano_response(-ctx.miss_size, Kano.must_be, ctx.loss_aversion)
     )
     feel(m, ix, impact, tol)
 
@@ -409,7 +409,7 @@ def churn(m: VectorModel, ix: F, t: Any, reason: Any) -> None:
     c.t_life[ix] = np.inf
     c.t_renew[ix] = np.inf
     m.add_churned(ix, reason.astype(np.int64))
-    m.churn_chunks.append((t.copy(), ix.copy()))
+    m.churn_events.add(t, ix)
     wb = m.sc.strategy.win_back
     if wb.enabled:
         ok = (c.revenue[ix] >= wb.min_revenue) & (reason != ChurnReason.fired)
@@ -437,6 +437,7 @@ def reactivate(m: VectorModel, ix: F, t: Any, deposit: float) -> None:
     c.last_contact[ix] = t
     entry(m, ix, t, Reason.help_in_difficulty, deposit)
     m.add_won_back(ix)
+    m.winback_events.add(full(t, ix.size), ix)
     m.start_clocks(ix, t)
     if m.ctx.contractual:
         m.renew(ix, t)
