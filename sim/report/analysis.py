@@ -26,6 +26,7 @@ __all__ = [
     "level_shares",
     "prefixed",
     "trust_waterfall",
+    "value_by_segment",
 ]
 
 #: Length of an acquisition cohort: one calendar quarter, in days.
@@ -243,3 +244,31 @@ def churned_examples(
         ).sort_values(["gap", "id"], kind="stable")
         picked.append(int(ranked["id"].iloc[0]))
     return picked
+
+
+def value_by_segment(customers: pd.DataFrame) -> pd.DataFrame:
+    """Each segment's customers ever acquired, revenue and gross margin, and their shares.
+
+    Args:
+        customers: the customers table (``segment``, ``revenue``, ``margin``).
+
+    Returns:
+        Indexed by segment in the order customers first appear; columns ``customers``,
+        ``revenue``, ``margin`` and a ``*_share`` of the whole run for each (NaN shares when
+        the whole is zero). Empty without customers.
+    """
+    if customers.empty:
+        return pd.DataFrame()
+    order = list(dict.fromkeys(customers["segment"].astype(str)))
+    grouped = customers.assign(segment=customers["segment"].astype(str)).groupby("segment")
+    table = pd.DataFrame(
+        {
+            "customers": grouped.size(),
+            "revenue": grouped["revenue"].sum(),
+            "margin": grouped["margin"].sum(),
+        }
+    ).reindex(order)
+    for col in ("customers", "revenue", "margin"):
+        total = float(table[col].sum())
+        table[f"{col}_share"] = table[col] / total if total else np.nan
+    return table

@@ -22,6 +22,7 @@ from sim.report.analysis import (
     level_shares,
     prefixed,
     trust_waterfall,
+    value_by_segment,
 )
 
 if TYPE_CHECKING:
@@ -188,11 +189,26 @@ def caption_service(result: RunResult) -> str:
     return text + "."
 
 
+def caption_value(result: RunResult) -> str:
+    """Which segment brings the largest share of revenue, against its share of customers."""
+    table = value_by_segment(result.customers)
+    if table.empty or not np.isfinite(table["revenue_share"]).any():
+        return "No revenue in this run."
+    top = str(table["revenue_share"].idxmax())
+    cols = ["customers_share", "revenue_share", "margin_share"]
+    customers, revenue, margin = 100.0 * table.loc[top, cols].to_numpy(dtype=float)
+    return (
+        f"The {top} segment is {customers:.0f} % of the customers ever acquired and brought "
+        f"{revenue:.0f} % of revenue ({margin:.0f} % of gross margin)."
+    )
+
+
 #: One caption function per figure key of :data:`sim.report.plots.FIGURES`.
 CAPTIONS: dict[str, Callable[[RunResult], str]] = {
     "retention": caption_retention,
     "flows": caption_flows,
     "economics": caption_economics,
+    "value": caption_value,
     "satisfaction": caption_satisfaction,
     "ladder": caption_ladder,
     "lifecycle": caption_lifecycle,

@@ -16,26 +16,20 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import StrMethodFormatter
 
-from agents.units import DAYS_PER_MONTH
 from sim.report.analysis import (
-    CHURN_LABELS,
-    churn_reasons,
     cohort_retention,
     cost_lines,
     level_shares,
     prefixed,
     trust_waterfall,
 )
+from sim.report.breakdowns import plot_churn_reasons, plot_service, plot_value
+from sim.report.canvas import TALL, WIDE, months, new_figure, no_data, shade_promotions, thousands
 from sim.report.palette import COLOURS, HATCHES, percentile_band, series_style, stacked_areas
-from sim.report.wording import plain
 
 if TYPE_CHECKING:
-    from matplotlib.axes import Axes
-
     from sim.results.run_result import RunResult
 
 __all__ = [
@@ -49,30 +43,8 @@ __all__ = [
     "plot_satisfaction",
     "plot_service",
     "plot_trust",
+    "plot_value",
 ]
-
-_WIDE = (9.0, 4.8)
-_TALL = (9.0, 7.0)
-
-
-def _months(periods: pd.DataFrame) -> np.ndarray:
-    """Period ends as months since the start of the run (the figures' time axis)."""
-    return periods["end"].to_numpy(dtype=float) / DAYS_PER_MONTH
-
-
-def _figure(size: tuple[float, float], title: str) -> Figure:
-    fig = Figure(figsize=size, layout="constrained")
-    fig.suptitle(title)
-    return fig
-
-
-def _thousands(ax: Axes) -> None:
-    """Plain numbers with thousands separators on the y axis (no ``1e6`` offset)."""
-    ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
-
-
-def _no_data(ax: Axes, what: str) -> None:
-    ax.text(0.5, 0.5, f"no {what} in this run", ha="center", va="center", transform=ax.transAxes)
 
 
 def plot_retention(result: RunResult) -> Figure:
@@ -85,11 +57,11 @@ def plot_retention(result: RunResult) -> Figure:
     periods = result.periods
     end = float(periods["end"].max()) if len(periods) else 0.0
     table = cohort_retention(result.customers, end)
-    fig = _figure(_WIDE, "Retention by acquisition cohort: share still active (%) by month")
+    fig = new_figure(WIDE, "Retention by acquisition cohort: share still active (%) by month")
     ax = fig.subplots()
     shown = table[table["observed"] * 2 >= table["size"]]
     if shown.empty:
-        _no_data(ax, "customers")
+        no_data(ax, "customers")
     for i, (label, curve) in enumerate(shown.groupby("label", sort=False)):
         n = int(curve["size"].iloc[0])
         ax.plot(
@@ -113,8 +85,8 @@ def plot_retention(result: RunResult) -> Figure:
 def plot_flows(result: RunResult) -> Figure:
     """Active customers (top) and the flows that move them (bottom), per period."""
     p = result.periods
-    x = _months(p)
-    fig = _figure(_TALL, "Active customers and flows: customers per period")
+    x = months(p)
+    fig = new_figure(TALL, "Active customers and flows: customers per period")
     top, bottom = fig.subplots(2, 1, sharex=True)
     top.plot(x, p["active"], label="active at period end", **series_style(0))
     top.set_ylabel("active customers")
@@ -131,6 +103,7 @@ def plot_flows(result: RunResult) -> Figure:
     }
     for i, (label, values) in enumerate(flows.items(), start=1):
         bottom.plot(x, values, label=label, **series_style(i))
+    shade_promotions(bottom, result)
     if launch.sum() > 0:
         bottom.annotate(
             f"plus the launch cohort: {int(launch.sum()):,} customers at day 0",
@@ -147,10 +120,11 @@ def plot_flows(result: RunResult) -> Figure:
 def plot_economics(result: RunResult) -> Figure:
     """Revenue, each cost line (stacked bars), profit per period and cumulative NPV."""
     p = result.periods
-    x = _months(p)
+    x = months(p)
     lines = cost_lines(p)
-    fig = _figure(_TALL, "Revenue, costs and profit: money per period and cumulative")
+    fig = new_figure(TALL, "Revenue, costs and profit: money per period and cumulative")
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 2))
+    shade_promotions(top, result)
     width = 0.8 * float(np.median(np.diff(x))) if len(x) > 1 else 0.8
     base = np.zeros(len(x))
     for i, col in enumerate(lines.columns):
@@ -180,8 +154,8 @@ def plot_economics(result: RunResult) -> Figure:
     bottom.axhline(0.0, color="grey", linewidth=0.8)
     bottom.set_xlabel("months since start")
     bottom.set_ylabel("money, discounted")
-    _thousands(top)
-    _thousands(bottom)
+    thousands(top)
+    thousands(bottom)
     bottom.legend(fontsize="small")
     bottom.grid(alpha=0.3)
     return fig
@@ -190,9 +164,9 @@ def plot_economics(result: RunResult) -> Figure:
 def plot_satisfaction(result: RunResult) -> Figure:
     """Satisfaction (0–1) and emotional-account balance distributions over time."""
     p = result.periods
-    x = _months(p)
-    fig = _figure(
-        _TALL, "Satisfaction and trust: spread among active customers (0–1 scale, trust points)"
+    x = months(p)
+    fig = new_figure(
+        TALL, "Satisfaction and trust: spread among active customers (0–1 scale, trust points)"
     )
     top, bottom = fig.subplots(2, 1, sharex=True)
     percentile_band(top, x, p, "satisfaction", "satisfaction", 0)
@@ -213,9 +187,9 @@ def plot_ladder(result: RunResult) -> Figure:
     """Relationship-ladder mix of active customers over time (stacked shares)."""
     p = result.periods
     shares = 100.0 * level_shares(p)
-    fig = _figure(_WIDE, "Relationship ladder: share of active customers on each level (%)")
+    fig = new_figure(WIDE, "Relationship ladder: share of active customers on each level (%)")
     ax = fig.subplots()
-    stacked_areas(ax, _months(p), shares, list(shares.columns))
+    stacked_areas(ax, months(p), shares, list(shares.columns))
     ax.set_xlabel("months since start")
     ax.set_ylabel("active customers (%)")
     ax.set_ylim(0, 100)
@@ -235,9 +209,9 @@ def plot_lifecycle(result: RunResult) -> Figure:
     """Customers in each lifecycle stage over time (stacked counts)."""
     p = result.periods
     stages = prefixed(p, "stage_")
-    fig = _figure(_WIDE, "Lifecycle stages: customers in each stage at period end")
+    fig = new_figure(WIDE, "Lifecycle stages: customers in each stage at period end")
     ax = fig.subplots()
-    stacked_areas(ax, _months(p), stages, [s.replace("_", " ") for s in stages.columns])
+    stacked_areas(ax, months(p), stages, [s.replace("_", " ") for s in stages.columns])
     ax.set_xlabel("months since start")
     ax.set_ylabel("customers")
     handles, labels = ax.get_legend_handles_labels()
@@ -255,10 +229,10 @@ def plot_lifecycle(result: RunResult) -> Figure:
 def plot_trust(result: RunResult) -> Figure:
     """Trust waterfall: every deposit and withdrawal reason, ending at the net change."""
     table = trust_waterfall(result.ledger)
-    fig = _figure(_WIDE, "Trust waterfall: emotional-account totals by reason (trust points)")
+    fig = new_figure(WIDE, "Trust waterfall: emotional-account totals by reason (trust points)")
     ax = fig.subplots()
     if table.empty:
-        _no_data(ax, "ledger entries")
+        no_data(ax, "ledger entries")
     else:
         n = len(table)
         pos = np.arange(n)
@@ -308,83 +282,7 @@ def plot_trust(result: RunResult) -> Figure:
         ax.grid(alpha=0.3, axis="y")
     ax.set_xlabel("reason")
     ax.set_ylabel("total over all customers (trust points)")
-    _thousands(ax)
-    return fig
-
-
-def plot_churn_reasons(result: RunResult) -> Figure:
-    """Churned customers by reason (horizontal bars, stacked by segment)."""
-    table = churn_reasons(result.customers)
-    fig = _figure(_WIDE, "Why customers left: churned customers by reason and segment")
-    ax = fig.subplots()
-    if table.empty:
-        _no_data(ax, "churned customers")
-    else:
-        segments = [c for c in table.columns if c not in ("total", "share")]
-        pos = np.arange(len(table))[::-1]
-        left = np.zeros(len(table))
-        for i, seg in enumerate(segments):
-            w = table[seg].to_numpy(dtype=float)
-            ax.barh(
-                pos,
-                w,
-                left=left,
-                label=plain(seg),
-                color=COLOURS[i % len(COLOURS)],
-                hatch=HATCHES[i % len(HATCHES)],
-                edgecolor="black",
-                linewidth=0.5,
-            )
-            left = left + w
-        ax.set_yticks(list(pos))
-        ax.set_yticklabels([CHURN_LABELS.get(str(r), str(r)) for r in table.index])
-        for y, total, share in zip(pos, table["total"], table["share"], strict=True):
-            ax.text(float(total), float(y), f" {int(total)} ({100 * share:.0f} %)", va="center")
-        ax.set_xlim(0, 1.2 * float(table["total"].max()))
-        ax.legend(title="segment", fontsize="small", loc="lower right")
-        ax.grid(alpha=0.3, axis="x")
-    ax.set_xlabel("churned customers (count)")
-    ax.set_ylabel("reason of the last churn")
-    return fig
-
-
-def _promise(result: RunResult) -> float | None:
-    """The service promise in days, read from the manifest's resolved scenario."""
-    try:
-        value = result.manifest["scenario"]["strategy"]["service"]["promise"]
-    except (KeyError, TypeError):
-        return None
-    return float(value) if value is not None else None
-
-
-def plot_service(result: RunResult) -> Figure:
-    """Service waits (mean, 90th percentile, the promise) and staff utilisation."""
-    p = result.periods
-    x = _months(p)
-    fig = _figure(_TALL, "Service: ticket waits (hours) and staff utilisation (%) per period")
-    top, bottom = fig.subplots(2, 1, sharex=True)
-    top.plot(x, 24.0 * p["wait_mean"], label="mean wait", **series_style(0))
-    top.plot(x, 24.0 * p["wait_p90"], label="90th-percentile wait", **series_style(1))
-    promise = _promise(result)
-    if promise is not None:
-        top.axhline(
-            24.0 * promise,
-            color="black",
-            linestyle=":",
-            linewidth=1.2,
-            label=f"promise ({24.0 * promise:g} h)",
-        )
-    top.set_ylabel("wait of tickets served (hours)")
-    top.set_ylim(bottom=0)
-    top.legend(fontsize="small")
-    top.grid(alpha=0.3)
-    bottom.plot(x, 100.0 * p["utilisation"], label="service staff", **series_style(2))
-    bottom.plot(x, 100.0 * p["am_utilisation"], label="account managers", **series_style(3))
-    bottom.set_xlabel("months since start")
-    bottom.set_ylabel("utilisation (% of staffed time)")
-    bottom.set_ylim(0, 105)
-    bottom.legend(fontsize="small")
-    bottom.grid(alpha=0.3)
+    thousands(ax)
     return fig
 
 
@@ -393,6 +291,7 @@ FIGURES: dict[str, Callable[[RunResult], Figure]] = {
     "retention": plot_retention,
     "flows": plot_flows,
     "economics": plot_economics,
+    "value": plot_value,
     "satisfaction": plot_satisfaction,
     "ladder": plot_ladder,
     "lifecycle": plot_lifecycle,
