@@ -73,6 +73,8 @@ class Context:
     handling: str
     resolve_p: float
     effort: float
+    resolution_mean: float
+    resolution_cv: float
     winback_response: np.ndarray
     delta: float
 
@@ -147,6 +149,9 @@ class Context:
             handling=handling,
             resolve_p=strategy.complaints.resolve.of(handling) if handled else 0.0,
             effort=strategy.complaints.effort.of(handling) if handled else 1.0,
+            # Days from the desk finishing a complaint to its outcome (agents.handling).
+            resolution_mean=strategy.complaints.resolution_time.of(handling) if handled else 0.0,
+            resolution_cv=strategy.complaints.resolution_cv.of(handling) if handled else 0.0,
             winback_response=response,
             # Continuous discounting: (1 + r)^(−t/365.25) = exp(−δ·t).
             delta=math.log1p(economics.discount_rate) / DAYS_PER_YEAR,

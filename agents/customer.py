@@ -31,7 +31,9 @@ class Customer(mesa.Agent):
     __slots__ = (
         "acquired", "alive", "balance", "balance_t", "cancel_intent", "channel", "churn_reason",
         "churned_at", "clv", "complaint_propensity", "complaints", "cost", "deposits",
-        "dropout_p", "expectation", "failures", "fee", "interactions", "lam", "lam_max",
+        "dropout_p", "expectation", "failures", "fee", "interactions", "k_churn", "k_complaints",
+        "k_contacts", "k_experience", "k_purchases", "k_resolution", "k_service",
+        "k_service_quality", "k_spend", "k_winback", "key", "lam", "lam_max",
         "last_contact", "last_failure", "last_repeat", "last_touch", "last_winback", "level",
         "margin", "money_t", "mu", "offer", "offer_until", "pre_failure_satisfaction",
         "preferred", "price_sensitivity", "prior_value", "purchases", "recent_cost",
@@ -41,7 +43,9 @@ class Customer(mesa.Agent):
         "withdrawn_by", "won_back",
     )  # fmt: skip
 
-    def __init__(self, model: Any, traits: dict[str, Any], acquired: float, channel: str) -> None:
+    def __init__(
+        self, model: Any, traits: dict[str, Any], acquired: float, channel: str, key: int = 0
+    ) -> None:
         super().__init__(model)
         w: World = model
         ctx = w.ctx
@@ -59,6 +63,12 @@ class Customer(mesa.Agent):
         self.referral_rate: float = float(traits["referral_rate"])
         self.service_rate: float = float(traits["service_rate"])
         self.lam_max: float = self.lam * ctx.max_wallet
+        # --- luck: the customer's key names their own random streams (sim.streams), and
+        # each counter is the next draw of one subsystem's stream (the World draws them).
+        self.key = int(key)
+        self.k_purchases = self.k_spend = self.k_experience = self.k_complaints = 0
+        self.k_service = self.k_service_quality = self.k_contacts = self.k_churn = 0
+        self.k_winback = self.k_resolution = 0
         # --- state ---------------------------------------------------------------------
         self.alive = True
         self.satisfaction: float = float(traits["initial_satisfaction"])
@@ -181,7 +191,7 @@ class Customer(mesa.Agent):
         w: World = self.model
         ctx = w.ctx
         t = w.now
-        z = w.spend_draws.gamma(self.spend_p, 1.0 / self.spend_nu)
+        z = w.spend_draws.gamma(self, self.spend_p, 1.0 / self.spend_nu)
         w.earn(z, z * ctx.cogs_share, self)
         self.purchases += 1
         self._add_value(z, t)
@@ -198,14 +208,14 @@ class Customer(mesa.Agent):
         if (
             repeat
             and ctx.dropout_at_purchase
-            and w.churn_draws.random() < self.dropout_p * self.hazard_multiplier()
+            and w.churn_draws.random(self) < self.dropout_p * self.hazard_multiplier()
         ):
             self.churn(ChurnReason.baseline)
 
     def _experience_purchase(self, w: World) -> None:
         ctx = w.ctx
         d_ = w.experience_draws
-        perf = ctx.quality + ctx.quality_sd * d_.normal()
+        perf = ctx.quality + ctx.quality_sd * d_.normal(self)
         tol = self.tolerance_now()
         before = self.satisfaction
         d = perf - self.expectation
@@ -218,12 +228,12 @@ class Customer(mesa.Agent):
             lost += self.entry(
                 Reason.service_failure, ctx.acct.failure_per_unit * ctx.loss_aversion * d
             )
-        if d_.random() >= ctx.on_time:
+        if d_.random(self) >= ctx.on_time:
             # Delivery is a must-be attribute: on time goes unnoticed, late is a broken promise.
             failed = True
             lost += self.entry(Reason.broken_promise, -ctx.acct.broken_promise)
             impact += float(rules.kano_response(-ctx.miss_size, Kano.must_be, ctx.loss_aversion))
-        if ctx.delight > 0.0 and d_.random() < ctx.delight:
+        if ctx.delight > 0.0 and d_.random(self) < ctx.delight:
             impact += float(
                 rules.kano_response(ctx.delight_size, Kano.attractive, ctx.loss_aversion)
             )
@@ -241,7 +251,7 @@ class Customer(mesa.Agent):
         self._decay_recent(w.now)
         self.recent_failures += 1.0
         w.count("failures")
-        if w.experience_draws.random() < self.complaint_propensity:
+        if w.complaint_draws.random(self) < self.complaint_propensity:
             self.complaints += 1
             w.count("complaints")
             w.complain(self)
@@ -373,7 +383,7 @@ class Customer(mesa.Agent):
         t = w.now
         comps = self.hazards(t)
         total = comps[0] + comps[1] + comps[2] + comps[3]
-        if w.churn_draws.random() < rules.churn_accept_probability(total, ctx.max_hazard_rate):
+        if w.churn_draws.random(self) < rules.churn_accept_probability(total, ctx.max_hazard_rate):
             reason = int(rules.dominant_reason(comps))
             if ctx.contractual:
                 self.cancel_intent = reason

@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import Field, model_validator
 
+from agents.handling import PerHandling, ResolutionCV, ResolutionTime
 from agents.units import MAX_HORIZON, MAX_MONEY, MAX_POINTS, MAX_TIME_SCALE, Days, Frozen
 
 __all__ = [
@@ -30,38 +31,18 @@ __all__ = [
 ]
 
 
-#: Largest PerHandling value: resolve is a probability (checked by its block), apology and
-#: effort multipliers, where a hundredfold deposit or handling time is past any calibration.
-_MAX_PER_HANDLING = 100.0
 #: A logistic score weight: at ±100 one unit of a signal already makes the score certain.
 _Weight = Annotated[float, Field(ge=-100.0, le=100.0)]
-
-
-class PerHandling(Frozen):
-    """A value for each complaint-handling quality that handles complaints."""
-
-    basic: float = Field(
-        ge=0.0,
-        le=_MAX_PER_HANDLING,
-        description="value under basic handling (listen and fix); meaning as its block",
-    )
-    lescant: float = Field(
-        ge=0.0,
-        le=_MAX_PER_HANDLING,
-        description="value under LESCANT handling (Listen, Express, State, Confirm, Act, Notify, "
-        "Thank); meaning as its block",
-    )
-
-    def of(self, handling: str) -> float:
-        """The value for ``handling`` ("basic" or "lescant")."""
-        return float(getattr(self, handling))
 
 
 class ComplaintParams(Frozen):
     """Complaint handling quality: none, basic, or LESCANT (seed 004).
 
     LESCANT (Listen, Express, State, Confirm, Act, Notify, Thank) resolves more, apologises
-    better and takes longer; the defaults encode that ordering, not measured rates.
+    better and takes longer; the defaults encode that ordering, not measured rates. A
+    complaint's outcome comes ``resolution_time`` after the desk finishes it (the rule:
+    :func:`agents.handling.resolution_delay`), and the customer judges its speed from the
+    moment they complained.
     """
 
     handling: Literal["none", "basic", "lescant"] = Field(
@@ -82,6 +63,18 @@ class ComplaintParams(Frozen):
         default=PerHandling(basic=1.0, lescant=1.5),
         description="handling-time multiplier of a complaint ticket at the desk; default basic "
         "1.0, lescant 1.5 (assumption)",
+    )
+    resolution_time: ResolutionTime = Field(
+        default=ResolutionTime(basic=0.0, lescant=0.0),
+        description="mean time from the desk finishing a complaint to its outcome "
+        "(investigation, fix, the customer told); elapsed time from the complaint is judged "
+        "against service.promise; default 0 for both: the outcome when the desk finishes "
+        "(assumption: resolved at the desk)",
+    )
+    resolution_cv: ResolutionCV = Field(
+        default=ResolutionCV(basic=0.0, lescant=0.0),
+        description="coefficient of variation of the resolution time, a gamma; default 0: every "
+        "resolution takes exactly its mean (assumption)",
     )
     cost_per_complaint: float = Field(
         default=15.0,

@@ -4,19 +4,19 @@ Each segment is a recipe for customers: how often they buy (NBD heterogeneity,
 λ ~ Gamma(r, α)), how much they spend per purchase (Gamma–Gamma), how they drop out
 (BG: per purchase p ~ Beta(a, b); Pareto: lifetime rate μ ~ Gamma(s, β); contractual sBG:
 per period θ ~ Beta(α, β)), and what they expect, tolerate and prefer. Traits are drawn
-as arrays in one pass by :func:`draw_traits` so that both engines, handed the same random
-stream, start from exactly the same customers.
+as arrays by :func:`draw_traits`, each customer's from their own population stream, so
+both engines, in every arm of a comparison, start the same arrival as the same customer.
 """
 
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from pydantic import Field, ValidationInfo, field_validator
 
-from agents.dropout import BGDropout, ConstantDropout, Dropout, SBGDropout
+from agents.dropout import BGDropout, ConstantDropout, Dropout, ParetoDropout, SBGDropout
 from agents.units import (
     HOUR,
     MAX_MONEY,
@@ -28,7 +28,11 @@ from agents.units import (
     limit_text,
 )
 
+if TYPE_CHECKING:
+    from agents.world import TraitDraws
+
 __all__ = [
+    "TRAIT_SLOTS",
     "Beta01",
     "Level",
     "PositiveTrait",
@@ -68,13 +72,6 @@ class Beta01(Frozen):
         "0 = everyone at the mean; assumption, calibrate per lesson",
     )
 
-    def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        """Draw ``n`` values (exactly ``mean`` when concentration is 0 or mean is 0/1)."""
-        if self.concentration == 0.0 or self.mean in (0.0, 1.0):
-            return np.full(n, self.mean)
-        a = self.mean * self.concentration
-        return rng.beta(a, self.concentration - a, size=n)
-
 
 class PositiveTrait(Frozen):
     """A positive trait drawn from a Gamma distribution given by mean and coefficient of variation.
@@ -95,13 +92,6 @@ class PositiveTrait(Frozen):
         description="coefficient of variation (sd / mean) of the Gamma draw; 0 = everyone at "
         "the mean; 0.3: assumption, moderate spread",
     )
-
-    def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        """Draw ``n`` values with the given mean and coefficient of variation."""
-        if self.cv == 0.0:
-            return np.full(n, self.mean)
-        shape = 1.0 / self.cv**2
-        return rng.gamma(shape, self.mean / shape, size=n)
 
 
 class PurchaseParams(Frozen):
@@ -319,78 +309,84 @@ def prior_value(lam: Any, spend_p: Any, spend_nu: Any, fee: Any, renewals_per_ye
     return 365.25 * (lam * spend_p / spend_nu) + fee * renewals_per_year
 
 
-def draw_traits(segments: tuple[SegmentParams, ...], rng: np.random.Generator, n: int) -> Traits:
-    """Draw ``n`` customers: segment by share, then every trait from its segment's recipe.
+#: The population stream's slot of each drawn trait (:class:`agents.world.TraitDraws`): a
+#: trait's slot is its identity (renumbering one redraws it for everybody).
+TRAIT_SLOTS = {
+    "segment": 0, "lam": 1, "mean_spend_nu": 2, "dropout": 3, "expectation": 4,
+    "price_sensitivity": 5, "complaint_propensity": 6, "preferred_contact": 7,
+}  # fmt: skip
+#: A dropout law's two parameters (a Pareto μ ~ Gamma(s, rate β); a constant θ twice).
+_DROPOUT = {BGDropout: ("a", "b"), SBGDropout: ("alpha", "beta"),
+            ParetoDropout: ("s", "beta"), ConstantDropout: ("theta", "theta")}  # fmt: skip
 
-    The order of draws is fixed (segment labels first, then one trait at a time over all
-    customers) so the same stream always yields the same population.
+
+def _beta(draws: TraitDraws, slot: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Beta(a, b) per customer at ``slot``; NaN where ``a`` or ``b`` is 0 (a placeholder)."""
+    live = (a > 0.0) & (b > 0.0)
+    x = draws.beta(np.where(live, a, 1.0), np.where(live, b, 1.0), slot)
+    return np.where(live, x, np.nan)
+
+
+def draw_traits(segments: tuple[SegmentParams, ...], draws: TraitDraws) -> Traits:
+    """Draw a batch of customers: segment by share, then every trait from its segment's recipe.
+
+    Every customer draws every trait from their own population stream, at the trait's slot
+    (:data:`TRAIT_SLOTS`), so a customer's traits depend on nothing but their stream: the
+    same in a batch of one or of thousands, in either engine, in every arm of a comparison.
 
     Args:
         segments: the scenario's segments (shares sum to 1, checked at load).
-        rng: the population stream.
-        n: number of customers to draw.
+        draws: the batch's population draws (one customer each).
 
     Returns:
-        The customers' traits; ``dropout_p`` holds p (BG), θ (sBG / constant) or NaN,
+        The customers' traits; ``dropout_p`` holds p (BG), θ (sBG / constant) or 0,
         ``mu`` holds the Pareto lifetime rate or 0.
     """
     shares = np.array([s.share for s in segments], dtype=float)
-    seg = rng.choice(len(segments), size=n, p=shares / shares.sum()).astype(np.int16)
-    lam = np.zeros(n)
-    spend_p = np.zeros(n)
-    nu = np.zeros(n)
-    dropout_p = np.zeros(n)
-    mu = np.zeros(n)
-    fee = np.zeros(n)
-    expectation = np.zeros(n)
-    price_sens = np.zeros(n)
-    complaint = np.zeros(n)
-    preferred = np.zeros(n)
-    referral = np.zeros(n)
-    service_rate = np.zeros(n)
-    level0 = np.zeros(n, dtype=np.int8)
-    sat0 = np.zeros(n)
-    for k, s in enumerate(segments):
-        idx = np.flatnonzero(seg == k)
-        m = idx.size
-        if m == 0:
-            continue
-        if s.purchase is not None:
-            lam[idx] = rng.gamma(s.purchase.r, 1.0 / s.purchase.alpha, size=m)
-        spend_p[idx] = s.spend.p
-        nu[idx] = rng.gamma(s.spend.q, 1.0 / s.spend.gamma, size=m)
-        d = s.dropout
-        if isinstance(d, BGDropout):
-            dropout_p[idx] = rng.beta(d.a, d.b, size=m)
-        elif isinstance(d, SBGDropout):
-            dropout_p[idx] = rng.beta(d.alpha, d.beta, size=m)
-        elif isinstance(d, ConstantDropout):
-            dropout_p[idx] = d.theta
-        else:
-            mu[idx] = rng.gamma(d.s, 1.0 / d.beta, size=m)
-        fee[idx] = s.fee
-        expectation[idx] = s.expectation.draw(rng, m)
-        price_sens[idx] = s.price_sensitivity.draw(rng, m)
-        complaint[idx] = s.complaint_propensity.draw(rng, m)
-        preferred[idx] = s.preferred_contact.draw(rng, m)
-        referral[idx] = s.referral_rate / 365.25
-        service_rate[idx] = 1.0 / s.service_interval
-        level0[idx] = Level[s.initial_level]
-        sat0[idx] = s.initial_satisfaction
+    edges = np.cumsum(shares / shares.sum())
+    u = draws.uniform(TRAIT_SLOTS["segment"])
+    seg = np.minimum(np.searchsorted(edges, u, side="right"), len(segments) - 1).astype(np.int16)
+
+    def per(values: list[Any]) -> np.ndarray:
+        return np.asarray(values, dtype=float)[seg]
+
+    buys = per([s.purchase is not None for s in segments]) > 0.0
+    r = per([s.purchase.r if s.purchase else 1.0 for s in segments])
+    alpha = per([s.purchase.alpha if s.purchase else 1.0 for s in segments])
+    lam = np.where(buys, draws.gamma(r, TRAIT_SLOTS["lam"]) / alpha, 0.0)
+    q, rate = per([s.spend.q for s in segments]), per([s.spend.gamma for s in segments])
+    nu = draws.gamma(q, TRAIT_SLOTS["mean_spend_nu"]) / rate
+    # Dropout, all laws at one slot: a Beta (BG's p, sBG's θ), Pareto's μ or a constant θ.
+    kinds = [s.dropout for s in segments]
+    first, second = (per([getattr(d, _DROPOUT[type(d)][j]) for d in kinds]) for j in (0, 1))
+    beta_law = per([isinstance(d, BGDropout | SBGDropout) for d in kinds]) > 0.0
+    pareto = per([isinstance(d, ParetoDropout) for d in kinds]) > 0.0
+    slot = TRAIT_SLOTS["dropout"]
+    p = _beta(draws, slot, np.where(beta_law, first, 0.0), np.where(beta_law, second, 0.0))
+    mu = draws.gamma(np.where(pareto, first, 1.0), slot) / np.where(pareto, second, 1.0)
+    mixed = {}
+    for name in ("expectation", "price_sensitivity", "complaint_propensity"):
+        mean = per([getattr(s, name).mean for s in segments])
+        conc = per([getattr(s, name).concentration for s in segments])
+        fixed = (conc == 0.0) | (mean == 0.0) | (mean == 1.0)
+        a = np.where(fixed, 0.0, mean * conc)
+        mixed[name] = np.where(fixed, mean, _beta(draws, TRAIT_SLOTS[name], a, conc - a))
+    mean = per([s.preferred_contact.mean for s in segments])
+    cv = per([s.preferred_contact.cv for s in segments])
+    shape = 1.0 / np.where(cv > 0.0, cv, 1.0) ** 2
+    g = draws.gamma(shape, TRAIT_SLOTS["preferred_contact"])
     return Traits(
         segment=seg,
         lam=lam,
-        spend_p=spend_p,
+        spend_p=per([s.spend.p for s in segments]),
         mean_spend_nu=nu,
-        dropout_p=dropout_p,
-        mu=mu,
-        fee=fee,
-        expectation=expectation,
-        price_sensitivity=price_sens,
-        complaint_propensity=complaint,
-        preferred_contact=preferred,
-        referral_rate=referral,
-        service_rate=service_rate,
-        initial_level=level0,
-        initial_satisfaction=sat0,
+        dropout_p=np.where(beta_law, p, np.where(pareto, 0.0, first)),
+        mu=np.where(pareto, mu, 0.0),
+        fee=per([s.fee for s in segments]),
+        **mixed,
+        preferred_contact=np.where(cv > 0.0, g * (mean / shape), mean),
+        referral_rate=per([s.referral_rate / 365.25 for s in segments]),
+        service_rate=per([1.0 / s.service_interval for s in segments]),
+        initial_level=per([int(Level[s.initial_level]) for s in segments]).astype(np.int8),
+        initial_satisfaction=per([s.initial_satisfaction for s in segments]),
     )

@@ -7,22 +7,42 @@ whichever engine runs the model.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from agents.context import Context
     from agents.customer import Customer
 
-__all__ = ["DrawSource", "World"]
+__all__ = ["DrawSource", "TraitDraws", "World"]
 
 
 class DrawSource(Protocol):
-    """Scalar random draws handed to the customer (never global state)."""
+    """One subsystem's scalar random draws, each from the named customer's own stream.
 
-    def random(self) -> float: ...  # noqa: D102
-    def normal(self) -> float: ...  # noqa: D102
-    def exponential(self) -> float: ...  # noqa: D102
-    def gamma(self, shape: float, scale: float) -> float: ...  # noqa: D102
+    A customer passes itself: the draw is the next of *its* stream in that subsystem (the
+    engine keeps the counter), so its luck does not depend on any other customer's events.
+    """
+
+    def random(self, customer: Customer) -> float: ...  # noqa: D102
+    def normal(self, customer: Customer) -> float: ...  # noqa: D102
+    def exponential(self, customer: Customer) -> float: ...  # noqa: D102
+    def gamma(self, customer: Customer, shape: float, scale: float) -> float: ...  # noqa: D102
+
+
+class TraitDraws(Protocol):
+    """A batch of customers' population draws, each trait at a slot of its own.
+
+    Each call gives one value per customer of the batch, from that customer's own stream
+    (the engines hand in :class:`sim.streams.PersonalBatch`): draws at one slot continue
+    from the last call's, and slots never share draws.
+    """
+
+    def __len__(self) -> int: ...
+    def uniform(self, slot: int) -> np.ndarray: ...  # noqa: D102
+    def gamma(self, shape: Any, slot: int) -> np.ndarray: ...  # noqa: D102
+    def beta(self, a: Any, b: Any, slot: int) -> np.ndarray: ...  # noqa: D102
 
 
 class World(Protocol):
@@ -30,6 +50,7 @@ class World(Protocol):
 
     ctx: Context
     experience_draws: DrawSource
+    complaint_draws: DrawSource
     spend_draws: DrawSource
     churn_draws: DrawSource
 

@@ -2,7 +2,10 @@
 
 Children are keyed by *name*, not by spawn order, so adding a subsystem never shifts the
 draws of another, and two policies run on the same seed see the same customers and the same
-shocks (common random numbers): their differences are paired.
+shocks (common random numbers): their differences are paired. The engines draw from these
+sequential streams only what belongs to the firm (the plan's choices, each acquisition
+channel's arrival times); everything about one customer comes from that customer's own
+streams (:mod:`sim.streams`), keyed by the same root.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ __all__ = ["DEFAULT_SEED", "SUBSYSTEMS", "Draws", "Streams", "replication_seed"]
 #: ``crmsim compare``. One number, so that every tool starts from the same default.
 DEFAULT_SEED = 0
 
-#: Every named stream a run may use. Adding one is safe; renaming one changes results.
+#: Every named sequential stream a run may use. Adding one is safe; renaming one changes
+#: results. (The per-customer subsystems of the same names are :data:`sim.streams.PERSONAL`.)
 SUBSYSTEMS: tuple[str, ...] = (
     "population",
     "purchases",
@@ -30,6 +34,7 @@ SUBSYSTEMS: tuple[str, ...] = (
     "churn",
     "acquisition",
     "referrals",
+    "bass",
     "winback",
     "plan",
     "mesa",

@@ -6,98 +6,206 @@ follow-up call in one arm) shifts every later customer's draws, and which key ac
 is reshuffled by any change of policy. Here every customer has a stream of their own per
 subsystem: draw ``k`` of customer ``c`` in subsystem ``s`` of a run is
 
-    Philox4x64-10(key = key(run seed, s), counter = (c, k // 4, 0, 0))[k % 4]
+    Philox4x64-10(key = key(run seed, s), counter = (k // 4, c, 0, 0))[k % 4]
 
 a pure function of those four things, whatever order customers are processed in and
 whichever other customers exist. Philox (Salmon et al., "Parallel random numbers: as easy as
 1, 2, 3", SC 2011) is a counter-based generator: no state but the counter, so a draw is
-random access. The implementation is numpy's own generator, restated on arrays so that a
-whole batch of customers draws in a few vector operations (and checked word for word against
-``numpy.random.Philox``); it uses only integer arithmetic that a compiler such as numba can
-take as it is.
+random access. :func:`philox4x64` is numpy's own generator restated on arrays (checked word
+for word against ``numpy.random.Philox``), in integer arithmetic a compiler such as numba
+can take as it is; an array call costs tens of microseconds whatever its size, so a few
+customers are served by numpy's Philox itself, moved to each one's counter, whose low word
+is the draw number: one C call gives a long run of one customer's words.
 
 Uniforms are ``(x >> 11) · 2⁻⁵³`` as numpy makes them, on [0, 1); :func:`open_uniform`
-shifts them by half a step onto (0, 1) for the transforms that need a nonzero argument:
-exponentials by inversion, normals by Box–Muller, which each consume a fixed number of
-draws, so a customer's ``k`` advances by the same amount in every engine.
+shifts them onto (0, 1) for the transforms, all inversions of one draw — exponentials,
+normals (``ndtri``), gammas (``gammaincinv``), betas (``betaincinv``) — so a draw takes
+one word, a customer's ``k`` advances alike in both engines, and a draw moves smoothly with
+its parameters (the same luck, a slightly larger gamma for a slightly larger shape).
 
 A *customer key* (:func:`customer_key`) names a customer by where they came from — the
-day-0 cohort, or the ``j``-th arrival of an acquisition channel — not by the order the
-engine created them in, so the same arrival is the same person, with the same luck, in every
-arm of a comparison.
+day-0 cohort, or the ``j``-th arrival of an acquisition channel (:data:`CHANNEL_CODES`) — not
+by the order the engine created them in, so the same arrival is the same person, with the
+same luck, in every arm of a comparison.
 """
 
 from __future__ import annotations
 
 import zlib
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from numpy.random import Philox
+from scipy.special import betaincinv, gammaincinv, ndtri
 
 __all__ = [
-    "CHANNEL_BITS",
-    "PersonalDraws",
-    "PersonalStreams",
-    "customer_key",
-    "open_uniform",
-    "philox4x64",
-    "philox_block",
-    "uniform",
-]
+    "CHANNEL_BITS", "CHANNEL_CODES", "PERSONAL", "SLOT_BITS", "PersonalBatch", "PersonalDraws",
+    "PersonalStreams", "beta", "customer_key", "customer_words", "exponential", "gamma",
+    "normal", "open_uniform", "philox4x64", "philox_block", "run_words", "uniform",
+]  # fmt: skip
 
 U64 = npt.NDArray[np.uint64]
 F64 = npt.NDArray[np.float64]
 
-# Philox4x64 constants (Random123; numpy's philox.h): the round multipliers and the Weyl
-# sequence that bumps the key between rounds.
-_M0 = np.uint64(0xD2E7470EE14C6C93)
-_M1 = np.uint64(0xCA5A826395121157)
-_W0 = np.uint64(0x9E3779B97F4A7C15)
-_W1 = np.uint64(0xBB67AE8584CAA73B)
-_LOW32 = np.uint64(0xFFFFFFFF)
-_S32 = np.uint64(32)
-_ROUNDS = 10
+#: The subsystems that draw per customer, in both engines. A name is the stream's identity
+#: (its key is derived from it): adding one shifts nobody, renaming one changes results.
+#: ``population``: the traits, a slot each (:class:`PersonalBatch`); ``purchases``: the life
+#: race, three draws an event; ``spend``: a purchase's amount; ``experience``: a purchase's
+#: performance, delivery on time, delight; ``complaints``: voice or silence after a failure;
+#: ``service``: a ticket's handling time and resolution, drawn as it opens; ``service_quality``:
+#: the performance a handled ticket is felt at; ``contacts``: a follow-up step kept on time;
+#: ``churn``: dropout at a purchase, a review's acceptance, a renewal; ``winback``: a win-back's
+#: success; ``resolution``: a complaint's delay from the desk's finish to its outcome (if its
+#: mean is > 0). Each its own stream, so an event in one arm only shifts no other kind of draw.
+PERSONAL: tuple[str, ...] = (
+    "population", "purchases", "spend", "experience", "complaints", "service",
+    "service_quality", "contacts", "churn", "winback", "resolution",
+)  # fmt: skip
 
 #: Bits of a customer key below the channel code: 2⁴⁸ customers per channel.
 CHANNEL_BITS = 48
+#: Channel codes of customer keys: the day-0 cohort and each acquisition channel. Part of a
+#: run's identity, like the stream names: changing a code changes who every arrival is.
+CHANNEL_CODES: dict[str, int] = {"initial": 0, "paid": 1, "referral": 2, "bass": 3}
+#: A trait's slot ``s`` starts at draw ``s · 2^SLOT_BITS`` of the population stream, so each
+#: trait is drawn from draws of its own, whatever the others took (:class:`PersonalBatch`).
+SLOT_BITS = 32
 
+# Philox4x64 constants (Random123; numpy's philox.h): the round multipliers and the Weyl
+# sequence that bumps the key between rounds. Array rounds work on the even words (x0, x2)
+# and the odd words (x1, x3) as two rows, so each operation serves both multipliers.
+_M0, _M1 = 0xD2E7470EE14C6C93, 0xCA5A826395121157
+_W0, _W1 = 0x9E3779B97F4A7C15, 0xBB67AE8584CAA73B
+_MULT = np.array([[_M0], [_M1]], dtype=np.uint64)
+_WEYL = np.array([[_W0], [_W1]], dtype=np.uint64)
+_LOW32, _S32 = np.uint64(0xFFFFFFFF), np.uint64(32)
+_MULT_LO, _MULT_HI = _MULT & _LOW32, _MULT >> _S32
+_ROUNDS = 10
+_MASK64 = (1 << 64) - 1
+_PHILOX: dict[tuple[int, int], tuple[Philox, Any]] = {}  # numpy's generator and state, by key
+#: Rows up to which a call runs in numpy's own Philox, one customer at a time (about 2 µs
+#: each), instead of in arrays (about 100 µs a call, whatever its size).
+_SMALL = 24
 _TWO_M53 = 2.0**-53
 
 
-def _mulhilo(a: np.uint64, b: U64) -> tuple[U64, U64]:
-    """The high and low 64-bit words of the 128-bit products ``a · b``, from 32-bit halves."""
-    a_lo, a_hi = a & _LOW32, a >> _S32
-    b_lo, b_hi = b & _LOW32, b >> _S32
-    p0 = a_lo * b_lo
-    p1 = a_lo * b_hi
-    p2 = a_hi * b_lo
-    mid = (p0 >> _S32) + (p1 & _LOW32) + (p2 & _LOW32)
-    hi = a_hi * b_hi + (p1 >> _S32) + (p2 >> _S32) + (mid >> _S32)
-    return hi, a * b  # uint64 products wrap: the low word
+def philox_block(
+    c0: int, c1: int, key0: int, key1: int, c2: int = 0, c3: int = 0
+) -> tuple[int, int, int, int]:
+    """:func:`philox4x64` of the one counter ``(c0, c1, c2, c3)``, in Python integers.
+
+    Python's exact big integers do the 128-bit products directly: an independent statement
+    of the algorithm, which the tests hold the array form and numpy's to.
+    """
+    x0, x1, x2, x3, k0, k1 = c0, c1, c2, c3, key0, key1
+    for r in range(_ROUNDS):
+        if r:
+            k0, k1 = (k0 + _W0) & _MASK64, (k1 + _W1) & _MASK64
+        p0, p1 = _M0 * x0, _M1 * x2
+        x0, x1, x2, x3 = (p1 >> 64) ^ x1 ^ k0, p1 & _MASK64, (p0 >> 64) ^ x3 ^ k1, p0 & _MASK64
+    return x0, x1, x2, x3
 
 
 def philox4x64(counter: U64, key: U64) -> U64:
-    """Philox4x64-10 of each counter under one key.
+    """Philox4x64-10 of each counter.
 
     Args:
         counter: shape ``(n, 4)``, unsigned 64-bit counters.
-        key: shape ``(2,)``, the unsigned 64-bit key.
+        key: shape ``(2,)``, one key for all, or ``(n, 2)``, one key per counter.
 
     Returns:
         Shape ``(n, 4)``: the four output words of each counter. Row ``i`` equals the block
         ``numpy.random.Philox(key=key, counter=counter[i] - 1)`` produces first (numpy
         increments its counter before each block).
     """
-    x0, x1, x2, x3 = (counter[:, j].astype(np.uint64, copy=True) for j in range(4))
-    k0, k1 = np.uint64(key[0]), np.uint64(key[1])
+    counter = np.asarray(counter, dtype=np.uint64).reshape(-1, 4)
+    key = np.asarray(key, dtype=np.uint64)
+    n = counter.shape[0]
+    if n <= _SMALL:
+        todo = zip(counter.tolist(), np.broadcast_to(key, (n, 2)).tolist(), strict=True)
+        rows = [_blocks(k0, k1, c0 | c1 << 64 | c2 << 128 | c3 << 192, 0, 4)
+                for (c0, c1, c2, c3), (k0, k1) in todo]  # fmt: skip
+        return np.array(rows, dtype=np.uint64).reshape(n, 4)
+    even = np.ascontiguousarray(counter[:, 0::2].T)
+    odd = np.ascontiguousarray(counter[:, 1::2].T)
+    k = key.reshape(2, 1) if key.ndim == 1 else np.ascontiguousarray(key.T)
     with np.errstate(over="ignore"):
         for r in range(_ROUNDS):
             if r:
-                k0, k1 = k0 + _W0, k1 + _W1
-            hi0, lo0 = _mulhilo(_M0, x0)
-            hi1, lo1 = _mulhilo(_M1, x2)
-            x0, x1, x2, x3 = hi1 ^ x1 ^ k0, lo1, hi0 ^ x3 ^ k1, lo0
-    return np.stack([x0, x1, x2, x3], axis=1)
+                k = k + _WEYL
+            # The 128-bit products of both rows from 32-bit halves: no carry is lost.
+            lo32, hi32 = even & _LOW32, even >> _S32
+            t = _MULT_LO * hi32 + ((_MULT_LO * lo32) >> _S32)
+            w = (t & _LOW32) + _MULT_HI * lo32
+            hi = _MULT_HI * hi32 + (t >> _S32) + (w >> _S32)
+            # uint64 products wrap: even · M is the low words.
+            even, odd = hi[::-1] ^ odd ^ k, (even * _MULT)[::-1]
+    return np.stack([even[0], odd[0], even[1], odd[1]], axis=1)
+
+
+def _blocks(key0: int, key1: int, counter: int, skip: int, m: int) -> U64:
+    """``m`` words from word ``skip`` of the block at 256-bit ``counter``, by numpy's Philox."""
+    got = _PHILOX.get((key0, key1))
+    if got is None:
+        fresh = Philox(key=np.array([key0, key1], dtype=np.uint64))
+        got = _PHILOX[key0, key1] = (fresh, fresh.state)
+    bg, state = got
+    # numpy steps its counter before each block: set it one below.
+    v = (counter - 1) % (1 << 256)
+    ctr = state["state"]["counter"]
+    ctr[0], ctr[1], ctr[2], ctr[3] = (v >> (64 * j) & _MASK64 for j in range(4))
+    state["buffer_pos"] = 4
+    bg.state = state
+    return bg.random_raw(skip + m)[skip:]
+
+
+def customer_words(key0: int, key1: int, customer: int, first: int, m: int) -> U64:
+    """Words ``first .. first + m − 1`` of one customer's stream, by numpy's own Philox.
+
+    One bit generator per key, moved to the customer's counter and asked for the run (the
+    draw number is the counter's low word, so the run's blocks follow each other): about
+    2 µs for any ``m``.
+    """
+    return _blocks(key0, key1, customer << 64 | first >> 2, first & 3, m)
+
+
+def run_words(key: U64, customers: U64, draws: U64, m: int = 1) -> U64:
+    """Words ``draws[i] .. draws[i] + m − 1`` of customer ``customers[i]``'s stream, for all ``i``.
+
+    One :func:`philox4x64` call computes every block the runs touch (a run of ``m`` ≤ 5
+    words spans at most two); a few customers take :func:`customer_words` each instead.
+
+    Args:
+        key: the subsystem's key, ``(2,)``, or one per customer, ``(n, 2)``.
+        customers: customer keys, shape ``(n,)``.
+        draws: each customer's first draw number.
+        m: words per customer (at most 5).
+
+    Returns:
+        Shape ``(n, m)``.
+    """
+    c = np.asarray(customers, dtype=np.uint64).reshape(-1)
+    k = np.asarray(draws, dtype=np.uint64).reshape(-1)
+    key = np.asarray(key, dtype=np.uint64)
+    n = c.size
+    if n <= _SMALL:
+        pairs = key.tolist() if key.ndim == 2 else [key.tolist()] * n
+        todo = zip(c.tolist(), k.tolist(), pairs, strict=True)
+        rows = [customer_words(k0, k1, ci, ki, m) for ci, ki, (k0, k1) in todo]
+        return np.concatenate(rows).reshape(n, m) if rows else np.zeros((0, m), np.uint64)
+    first, off = k >> np.uint64(2), (k & np.uint64(3)).astype(np.intp)
+    two = np.flatnonzero(off + m > 4)
+    counter = np.zeros((n + two.size, 4), dtype=np.uint64)
+    counter[:n, 0] = first
+    counter[:n, 1] = c
+    counter[n:, 0] = first[two] + np.uint64(1)
+    counter[n:, 1] = c[two]
+    blocks = philox4x64(counter, key if key.ndim == 1 else key[np.r_[:n, two]])
+    eight = np.zeros((n, 8), dtype=np.uint64)
+    eight[:, :4] = blocks[:n]
+    eight[two, 4:] = blocks[n:]
+    return eight[np.arange(n)[:, None], off[:, None] + np.arange(m)]
 
 
 def uniform(words: U64) -> F64:
@@ -110,12 +218,32 @@ def open_uniform(words: U64) -> F64:
     return ((words >> np.uint64(11)).astype(np.float64) + 0.5) * _TWO_M53
 
 
+def exponential(words: U64) -> F64:
+    """Standard exponentials by inversion: ``−log u``, u on (0, 1)."""
+    return -np.log(open_uniform(words))
+
+
+def normal(words: U64) -> F64:
+    """Standard normals by inversion of the normal distribution function."""
+    return ndtri(open_uniform(words))
+
+
+def gamma(shape: float | F64, words: U64) -> F64:
+    """Standard gammas of ``shape`` (scale 1) by inversion of the regularised gamma function."""
+    return gammaincinv(shape, open_uniform(words))
+
+
+def beta(a: float | F64, b: float | F64, words: U64) -> F64:
+    """Beta(a, b) draws by inversion of the regularised incomplete beta function."""
+    return betaincinv(a, b, open_uniform(words))
+
+
 def customer_key(channel: int, ordinal: int | npt.ArrayLike) -> U64:
     """The key of a customer: their channel of arrival and their ordinal within it.
 
     Args:
-        channel: 0 for the day-0 cohort, then one code per acquisition channel (the engine
-            names them; a code is stable across runs and arms).
+        channel: a code of :data:`CHANNEL_CODES` (0 for the day-0 cohort); a code is stable
+            across runs and arms.
         ordinal: the customer's 0-based position among that channel's arrivals.
 
     Returns:
@@ -139,8 +267,8 @@ class PersonalStreams:
     that adding a subsystem shifts nobody's draws.
     """
 
-    #: Spawn-key tag of personal keys ("personal" in ASCII initials): apart from the
-    #: subsystem children of :class:`sim.rng.Streams`, which use the CRC alone.
+    #: Spawn-key tag of personal keys ("PE", for personal): apart from the subsystem
+    #: children of :class:`sim.rng.Streams`, which use the CRC alone.
     TAG = 0x5045
 
     def __init__(self, root: np.random.SeedSequence, names: tuple[str, ...]) -> None:
@@ -153,109 +281,74 @@ class PersonalStreams:
 
     def words(self, name: str, customers: U64, draws: U64) -> U64:
         """Word ``draws[i]`` of customer ``customers[i]``'s stream ``name``, for every ``i``."""
-        c = np.asarray(customers, dtype=np.uint64).reshape(-1)
-        k = np.asarray(draws, dtype=np.uint64).reshape(-1)
-        counter = np.zeros((c.size, 4), dtype=np.uint64)
-        counter[:, 0] = c
-        counter[:, 1] = k >> np.uint64(2)
-        block = philox4x64(counter, self.keys[name])
-        return block[np.arange(c.size), (k & np.uint64(3)).astype(np.intp)]
+        return run_words(self.keys[name], customers, draws)[:, 0]
 
     def uniforms(self, name: str, customers: U64, draws: U64) -> F64:
-        """Uniforms on [0, 1): draw ``draws[i]`` of customer ``customers[i]``."""
+        """Uniforms on [0, 1), one draw each."""
         return uniform(self.words(name, customers, draws))
 
     def exponentials(self, name: str, customers: U64, draws: U64) -> F64:
-        """Standard exponentials by inversion, one draw each: ``−log u``, u on (0, 1)."""
-        return -np.log(open_uniform(self.words(name, customers, draws)))
+        """Standard exponentials, one draw each."""
+        return exponential(self.words(name, customers, draws))
 
     def normals(self, name: str, customers: U64, draws: U64) -> F64:
-        """Standard normals by Box–Muller from draws ``k`` and ``k + 1`` (two draws each)."""
-        k = np.asarray(draws, dtype=np.uint64)
-        u1 = open_uniform(self.words(name, customers, k))
-        u2 = uniform(self.words(name, customers, k + np.uint64(1)))
-        return np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
+        """Standard normals, one draw each."""
+        return normal(self.words(name, customers, draws))
 
     def gammas(self, name: str, customers: U64, draws: U64, shape: float | F64) -> tuple[F64, U64]:
-        """Standard gamma draws of ``shape`` (scale 1) by Marsaglia and Tsang's method.
-
-        Each attempt takes three draws (a Box–Muller normal and a uniform) and is accepted
-        with probability above 0.95 for shape ≥ 1; a shape below 1 takes one more uniform
-        first, for the boost ``Gamma(a) = Gamma(a + 1) · u^(1/a)``. The number of draws used
-        varies with the luck of each customer, so the counters after the draw come back
-        with the values.
-
-        Args:
-            name: the subsystem.
-            customers: customer keys.
-            draws: each customer's next draw number in this subsystem.
-            shape: the gamma shape, one for all or one per customer (> 0).
-
-        Returns:
-            ``(values, next_draws)``.
-        """
-        c = np.asarray(customers, dtype=np.uint64).reshape(-1)
-        k = np.asarray(draws, dtype=np.uint64).reshape(-1).copy()
-        a = np.broadcast_to(np.asarray(shape, dtype=np.float64), c.shape).copy()
-        boost = a < 1.0
-        u_boost = np.ones(c.size)
-        if boost.any():
-            u_boost[boost] = open_uniform(self.words(name, c[boost], k[boost]))
-            k[boost] += np.uint64(1)
-            a = np.where(boost, a + 1.0, a)
-        d = a - 1.0 / 3.0
-        cc = 1.0 / np.sqrt(9.0 * d)
-        out = np.empty(c.size)
-        todo = np.arange(c.size)
-        three = np.uint64(3)
-        while todo.size:
-            kk = k[todo]
-            x = self.normals(name, c[todo], kk)
-            u = uniform(self.words(name, c[todo], kk + np.uint64(2)))
-            k[todo] = kk + three
-            t = 1.0 + cc[todo] * x
-            v = t * t * t  # not ** 3: numpy and Python round a power differently
-            with np.errstate(invalid="ignore", divide="ignore"):
-                ok = (v > 0.0) & (
-                    np.log(u) < 0.5 * x * x + d[todo] - d[todo] * v + d[todo] * np.log(v)
-                )
-            out[todo[ok]] = d[todo[ok]] * v[ok]
-            todo = todo[~ok]
-        out = np.where(boost, out * np.power(u_boost, 1.0 / np.where(boost, a - 1.0, 1.0)), out)
-        return out, k
+        """Standard gamma draws of ``shape``, one draw each; returns ``(values, next_draws)``."""
+        k = np.asarray(draws, dtype=np.uint64)
+        return gamma(shape, self.words(name, customers, k)), k + np.uint64(1)
 
 
-_MASK64 = (1 << 64) - 1
-_M0_INT, _M1_INT, _W0_INT, _W1_INT = int(_M0), int(_M1), int(_W0), int(_W1)
+class PersonalBatch:
+    """A batch of customers' draws from one subsystem, each quantity at a slot of its own.
 
+    The population's traits are drawn this way: trait ``s`` of a customer starts at draw
+    ``s · 2^SLOT_BITS`` of their stream, so the same customer key has the same traits in
+    every batch, alone or among thousands. Successive draws at one slot continue it.
 
-def philox_block(c0: int, c1: int, key0: int, key1: int) -> tuple[int, int, int, int]:
-    """:func:`philox4x64` of the one counter ``(c0, c1, 0, 0)``, in Python integers.
-
-    The event loop of the agent engine draws one number at a time; Python's exact big
-    integers do the 128-bit products directly, in about 4 µs a block of four words (a
-    one-row numpy call costs ten times as much).
+    Args:
+        key: the subsystem's key (``PersonalStreams.keys[name]``).
+        customers: the customers' keys.
     """
-    x0, x1, x2, x3 = c0, c1, 0, 0
-    k0, k1 = key0, key1
-    for r in range(_ROUNDS):
-        if r:
-            k0 = (k0 + _W0_INT) & _MASK64
-            k1 = (k1 + _W1_INT) & _MASK64
-        p0 = _M0_INT * x0
-        p1 = _M1_INT * x2
-        x0, x1, x2, x3 = (p1 >> 64) ^ x1 ^ k0, p1 & _MASK64, (p0 >> 64) ^ x3 ^ k1, p0 & _MASK64
-    return x0, x1, x2, x3
+
+    def __init__(self, key: U64, customers: U64) -> None:
+        self.key = key
+        self.customers = np.asarray(customers, dtype=np.uint64).reshape(-1)
+        self._next: dict[int, int] = {}
+
+    def __len__(self) -> int:
+        return int(self.customers.size)
+
+    def _words(self, slot: int) -> U64:
+        k = self._next.get(slot, slot << SLOT_BITS)
+        self._next[slot] = k + 1
+        draws = np.full(self.customers.size, k, dtype=np.uint64)
+        return run_words(self.key, self.customers, draws)[:, 0]
+
+    def uniform(self, slot: int) -> F64:
+        """One uniform on [0, 1) per customer, from slot ``slot``."""
+        return uniform(self._words(slot))
+
+    def gamma(self, shape: float | F64, slot: int) -> F64:
+        """One standard gamma of ``shape`` (per customer or for all) per customer."""
+        return gamma(shape, self._words(slot))
+
+    def beta(self, a: float | F64, b: float | F64, slot: int) -> F64:
+        """One Beta(a, b) per customer."""
+        return beta(a, b, self._words(slot))
 
 
 class PersonalDraws:
     """One customer's draws from one subsystem, one number at a time.
 
     The scalar twin of :class:`PersonalStreams`: the same words, and the same transforms
-    through numpy's own functions (``np.log``, ``np.sqrt``, ``np.cos`` on float64 scalars),
-    so an engine that draws one number at a time and one that draws arrays agree to the
-    last bit. :attr:`k` is the next draw number; an engine that keeps the counters itself
-    can read and set it.
+    through the same functions (``np.log``, scipy's ``ndtri`` and ``gammaincinv``) on
+    float64 scalars, so an engine that draws one number at a time and one that draws
+    arrays agree to the last bit. Words come :data:`RUN` at a time (:func:`customer_words`).
+    :attr:`k` is the next draw number; an engine that keeps the counters itself can read
+    and set it (the words held stay right: they are the stream's).
 
     Args:
         key: the subsystem's key (``PersonalStreams.keys[name]``).
@@ -263,24 +356,28 @@ class PersonalDraws:
         k: the first draw number.
     """
 
-    __slots__ = ("_block", "_customer", "_index", "_key0", "_key1", "k")
+    #: Words fetched at a time (the run after the one asked for is kept for later draws).
+    RUN = 16
+
+    __slots__ = ("_customer", "_key0", "_key1", "_start", "_words", "k")
 
     def __init__(self, key: U64, customer: int, k: int = 0) -> None:
         self._key0, self._key1 = int(key[0]), int(key[1])
         self._customer = int(customer)
         self.k = int(k)
-        self._index = -1  # the block index held in _block
-        self._block: tuple[int, int, int, int] = (0, 0, 0, 0)
+        self._start = -self.RUN  # the draw number of _words[0]
+        self._words: U64 = np.zeros(0, dtype=np.uint64)
 
     def word(self) -> int:
         """The next 64-bit word of the stream."""
         k = self.k
-        index = k >> 2
-        if index != self._index:
-            self._block = philox_block(self._customer, index, self._key0, self._key1)
-            self._index = index
+        i = k - self._start
+        if not 0 <= i < self.RUN:
+            self._start = k
+            self._words = customer_words(self._key0, self._key1, self._customer, k, self.RUN)
+            i = 0
         self.k = k + 1
-        return self._block[k & 3]
+        return int(self._words[i])
 
     def random(self) -> float:
         """A uniform on [0, 1)."""
@@ -295,31 +392,9 @@ class PersonalDraws:
         return float(-np.log(np.float64(self.open_random())))
 
     def normal(self) -> float:
-        """A standard normal (two draws, Box–Muller)."""
-        u1 = np.float64(self.open_random())
-        u2 = np.float64(self.random())
-        return float(np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2))
+        """A standard normal (one draw, by inversion)."""
+        return float(ndtri(np.float64(self.open_random())))
 
     def gamma(self, shape: float) -> float:
-        """A standard gamma of ``shape`` (Marsaglia–Tsang, as :meth:`PersonalStreams.gammas`)."""
-        a = float(shape)
-        u_boost = 1.0
-        boost = a < 1.0
-        if boost:
-            u_boost = self.open_random()
-            a += 1.0
-        d = a - 1.0 / 3.0
-        c = float(1.0 / np.sqrt(np.float64(9.0 * d)))
-        while True:
-            x = self.normal()
-            u = self.random()
-            t = 1.0 + c * x
-            v = t * t * t
-            if v > 0.0 and np.log(np.float64(u)) < 0.5 * x * x + d - d * v + d * np.log(
-                np.float64(v)
-            ):
-                g = d * v
-                break
-        if boost:
-            g = g * float(np.power(np.float64(u_boost), 1.0 / (a - 1.0)))
-        return float(g)
+        """A standard gamma of ``shape`` (one draw, by inversion, as :func:`gamma`)."""
+        return float(gammaincinv(float(shape), np.float64(self.open_random())))

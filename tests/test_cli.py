@@ -163,9 +163,10 @@ def test_run_tables_only_into_the_default_folder(
 
 
 def test_run_prints_the_catalogues_short_kpis(small_baseline: RunResult) -> None:
+    from sim.cli.inspect import kpi_table
     from sim.results.catalogue import CHURN_SHARES, KPIS, kpi
 
-    shown = list(cli._kpi_table(small_baseline).columns[0].cells)
+    shown = list(kpi_table(small_baseline).columns[0].cells)
     short = [k.label for k in KPIS if k.short]
     churn = {m: small_baseline.kpis[m] for m in CHURN_SHARES}
     assert shown == [*short, kpi(max(churn, key=lambda m: churn[m])).label]

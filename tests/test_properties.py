@@ -37,6 +37,7 @@ from agents.rules import (
     tolerance,
     valence,
 )
+from agents.units import MAX_TIME_SCALE
 
 ALPHA = 1e-3
 B = BehaviourParams()
@@ -492,10 +493,14 @@ def test_ladder_levels_churn_less_and_buy_more() -> None:
         dropout={"model": "constant", "theta": 0.02},
         preferred_contact={"mean": 10.0, "cv": 0.0},
         initial_satisfaction=0.7,
+        service_interval=MAX_TIME_SCALE,  # a need every 270,000 years: almost never
     )
     segs = [{**seg, "name": lv, "share": 0.25, "initial_level": lv} for lv in LEVELS]
     c = sim.run(scenario(segs, N_LADDER, horizon="2y", ledger="aggregate"), seed=13).customers
-    assert (c["level"] == c["segment"]).all()  # nobody moved: all else stays equal
+    # Nobody moved, so all else stays equal — but for the rare customer whose need for the
+    # desk came up after all (0.04 expected here), whose ticket moved their trust.
+    moved = c["level"] != c["segment"]
+    assert moved.sum() <= 3 and (c.loc[moved, "cost_to_serve"] > 0).all()
     g = {lv: c[c["segment"] == lv] for lv in LEVELS}
     # Six one-sided claims (3 adjacent pairs × churn, purchase rate). Bonferroni with an
     # uneven split: 1e-6 to each purchase-rate claim (their z is > 20) and the rest of the

@@ -16,15 +16,19 @@ from sim.scenario.spec import load_scenario
 
 
 class Fixed:
-    """Draws handed out as given: normals and uniforms from their own lists."""
+    """Draws handed out as given: normals and uniforms from their own lists.
+
+    The agent engine asks a draw source for the next number of one customer's own stream
+    (``normal(customer)``); the customer is ignored here.
+    """
 
     def __init__(self, normals: list[float], uniforms: list[float]) -> None:
         self.normals, self.uniforms = list(normals), list(uniforms)
 
-    def normal(self) -> float:
+    def normal(self, customer: object) -> float:
         return self.normals.pop(0)
 
-    def random(self) -> float:
+    def random(self, customer: object) -> float:
         return self.uniforms.pop(0)
 
 
@@ -39,8 +43,9 @@ def _purchase(overrides: dict[str, float], shortfall: float, late: bool) -> tupl
     q = sc.strategy.quality
     # perf = quality + sd · z lands `shortfall` below the expectation.
     z = (c.expectation - shortfall - q.product) / q.sd
-    # Second uniform: the complaint decision of a failure (1.0: stay silent).
-    model.experience_draws = Fixed([z], [0.999999 if late else 0.0, 1.0])
+    # The uniform decides delivery on time; the complaint stream's, voice (1.0: stay silent).
+    model.experience_draws = Fixed([z], [0.999999 if late else 0.0])
+    model.complaint_draws = Fixed([], [1.0])
     before = len(model.ledger.entries()["reason"])
     c._experience_purchase(model)
     reasons = model.ledger.entries()["reason"][before:].tolist()

@@ -3,8 +3,9 @@
 Every reaction is written twice: as a method of the agent engine's
 :class:`agents.customer.Customer` and as an array function of
 :mod:`sim.vector_engine.reactions`, which promises the same rules in the same order. Whole
-runs agree only in distribution (the engines consume random numbers in different orders),
-so this file checks the promise where it can be exact, one reaction at a time:
+runs agree only in distribution (each customer draws the same numbers from its own streams
+on both engines, but customers meet at the desk and in the books in different orders), so
+this file checks the promise where it can be exact, one reaction at a time:
 ``hypothesis`` draws a customer's state and the reaction's arguments, the same state is
 written into the one customer of a real agent model and the one row of a real vector model
 of the same scenario, the reaction runs on both, and then every attribute the two share,
@@ -13,7 +14,9 @@ must be equal — exactly, since both sides evaluate the same formulas in the sa
 
 The agent's clock is a fresh, idle SimPy environment started at the event's day: the
 reaction reads ``now`` from it and nothing else runs. Where a reaction draws a random
-number, both engines' draw sources are replaced by the same fixed values.
+number, both engines' draw sources are replaced by the same fixed values, or left as they
+are: both then draw the same number from the customer's own stream (its key and its
+counters are shared attributes, so they must agree after the reaction too).
 """
 
 from __future__ import annotations
@@ -70,17 +73,38 @@ def scenario(variant: str) -> Scenario:
 class FixedDraws:
     """Given uniforms, handed out through either engine's interface.
 
-    The agent's draw sources are called with no size, the vector engine's generators with
-    ``size``; both take from the same list, and running out is an error.
+    The agent's draw sources are asked for one customer's next uniform
+    (``random(customer)``), the vector engine's luck for a batch's (``uniform(stream,
+    ids)``); both take from the same list, and running out is an error.
     """
 
     def __init__(self, uniforms: Sequence[float]) -> None:
         self.left = list(uniforms)
 
-    def random(self, size: int | None = None) -> Any:
-        if size is None:
-            return self.left.pop(0)
-        return np.array([self.left.pop(0) for _ in range(size)])
+    def random(self, customer: Any) -> float:
+        return self.left.pop(0)
+
+    def batch(self, ids: np.ndarray) -> np.ndarray:
+        return np.array([self.left.pop(0) for _ in range(ids.size)])
+
+
+class FixedLuck:
+    """The vector engine's luck with one stream's uniforms replaced by :class:`FixedDraws`."""
+
+    def __init__(self, luck: Any, stream: str, fixed: FixedDraws) -> None:
+        self.luck, self.stream, self.fixed = luck, stream, fixed
+
+    def uniform(self, stream: str, ids: np.ndarray) -> np.ndarray:
+        if stream == self.stream:
+            return self.fixed.batch(ids)
+        return cast(np.ndarray, self.luck.uniform(stream, ids))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.luck, name)
+
+
+#: The agent model's draw source of each personal stream a twin replaces.
+AGENT_DRAWS = {"complaints": "complaint_draws", "churn": "churn_draws"}
 
 
 def _same(x: Any, y: Any) -> bool:
@@ -173,8 +197,8 @@ class Twin:
     def draws(self, stream: str, uniforms: Sequence[float]) -> tuple[FixedDraws, FixedDraws]:
         """Replace both engines' ``stream`` draws by ``uniforms``; returns the two sources."""
         mine, theirs = FixedDraws(uniforms), FixedDraws(uniforms)
-        setattr(self.agent, f"{stream}_draws", mine)
-        self.vector.lanes[0].rng[stream] = cast(np.random.Generator, theirs)
+        setattr(self.agent, AGENT_DRAWS[stream], mine)
+        self.vector.luck = cast(Any, FixedLuck(self.vector.luck, stream, theirs))
         return mine, theirs
 
     def differences(self) -> dict[str, tuple[Any, Any]]:
@@ -369,10 +393,21 @@ def test_intervene(s: State, offer: float, lasting: float, deposit: float) -> No
 )
 def test_fail(s: State, variant: str, u: float) -> None:
     tw = Twin(variant, s.t, s.fields)
-    mine, theirs = tw.draws("experience", [u])
+    mine, theirs = tw.draws("complaints", [u])
     tw.customer.fail(tw.agent)
     r.fail(tw.vector, tw.ix, tw.tv)
     assert mine.left == theirs.left == []
+    tw.check()
+
+
+@SETTINGS
+@given(s=states(), variant=st.sampled_from(["baseline", "no_complaint_desk"]), k=st.integers(0, 40))
+def test_fail_on_the_customers_own_draws(s: State, variant: str, k: int) -> None:
+    """Left to their own streams, the twins draw the same number and both counters move."""
+    tw = Twin(variant, s.t, {**s.fields, "k_complaints": k})
+    tw.customer.fail(tw.agent)
+    r.fail(tw.vector, tw.ix, tw.tv)
+    assert tw.customer.k_complaints == k + 1
     tw.check()
 
 

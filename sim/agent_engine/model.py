@@ -26,10 +26,12 @@ from agents.plan import PLAN_STREAMS
 from agents.roster import RECORD_FIELDS
 from agents.traits import draw_traits
 from sim.agent_engine import operations, processes, tables
+from sim.agent_engine.processes import CustomerDraws, trait_draws
 from sim.results.books import Books
 from sim.results.tally import CHANNELS, COUNTERS, MONEY_LINES, Tally, index
 from sim.rng import Streams
 from sim.scenario.spec import Scenario, load_scenario
+from sim.streams import CHANNEL_CODES, PERSONAL, PersonalStreams
 
 __all__ = ["CRMModel"]
 
@@ -67,16 +69,23 @@ class CRMModel(mesa.Model):
             scenario.behaviour, st, scenario.economics,
             scenario.setting == "contractual", scenario.contract.every, scenario.period,
         )  # fmt: skip
-        self.purchase_draws = streams.draws("purchases")
-        self.spend_draws = streams.draws("spend")
-        self.experience_draws = streams.draws("experience")
-        self.service_draws = streams.draws("service")
-        self.contact_draws = streams.draws("contacts")
-        self.churn_draws = streams.draws("churn")
-        self.acquisition_draws = streams.draws("acquisition")
-        self.winback_draws = streams.draws("winback")
-        self.population_rng = streams.generator("population")
+        # Every draw about one customer comes from that customer's own stream of the
+        # subsystem (sim.streams); the firm's own randomness (the plan, the arrival times of
+        # each channel) from the run's sequential streams.
+        self.personal = personal = PersonalStreams(streams.root, PERSONAL)
+        self.purchase_draws = CustomerDraws(personal, "purchases")
+        self.spend_draws = CustomerDraws(personal, "spend")
+        self.experience_draws = CustomerDraws(personal, "experience")
+        self.complaint_draws = CustomerDraws(personal, "complaints")
+        self.service_draws = CustomerDraws(personal, "service")
+        self.service_quality_draws = CustomerDraws(personal, "service_quality")
+        self.contact_draws = CustomerDraws(personal, "contacts")
+        self.churn_draws = CustomerDraws(personal, "churn")
+        self.winback_draws = CustomerDraws(personal, "winback")
+        self.resolution_draws = CustomerDraws(personal, "resolution")
         self.plan_streams = {name: streams.generator(name) for name in PLAN_STREAMS}
+        # Arrivals so far per channel: the next arrival's ordinal in its customer key.
+        self.arrived = dict.fromkeys(CHANNEL_CODES, 0)
         # The firm's record of each customer (agents.roster), by row = unique_id - 1: Mesa
         # numbers a model's agents 1, 2, … in creation order, and customers are its only agents.
         self.records = {k: np.full(64, v, dtype=d) for k, (d, v) in RECORD_FIELDS.items()}
@@ -104,15 +113,12 @@ class CRMModel(mesa.Model):
         self._won_back = 0
         self._points = 0.0
         # Initial customers: a launch cohort acquired on day 0.
-        traits = draw_traits(
-            scenario.population.segments, self.population_rng, scenario.population.initial
-        )
+        traits, keys = self.arrivals("initial", scenario.population.initial)
         for i in range(len(traits)):
-            self._admit(traits, i, "initial", -1)
+            self.acquire("initial", traits, i, keys[i])
         if st.pricing.changes:
             self.env.process(operations.price_moves(self))
-        if st.acquisition.bass is not None:
-            self.env.process(operations.bass_diffusion(self))
+        self.bass = operations.bass_times(self)
         # Mesa's own tools (batch_run, visualisation) read the model through a DataCollector.
         self.datacollector = mesa.DataCollector(
             model_reporters={name: _last(name) for name in _REPORTED}
@@ -206,21 +212,27 @@ class CRMModel(mesa.Model):
         if self.ctx.handling == "none":
             customer.complaint_outcome(resolved=False, elapsed=0.0, handling="basic")
         else:
-            self.env.process(processes.ticket(self, customer, complaint=True, opened=self.env.now))
+            processes.open_ticket(self, customer, complaint=True, opened=self.env.now)
 
     # ------------------------------------------------------------------ population
     def active_list(self) -> list[Customer]:
         """Active customers in id order (a stable snapshot for policies)."""
         return list(self._active.values())
 
-    def acquire(self, channel: str, referrer: int = -1) -> Customer:
-        """A new customer arrives through ``channel``."""
-        traits = draw_traits(self.scenario.population.segments, self.population_rng, 1)
-        return self._admit(traits, 0, channel, referrer)
+    def arrivals(self, channel: str, n: int) -> tuple[Any, list[int]]:
+        """The traits and customer keys of the next ``n`` arrivals of ``channel``.
 
-    def _admit(self, traits: Any, i: int, channel: str, referrer: int) -> Customer:
+        Arrivals are named by channel and ordinal (:func:`sim.streams.customer_key`) when
+        they are scheduled, in time order, and each draws its traits from its own stream.
+        """
+        batch = trait_draws(self.personal, channel, self.arrived[channel], n)
+        self.arrived[channel] += n
+        return draw_traits(self.scenario.population.segments, batch), batch.customers.tolist()
+
+    def acquire(self, channel: str, traits: Any, i: int, key: int, referrer: int = -1) -> Customer:
+        """Arrival ``i`` of a batch (:meth:`arrivals`) joins through ``channel`` now."""
         row = {k: getattr(traits, k)[i] for k in traits.__slots__}
-        c = Customer(self, row, acquired=self.now, channel=channel)
+        c = Customer(self, row, acquired=self.now, channel=channel, key=key)
         c.referrer = referrer
         if c.unique_id != len(self.customers) + 1:
             raise RuntimeError("customers must be the model's only agents (records by row)")
@@ -256,7 +268,7 @@ class CRMModel(mesa.Model):
         return self.records[field][c.unique_id - 1]
 
     def _start(self, c: Customer) -> None:
-        self.env.process(processes.life(self, c))
+        processes.start_life(self, c)
         if self.ctx.contractual:
             self.env.process(processes.renewals(self, c))
 

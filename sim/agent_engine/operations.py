@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import simpy
 
 from agents.emotional_account import Reason
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from agents.customer import Customer
     from sim.agent_engine.model import CRMModel
 
-__all__ = ["at", "bass_diffusion", "epoch", "follow_up", "price_moves", "win_back"]
+__all__ = ["at", "bass_times", "epoch", "follow_up", "price_moves", "win_back"]
 
 Proc = Generator[simpy.Event, Any, None]
 
@@ -84,11 +85,20 @@ def epoch(model: CRMModel, t0: float, t1: float) -> None:
         visits.who.tolist(), visits.at.tolist(), visits.deposit.tolist(), strict=True
     ):
         at(model, t, _visit, model, active[i], amount)
+    # Arrivals are named (and their traits drawn) as they are scheduled, in time order in
+    # each channel: the j-th paid arrival is the same person in every arm.
     ref = plan.referrals
-    for t, i in zip(ref.at.tolist(), ref.referrer.tolist(), strict=True):
-        at(model, t, _referred, model, active[i])
-    for t in plan.paid.at.tolist():
-        at(model, t, model.acquire, "paid")
+    traits, keys = model.arrivals("referral", ref.at.size)
+    for j, (t, i) in enumerate(zip(ref.at.tolist(), ref.referrer.tolist(), strict=True)):
+        at(model, t, _referred, model, active[i], traits, j, keys[j])
+    _arrive(model, "paid", plan.paid.at)
+    _arrive(model, "bass", model.bass[(model.bass >= t0) & (model.bass < t1)])
+
+
+def _arrive(model: CRMModel, channel: str, times: np.ndarray) -> None:
+    traits, keys = model.arrivals(channel, times.size)
+    for j, t in enumerate(times.tolist()):
+        at(model, t, model.acquire, channel, traits, j, keys[j])
 
 
 def _call(action: Callable[..., object], args: tuple[Any, ...]) -> None:
@@ -112,27 +122,32 @@ def _visit(model: CRMModel, c: Customer, deposit: float) -> None:
         c.contact(Reason.help_in_difficulty, deposit)
 
 
-def _referred(model: CRMModel, referrer: Customer) -> None:
+def _referred(model: CRMModel, referrer: Customer, traits: Any, j: int, key: int) -> None:
     acq = model.scenario.strategy.acquisition
     model.book("referral_rewards", acq.referral_reward, referrer)
     model.count("referrals")
-    model.acquire("referral", referrer=referrer.unique_id)
+    model.acquire("referral", traits, j, key, referrer=referrer.unique_id)
 
 
-def bass_diffusion(model: CRMModel) -> Proc:
-    """Pure Bass diffusion: adoption hazard (M − N)(p + q·N/M), exact event by event."""
+def bass_times(model: CRMModel) -> np.ndarray:
+    """Pure Bass diffusion adoption times, exact event by event (hazard (M − N)(p + qN/M)).
+
+    Drawn up front from the run's own ``bass`` stream, the n-th adoption's gap from the n-th
+    draw, as on the vector engine (:func:`sim.vector_engine.policies.bass_times`): the
+    count of draws does not depend on the horizon.
+    """
     bass = model.scenario.strategy.acquisition.bass
-    assert bass is not None  # started only when configured
-    m = bass.market_potential
+    if bass is None:
+        return np.empty(0)
+    mp = bass.market_potential
     p = bass.p / 365.25
     q = bass.q / 365.25
-    d = model.acquisition_draws
-    n = model.acquired_total
-    while n < m:
-        rate = (m - n) * (p + q * n / m)
-        yield model.env.timeout(d.exponential() / rate)
-        model.acquire("bass")
-        n += 1
+    n0 = model.scenario.population.initial
+    k = np.arange(n0, max(mp, n0), dtype=float)
+    rate = (mp - k) * (p + q * k / mp)
+    gaps = model.streams.generator("bass").standard_exponential(k.size) / rate
+    times = np.cumsum(gaps)
+    return times[times < model.scenario.horizon]
 
 
 def follow_up(model: CRMModel, c: Customer, first: bool) -> None:
@@ -152,7 +167,7 @@ def _step(model: CRMModel, c: Customer, value: str, deposit: float, cost: float)
     if not c.alive:
         return
     model.book("follow_up", cost, c)
-    if model.contact_draws.random() < model.scenario.strategy.follow_up.on_time:
+    if model.contact_draws.random(c) < model.scenario.strategy.follow_up.on_time:
         model.count("contacts")
         model.n_events += 1
         c.promised_step(Reason[value], deposit, model.scenario.behaviour.account.kept_promise)
@@ -186,7 +201,7 @@ def win_back(model: CRMModel, c: Customer, reason: int) -> None:
         p = float(
             winback_probability(reason, wb.offer, model.ctx.winback_response, wb.offer_elasticity)
         )
-        if model.winback_draws.random() < p:
+        if model.winback_draws.random(c) < p:
             c.offer = wb.offer
             c.offer_until = model.env.now + wb.offer_duration
             model.reactivate(c)

@@ -16,51 +16,147 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import simpy
 
+from agents.handling import resolution_delay
 from agents.rules import ChurnReason
+from sim.streams import CHANNEL_CODES, PersonalBatch, PersonalDraws, PersonalStreams, customer_key
 
 if TYPE_CHECKING:
     from agents.customer import Customer
     from sim.agent_engine.model import CRMModel
 
-__all__ = ["Desk", "life", "renewals", "ticket"]
+__all__ = [
+    "CustomerDraws", "Desk", "life", "open_ticket", "renewals", "start_life", "ticket",
+    "trait_draws",
+]  # fmt: skip
 
 Proc = Generator[simpy.Event, Any, None]
 
 
-def life(model: CRMModel, c: Customer) -> Proc:
+class CustomerDraws:
+    """Draws from one personal subsystem, each from the asking customer's own stream.
+
+    Each customer has a :class:`sim.streams.PersonalDraws` of their own here, holding the
+    next words of their stream; it draws from the customer's own counter (the
+    ``k_<subsystem>`` attribute of :class:`agents.customer.Customer`), which is written
+    back: draw ``k`` of a customer is the same number whatever else happened in the run,
+    and the number the vector engine draws for that customer
+    (:class:`sim.vector_engine.lanes.Luck`), from the same functions of :mod:`sim.streams`.
+
+    Args:
+        streams: the run's personal streams.
+        name: the subsystem (one of :data:`sim.streams.PERSONAL`).
+    """
+
+    __slots__ = ("_attr", "_by", "_key")
+
+    def __init__(self, streams: PersonalStreams, name: str) -> None:
+        self._key = streams.keys[name]
+        self._attr = f"k_{name}"
+        self._by: dict[int, PersonalDraws] = {}
+
+    def _on(self, c: Customer) -> PersonalDraws:
+        d = self._by.get(c.key)
+        if d is None:
+            d = self._by[c.key] = PersonalDraws(self._key, c.key)
+        # The customer's counter rules; the words held stay right, being its stream's.
+        d.k = getattr(c, self._attr)
+        return d
+
+    def random(self, c: Customer) -> float:
+        """The customer's next uniform on [0, 1)."""
+        d = self._on(c)
+        x = d.random()
+        setattr(c, self._attr, d.k)
+        return x
+
+    def open_random(self, c: Customer) -> float:
+        """The customer's next uniform on (0, 1), as the transforms by inversion take it."""
+        d = self._on(c)
+        x = d.open_random()
+        setattr(c, self._attr, d.k)
+        return x
+
+    def exponential(self, c: Customer) -> float:
+        """The customer's next standard exponential (one draw)."""
+        d = self._on(c)
+        x = d.exponential()
+        setattr(c, self._attr, d.k)
+        return x
+
+    def normal(self, c: Customer) -> float:
+        """The customer's next standard normal (two draws)."""
+        d = self._on(c)
+        x = d.normal()
+        setattr(c, self._attr, d.k)
+        return x
+
+    def gamma(self, c: Customer, shape: float, scale: float) -> float:
+        """The customer's next Gamma(shape, scale): a standard gamma, scaled."""
+        d = self._on(c)
+        x = d.gamma(shape) * scale
+        setattr(c, self._attr, d.k)
+        return x
+
+
+def trait_draws(streams: PersonalStreams, channel: str, first: int, n: int) -> PersonalBatch:
+    """The population draws of arrivals ``first .. first + n − 1`` of ``channel``.
+
+    Returns:
+        A batch for :func:`agents.traits.draw_traits`; its ``customers`` are the keys.
+    """
+    keys = customer_key(CHANNEL_CODES[channel], np.arange(first, first + n, dtype=np.uint64))
+    return PersonalBatch(streams.keys["population"], keys)
+
+
+def start_life(model: CRMModel, c: Customer) -> None:
+    """Start a customer's life race now (on arrival, or when won back).
+
+    Its first draw is taken at once, whatever the rates, as on the vector engine: every
+    event then takes three more of the customer's purchase stream (:func:`life`).
+    """
+    e = model.purchase_draws.exponential(c)
+    # Pareto death runs at the largest multiplier and is thinned to the current one, so the
+    # ladder and loyalty lock-in act on it like on BG and sBG dropout.
+    total = c.lam_max + c.mu * model.ctx.max_hazard_mult + c.service_rate + model.ctx.review_rate
+    if total > 0.0:
+        model.env.process(life(model, c, e / total))
+
+
+def life(model: CRMModel, c: Customer, wait: float) -> Proc:
     """A customer's self-initiated events until churn (or until a win-back restarts it).
 
     Competing exponential clocks with constant total rate: the next event time is
     Exp(total) and its kind is chosen in proportion to the rates — exact in continuous
     time. The purchase clock runs at the customer's *maximum* wallet rate and is thinned to
-    the current one, so a ladder move needs no rescheduling.
+    the current one, so a ladder move needs no rescheduling. ``wait`` is the time to the
+    first event (:func:`start_life` draws it).
     """
     env = model.env
     d = model.purchase_draws
     gen = c.won_back
     rp = c.lam_max
-    # Pareto death runs at the largest multiplier and is thinned to the current one, so the
-    # ladder and loyalty lock-in act on it like on BG and sBG dropout.
     rm = c.mu * model.ctx.max_hazard_mult
     rs = c.service_rate
-    rr = model.ctx.review_rate
-    total = rp + rm + rs + rr
-    if total <= 0.0:
-        return
+    total = rp + rm + rs + model.ctx.review_rate
+    # Every event takes three draws of the customer's purchase stream — the next event's
+    # time, which clock rang, the thinning — in the vector engine's order
+    # (sim.vector_engine.model), whichever clock it was.
     while True:
-        yield env.timeout(d.exponential() / total)
+        yield env.timeout(wait)
         if not c.alive or c.won_back != gen:
             return
         model.n_events += 1
-        u = d.random() * total
+        wait = d.exponential(c) / total
+        u = d.random(c) * total
+        v = d.random(c)
         if u < rp:
-            if d.random() * c.lam_max < c.lam * c.wallet():
+            if v * c.lam_max < c.lam * c.wallet():
                 c.purchase(repeat=True)
         elif u < rp + rm:
-            if d.random() * model.ctx.max_hazard_mult < c.hazard_multiplier():
+            if v * model.ctx.max_hazard_mult < c.hazard_multiplier():
                 c.churn(ChurnReason.baseline)
         elif u < rp + rm + rs:
-            env.process(ticket(model, c, complaint=False, opened=env.now))
+            open_ticket(model, c, complaint=False, opened=env.now)
         elif c.cancel_intent < 0:
             c.review()
 
@@ -82,7 +178,7 @@ def renewals(model: CRMModel, c: Customer) -> Proc:
         if c.cancel_intent >= 0:
             c.churn(c.cancel_intent)
             return
-        if model.churn_draws.random() < c.dropout_p * c.hazard_multiplier():
+        if model.churn_draws.random(c) < c.dropout_p * c.hazard_multiplier():
             c.churn(ChurnReason.baseline)
             return
         model.renew(c)
@@ -130,12 +226,33 @@ class Desk:
         return util, waits
 
 
-def ticket(model: CRMModel, c: Customer, complaint: bool, opened: float) -> Proc:
-    """One service ticket (or complaint) through the desk, then its outcome for the customer."""
+def open_ticket(model: CRMModel, c: Customer, complaint: bool, opened: float) -> None:
+    """A ticket (or complaint) opens now: its luck is drawn at once, then it joins the desk.
+
+    As on the vector engine's desk, from the customer's service stream: the handling time,
+    then whether it is resolved (at first contact, or the complaint's resolution).
+    """
+    d = model.service_draws
+    effort = model.ctx.effort if complaint else 1.0
+    handling = d.exponential(c) * model.scenario.strategy.service.handling_time * effort
+    u = d.random(c)
+    model.env.process(ticket(model, c, complaint, opened, handling, u))
+
+
+def ticket(
+    model: CRMModel, c: Customer, complaint: bool, opened: float, handling: float, u: float
+) -> Proc:
+    """One service ticket (or complaint) through the desk, then its outcome for the customer.
+
+    ``handling`` is its service time and ``u`` the uniform that decides its resolution
+    (:func:`open_ticket` draws them). A complaint's outcome comes its resolution time after
+    the desk finishes (:func:`agents.handling.resolution_delay`, one draw of the customer's
+    resolution stream, taken at the finish for a current customer when the mean is above
+    0), and its speed is judged from the complaint's opening.
+    """
     env = model.env
     desk = model.desk
     sp = model.scenario.strategy.service
-    d = model.service_draws
     arrive = env.now
     model.n_events += 1
     req = None
@@ -144,8 +261,7 @@ def ticket(model: CRMModel, c: Customer, complaint: bool, opened: float) -> Proc
         yield req
     wait = env.now - arrive
     desk.start(wait)
-    effort = model.ctx.effort if complaint else 1.0
-    yield env.timeout(d.exponential() * sp.handling_time * effort)
+    yield env.timeout(handling)
     desk.finish()
     if req is not None and desk.resource is not None:
         desk.resource.release(req)
@@ -155,15 +271,23 @@ def ticket(model: CRMModel, c: Customer, complaint: bool, opened: float) -> Proc
     factor = sp.low_cost_factor if model.record_of(c, "low_cost") else 1.0
     model.book("service_tickets", sp.cost_per_ticket * factor, c)
     if complaint:
+        ctx = model.ctx
         model.book("service_tickets", model.scenario.strategy.complaints.cost_per_complaint, c)
-        resolved = d.random() < model.ctx.resolve_p
+        if ctx.resolution_mean > 0.0 and c.alive:
+            # Investigated, fixed, the customer told: the outcome comes later (as on the
+            # vector engine, sim.vector_engine.dispatch); past the horizon, never.
+            v = model.resolution_draws.open_random(c)
+            yield env.timeout(float(resolution_delay(ctx.resolution_mean, ctx.resolution_cv, v)))
+            model.n_events += 1
         if c.alive:
-            c.complaint_outcome(resolved, env.now - opened, model.ctx.handling)
+            c.complaint_outcome(u < ctx.resolve_p, env.now - opened, ctx.handling)
         return
-    first_time = d.random() < sp.first_contact_resolution
-    perf = float(np.clip(sp.quality + model.ctx.quality_sd * d.normal(), 0.0, 1.0))
+    first_time = u < sp.first_contact_resolution
     if c.alive:
+        # The performance felt is drawn only for a current customer (as on the vector engine).
+        z = model.service_quality_draws.normal(c)
+        perf = float(np.clip(sp.quality + model.ctx.quality_sd * z, 0.0, 1.0))
         c.service_outcome(wait, first_time, perf)
         if not first_time:
             # Not resolved at first contact: the customer has to come back.
-            env.process(ticket(model, c, complaint=False, opened=opened))
+            open_ticket(model, c, complaint=False, opened=opened)

@@ -1,11 +1,12 @@
-"""``crmsim list``, ``show`` and ``validate``: look at scenarios before running one.
+"""``crmsim list``, ``show``, ``validate`` and ``report``: look at scenarios and saved runs.
 
-The commands that read scenarios and run nothing: the library and its lessons, a scenario
-fully resolved, and a check that files load, with the size a run of each would have (the
-estimate of :mod:`sim.scenario.size`), so that a world too big to run is found here rather
-than an hour into ``crmsim run``. They are plain functions with typer-annotated parameters,
-registered on the main command line the way :mod:`sim.cli.compare` is; the helpers that
-load a scenario from the command line live here too, and ``crmsim run`` uses them.
+The commands that run nothing: the library and its lessons, a scenario fully resolved, a
+check that files load, with the size a run of each would have (the estimate of
+:mod:`sim.scenario.size`), so that a world too big to run is found here rather than an hour
+into ``crmsim run``, and a saved run's report rebuilt. They are plain functions with
+typer-annotated parameters, registered on the main command line the way
+:mod:`sim.cli.compare` is. The helpers ``crmsim run`` shares with them live here too:
+loading a scenario, choosing an arm of its ``arms:`` block, and the tables of a run's KPIs.
 
 Names, lessons and messages come from the user's files: they reach the terminal as
 ``rich.text.Text`` built from :func:`sim.errors.printable`, or through
@@ -14,32 +15,50 @@ Names, lessons and messages come from the user's files: they reach the terminal 
 
 from __future__ import annotations
 
+import difflib
+import math
+import os
+import shlex
 import sys
-from typing import TYPE_CHECKING, Annotated
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
-from sim.cli.text import escape, print_error, stderr_console, stdout_console
+from sim.cli.text import USER_ERROR, escape, print_error, stderr_console, stdout_console
 from sim.errors import UserError, printable
 
 if TYPE_CHECKING:
+    from sim.report.arms_page import ArmRun
+    from sim.results.run_result import RunResult
     from sim.scenario.spec import Scenario
 
 __all__ = [
+    "HELP_OPTIONS",
     "USER_ERROR",
     "SetOption",
+    "arms_table",
     "check_engine",
+    "choose_arm",
+    "compare_hint",
     "engine_can_run",
+    "kpi_table",
     "list_command",
     "load",
+    "named_arms",
+    "report_command",
     "show_command",
     "validate_command",
+    "write_step",
 ]
 
-#: Exit code of every error the user can fix (typer's own usage errors use it too).
-USER_ERROR = 2
+T = TypeVar("T")
+
+#: ``-h`` as well as ``--help``, on the application and on every command.
+HELP_OPTIONS: dict[str, list[str]] = {"help_option_names": ["-h", "--help"]}
 
 SetOption = Annotated[
     list[str] | None,
@@ -53,11 +72,96 @@ SetOption = Annotated[
 ]
 
 
+ReportForce = Annotated[
+    bool,
+    typer.Option(
+        "--force", help="Override the soft safeguards: replace a result already saved in --out."
+    ),
+]
+
+
 def load(scenario: str, overrides: list[str] | None) -> Scenario:
     """Load a library name or a YAML path with ``--set`` overrides."""
     from sim.scenario.spec import load_scenario
 
     return load_scenario(scenario, overrides or None)
+
+
+def named_arms(sc: Scenario, flag: str) -> dict[str, Scenario]:
+    """The arms of ``sc``'s ``arms:`` block, each named ``<scenario>:<arm>``.
+
+    :func:`sim.experiments.arms_from_scenario` gives an arm without overrides the base's
+    name (in a comparison that arm *is* the base); run alone, its title, manifest and report
+    must say which arm ran. A name does not touch the random streams.
+
+    Args:
+        sc: the scenario as loaded (``--set`` applied).
+        flag: the option that asked for arms (``--arm``, ``--all-arms``), for the message.
+
+    Returns:
+        Arm name → scenario, in the order of :func:`arms_from_scenario`.
+
+    Raises:
+        UserError: ``sc`` has no ``arms:`` block.
+    """
+    from sim.experiments import arms_from_scenario
+    from sim.scenario.spec import with_overrides
+
+    if not sc.arms:
+        raise UserError(
+            f"scenario {sc.name!r} has no arms: block, so {flag} has no arm to run; run it "
+            f"without {flag}"
+        )
+    arms = arms_from_scenario(sc)
+    return {
+        arm: s if s.name == f"{sc.name}:{arm}" else with_overrides(s, {"name": f"{sc.name}:{arm}"})
+        for arm, s in arms.items()
+    }
+
+
+def choose_arm(sc: Scenario, arm: str | None, source: str, overrides: list[str] | None) -> Scenario:
+    """The scenario ``crmsim run`` runs: ``sc`` itself, the arm ``arm``, or the reference arm.
+
+    Without ``--arm``, a file with an ``arms:`` block runs its reference arm (the bare base's
+    numbers would sit under a title that claims the lesson); a line on standard error says so.
+
+    Args:
+        sc: the scenario as loaded (``--set`` applied).
+        arm: the ``--arm`` given, or None.
+        source: the scenario as typed (name or path), for the ``crmsim compare`` hint.
+        overrides: the ``--set`` given, carried into that hint.
+
+    Returns:
+        The scenario to run.
+
+    Raises:
+        UserError: ``--arm`` on a scenario without arms, or an arm it does not have (the
+            message lists the arms and the closest name).
+    """
+    if arm is None and not sc.arms:
+        return sc
+    arms = named_arms(sc, "--arm")
+    names = ", ".join(arms)
+    if arm is None:
+        reference = sc.reference_arm or next(iter(arms))
+        note = (
+            f"{sc.name} has {len(arms)} arms ({names}); running its reference arm {reference} "
+            "— choose one with --arm NAME, or all with --all-arms, or compare them with "
+            + compare_hint(source, overrides)
+        )
+        stderr_console().print(Text(printable(note)))
+        return arms[reference]
+    if arm not in arms:
+        close = difflib.get_close_matches(arm, list(arms), n=1)
+        guess = f"; did you mean {close[0]!r}?" if close else ""
+        raise UserError(f"scenario {sc.name!r} has no arm {arm!r} (its arms: {names}){guess}")
+    return arms[arm]
+
+
+def compare_hint(source: str, overrides: list[str] | None, *extra: str) -> str:
+    """The ``crmsim compare`` line (shell-quoted) for ``source``'s arms: same ``--set``."""
+    sets = (word for o in overrides or () for word in ("--set", o))
+    return shlex.join(["crmsim", "compare", source, *sets, *extra])
 
 
 def check_engine(engine: str) -> None:
@@ -182,3 +286,102 @@ def show_command(
 
     text = printable(dump_yaml(load(scenario, overrides)))
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def report_command(
+    result_dir: Annotated[Path, typer.Argument(help="Folder of a saved run (crmsim run --out).")],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Where to write the report (default: RESULT_DIR)."),
+    ] = None,
+    force: ReportForce = False,
+) -> None:
+    """Rebuild report.html and the PNG figures from a saved run.
+
+    The run's files are checked against its manifest first; a folder whose files do not
+    match (an interrupted or mixed save) is refused. Rebuilt in place, the folder is
+    replaced whole, tables kept; elsewhere, --out gets the page, the figures and a manifest.
+
+    **Examples**
+
+        crmsim report out/baseline
+        crmsim report out/baseline --out slides/baseline
+        crmsim report out/complaints/lescant
+    """
+    from sim.report.run_page import write_report
+    from sim.results.folder import ResultFolder
+    from sim.results.run_result import RunResult
+
+    if not (result_dir / "manifest.json").is_file():
+        raise UserError(
+            f"{result_dir} holds no saved run (no manifest.json); "
+            "create one with: crmsim run SCENARIO --out " + str(result_dir)
+        )
+    if (result_dir / "index.html").is_file():  # crmsim run --all-arms: a run per arm folder
+        raise UserError(
+            f"{result_dir} holds one run per arm (crmsim run --all-arms); rebuild one arm's "
+            f"report with: crmsim report {result_dir / 'ARM'}"
+        )
+    if not (result_dir / "periods.parquet").is_file():
+        raise UserError(
+            f"{result_dir} holds only a manifest (the run was saved with --format html); "
+            "rerun it with --format both to keep the tables"
+        )
+    in_place = out is None or (out.exists() and os.path.samefile(out, result_dir))
+    target = result_dir if in_place or out is None else out
+    with ResultFolder(target, force=force or in_place) as folder:
+        result = RunResult.load(result_dir)  # in place: under the lock, so nobody swaps it
+        if in_place:
+            write_step("report", target, lambda: folder.carry(result_dir))
+        write_step("report", target, lambda: write_report(result, folder.staging))
+        write_step("report", target, lambda: folder.publish(result.manifest))
+    stdout_console().print(
+        printable(f"report: {target / 'report.html'}"), soft_wrap=True, markup=False
+    )
+
+
+def write_step(what: str, out: Path, action: Callable[[], T]) -> T:
+    """Run a writing ``action``; an unwritable folder is the user's to fix."""
+    try:
+        return action()
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise UserError(f"cannot write the {what} into {out}: {reason}") from None
+
+
+def kpi_table(result: RunResult) -> Table:
+    """The catalogue's short KPIs and the largest churn reason (the report has them all)."""
+    from sim.report.run_page import format_kpi
+    from sim.results.catalogue import CHURN_SHARES, KPIS
+
+    kpis = result.kpis
+    table = Table(title="Headline numbers", title_justify="left")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    table.add_column("unit", style="dim")
+    shown = [k.name for k in KPIS if k.short and k.name in kpis]
+    churn = {m: kpis[m] for m in CHURN_SHARES if m in kpis and not math.isnan(kpis[m])}
+    if churn:
+        shown.append(max(churn, key=lambda m: churn[m]))
+    for metric in shown:
+        label, text, unit = format_kpi(metric, kpis[metric])
+        table.add_row(label, text, unit)
+    return table
+
+
+def arms_table(runs: list[ArmRun]) -> Table:
+    """The short KPIs of every arm side by side, the first (the reference) marked."""
+    from sim.report.run_page import format_kpi
+    from sim.results.catalogue import KPIS
+
+    table = Table(title="Headline numbers by arm (one run each)", title_justify="left")
+    table.add_column("measure")
+    for i, run in enumerate(runs):
+        header = Text(printable(run.arm + (" (reference)" if i == 0 else "")))
+        table.add_column(header, justify="right")
+    table.add_column("unit", style="dim")
+    for entry in KPIS:
+        if entry.short and any(entry.name in r.kpis for r in runs):
+            cells = [format_kpi(entry.name, r.kpis.get(entry.name, math.nan)) for r in runs]
+            table.add_row(entry.label, *(c[1] for c in cells), cells[0][2])
+    return table

@@ -12,13 +12,23 @@ name is text, not a picture.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import typer
 from rich.console import Console
 from rich.markup import escape as escape_markup
 from rich.text import Text
 
-from sim.errors import printable
+from sim.errors import UserError, printable
 
-__all__ = ["escape", "print_error", "stderr_console", "stdout_console"]
+__all__ = ["USER_ERROR", "escape", "friendly", "print_error", "stderr_console", "stdout_console"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: Exit code of every error the user can fix (typer's own usage errors use it too).
+USER_ERROR = 2
 
 
 def escape(text: object) -> str:
@@ -55,3 +65,17 @@ def print_error(message: str) -> None:
     text = Text("error: ", style="bold red")
     text.append(printable(message))
     stderr_console().print(text)
+
+
+def friendly(fn: F) -> F:
+    """Turn a :class:`UserError` raised by a command into a message and exit code 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except UserError as exc:
+            print_error(str(exc))
+            raise typer.Exit(USER_ERROR) from None
+
+    return wrapper  # type: ignore[return-value]

@@ -6,7 +6,10 @@ the lever), its ``see:`` (what a learner should see), its ``reference:`` arm and
 the directions it expects) — and ``docs/lesson_effects.json``, the full-size paired
 differences of those headlines measured by ``scripts/measure_lessons.py``. Each expected
 direction is set beside the measured interval, so a claim the measurements contradict
-shows in the table. ``scripts/regen_docs.py`` writes the block; ``tests/test_docs.py``
+shows in the table; a second table per lesson says what pairing bought: the share of each
+difference's variance that common random numbers removed, with the random streams of an
+earlier measurement (``before``) and now, and the fewest replications at which the
+lesson's claim showed. ``scripts/regen_docs.py`` writes the block; ``tests/test_docs.py``
 fails when it is out of date::
 
     python -m sim.docgen.lessons          # print the block
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+import statistics
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +28,7 @@ from sim.results.catalogue import KPIS
 from sim.scenario.headlines import Headline
 from sim.scenario.spec import Scenario, load_scenario
 
-__all__ = ["EFFECTS", "header_paragraphs", "load_lesson", "markdown", "verdict"]
+__all__ = ["EFFECTS", "header_paragraphs", "load_lesson", "markdown", "pairing_summary", "verdict"]
 
 #: The committed measurements (``scripts/measure_lessons.py`` writes them).
 EFFECTS: Path = Path(__file__).resolve().parents[2] / "docs" / "lesson_effects.json"
@@ -125,9 +129,10 @@ def _effects_table(comparisons: tuple[Headline, ...], measured: dict[str, Any]) 
             )
     if not rows:
         return []
+    engine = f" on the {measured['engine']} engine" if measured.get("engine") else ""
     head = (
-        f"Measured at full size ({measured['customers']:,} customers, {measured['horizon']}), "
-        f"n = {measured['n']} paired replications, seed {measured['seed']}: mean paired "
+        f"Measured at full size ({measured['customers']:,} customers, {measured['horizon']})"
+        f"{engine}, n = {measured['n']} paired replications, seed {measured['seed']}: mean paired "
         "difference and its 95 % confidence interval (shares in percentage points); the "
         "relative column is the difference over the mean of the arm compared with. The expected "
         "column is the lesson's claim: *shown* when the interval lies on its side of zero, "
@@ -142,12 +147,97 @@ def _effects_table(comparisons: tuple[Headline, ...], measured: dict[str, Any]) 
     ]
 
 
+def _share(x: Any) -> str:
+    return f"{100 * x:.0f} %" if isinstance(x, int | float) and math.isfinite(x) else "—"
+
+
+def _count(x: Any) -> str:
+    return str(x) if isinstance(x, int) else "—"
+
+
+def _pairing_table(comparisons: tuple[Headline, ...], measured: dict[str, Any]) -> list[str]:
+    """Variance removed by pairing, before and now, and the fewest replications that showed."""
+    rows = []
+    by_key = {(r["comparison"], r["metric"]): r for r in measured["rows"] if "pairing" in r}
+    for headline in comparisons:
+        for metric in headline.metrics:
+            r = by_key.get((f"{headline.arm} - {headline.against}", metric))
+            if r is None:
+                continue
+            claimed = metric in headline.expect
+            rows.append(
+                f"| `{headline.arm}` − `{headline.against}` | `{metric}` "
+                f"| {_share(r.get('pairing_before'))} | {_share(r['pairing'])} "
+                f"| {_count(r.get('smallest_n_before')) if claimed else ''} "
+                f"| {_count(r.get('smallest_n')) if claimed else ''} |"
+            )
+    if not rows:
+        return []
+    before = measured.get("before")
+    was = (
+        f"before: the n = {before['n']} replications of seed {before['seed']} with one stream "
+        "per subsystem shared by all customers; "
+        if before
+        else ""
+    )
+    head = (
+        "What pairing bought: the share of the variance of the two arms' difference that "
+        "running them on common random numbers removed (1 − var(arm − ref) / (var(arm) + "
+        f"var(ref))), {was}now: every customer's own streams. *Shown at n* is the fewest "
+        "first replications whose paired 95 % interval excludes zero on the claimed side "
+        f"(— : none up to n = {measured['n']})."
+    )
+    return [
+        head,
+        "",
+        "| comparison | metric | variance removed, before | now | shown at n, before | now |",
+        "|---|---|---|---|---|---|",
+        *rows,
+    ]
+
+
+def pairing_summary(effects: dict[str, Any]) -> list[str]:
+    """One line per lesson: the variance removed on the discounted profit of its headlines."""
+    lines, before, after = [], [], []
+    for name, measured in sorted(effects.items()):
+        for r in measured["rows"]:
+            if r["metric"] != "discounted_profit" or "pairing" not in r:
+                continue
+            lines.append(
+                f"| `{name}` | `{r['comparison'].replace(' - ', '` − `')}` "
+                f"| {_share(r.get('pairing_before'))} | {_share(r['pairing'])} "
+                f"| {_count(r.get('smallest_n'))} |"
+            )
+            before.append(r.get("pairing_before", math.nan))
+            after.append(r["pairing"])
+    if not lines:
+        return []
+
+    def median(xs: list[float]) -> str:
+        finite = [x for x in xs if isinstance(x, int | float) and math.isfinite(x)]
+        return _share(statistics.median(finite)) if finite else "—"
+
+    return [
+        "## Pairing at a glance",
+        "",
+        "The variance of each headline's discounted-profit difference that common random "
+        "numbers removed (see each lesson's second table), with one stream per subsystem "
+        "shared by all customers (before) and with every customer's own streams (now); "
+        f"median before {median(before)}, now {median(after)}.",
+        "",
+        "| lesson | comparison | variance removed, before | now | shown at n, now |",
+        "|---|---|---|---|---|",
+        *lines,
+        "",
+    ]
+
+
 def markdown() -> str:
     """The generated block of ``docs/lessons.md``: one section per library scenario."""
     effects: dict[str, Any] = json.loads(EFFECTS.read_text(encoding="utf-8"))
     names = scenarios.names()
     order = ["baseline"] + [n for n in names if n != "baseline"]
-    out: list[str] = []
+    out: list[str] = pairing_summary(effects)
     for name in order:
         scenario = load_lesson(name)
         out += [f"## `{name}`", "", f"**{scenario.lesson}**", ""]
@@ -163,6 +253,9 @@ def markdown() -> str:
             out += [*claims, ""]
         if name in effects:
             out += [*_effects_table(scenario.headlines, effects[name]), ""]
+            pairing = _pairing_table(scenario.headlines, effects[name])
+            if pairing:
+                out += [*pairing, ""]
     return "\n".join(out).rstrip() + "\n"
 
 

@@ -24,6 +24,9 @@ from sim.report.analysis import (
     trust_waterfall,
     value_by_segment,
 )
+from sim.report.renewals import MIN_DUE, drawn, renewals_of
+from sim.report.staffing import money_text, staff_words
+from sim.results.display import duration_words
 
 if TYPE_CHECKING:
     from sim.results.run_result import RunResult
@@ -186,7 +189,68 @@ def caption_service(result: RunResult) -> str:
     util = p["utilisation"].to_numpy(dtype=float)
     if np.isfinite(util).any():
         text += f", and service staff were busy {100.0 * float(np.nanmean(util)):.0f} % of the time"
-    return text + "."
+    return text + "." + _salary_sentence(result)
+
+
+def _salary_sentence(result: RunResult) -> str:
+    """The desk's salary over the run (what the waits above were bought with), or nothing."""
+    paid = float(result.periods["cost_service_staff"].sum())
+    sc = result.manifest.get("scenario") or {}
+    try:
+        staff = sc["strategy"]["service"]["staff"]
+    except (KeyError, TypeError):
+        return ""
+    if staff is None or not paid:
+        return ""
+    currency = str((sc.get("economics") or {}).get("currency") or "")
+    return (
+        f" The desk's {staff_words(float(staff))} cost {money_text(paid, currency)} in "
+        "salary over the run."
+    )
+
+
+def _rate(share: float) -> str:
+    return f"{100.0 * share:.1f} %"
+
+
+def caption_renewals(result: RunResult) -> str:
+    """The renewal rate at the first and the last drawn renewal, and what sBG expects."""
+    table = renewals_of(result)
+    if table is None:
+        return "This run has no contract renewals."
+    shown = drawn(table)
+    if shown.empty:
+        return f"No renewal in this run had {MIN_DUE} or more customers due."
+    first, last = shown.iloc[0], shown.iloc[-1]
+    text = (
+        f"At the first renewal, {_rate(float(first['rate']))} of the "
+        f"{int(first['due']):,} customers due renewed"
+    )
+    if len(shown) > 1:
+        text += (
+            f"; at renewal {int(last['renewal'])} ({duration_words(float(last['day']))} "
+            f"after joining), {_rate(float(last['rate']))} of {int(last['due']):,} renewed."
+        )
+        if float(last["low"]) > float(first["high"]):
+            text += (
+                " The rate rises with tenure: the customers most likely to cancel leave "
+                "first, so those who stay are steadier."
+            )
+        elif float(last["high"]) < float(first["low"]):
+            text += " The rate falls with tenure."
+        else:
+            text += " With this many customers, the two rates cannot be told apart."
+        if np.isfinite([first["sbg"], last["sbg"]]).all():
+            text += (
+                " The sBG model alone, without customer behaviour, expects "
+                f"{_rate(float(first['sbg']))} and {_rate(float(last['sbg']))}."
+            )
+    else:
+        text += "."
+    won = int((result.customers["won_back"] > 0).sum())
+    if won:
+        text += f" {won:,} customers who were won back are left out."
+    return text
 
 
 def caption_value(result: RunResult) -> str:
@@ -203,9 +267,11 @@ def caption_value(result: RunResult) -> str:
     )
 
 
-#: One caption function per figure key of :data:`sim.report.plots.FIGURES`.
+#: One caption function per figure key of :data:`sim.report.plots.FIGURES` and of the
+#: lesson figures (:data:`sim.report.lesson_figures.RUN_FIGURES`).
 CAPTIONS: dict[str, Callable[[RunResult], str]] = {
     "retention": caption_retention,
+    "renewals": caption_renewals,
     "flows": caption_flows,
     "economics": caption_economics,
     "value": caption_value,

@@ -32,6 +32,9 @@ from sim.report.compare_plots import (
     retention_curves,
     retention_figure,
 )
+from sim.report.lesson_figures import plot_salary
+from sim.report.staffing import caption_salary, salary_table
+from sim.report.stylesheet import page_css
 from sim.report.wording import (
     claim_line,
     claim_status,
@@ -107,9 +110,17 @@ def verdicts(comparison: Comparison, metrics: Iterable[str] | None = None) -> li
 def figures(comparison: Comparison, metrics: Iterable[str] | None = None) -> dict[str, Figure]:
     """The report's figures by file stem.
 
-    An interval plot and a paired-difference plot per metric, and the retention curves of
-    every arm on one chart.
+    An interval plot and a paired-difference plot per metric, the retention curves of
+    every arm on one chart, and when the arms' desks differ, the salary each pays against
+    the service and customers it buys (``salary``).
     """
+    return _figures(comparison, metrics, salary_table(comparison))
+
+
+def _figures(
+    comparison: Comparison, metrics: Iterable[str] | None, staffing: pd.DataFrame | None
+) -> dict[str, Figure]:
+    """:func:`figures` with the salary table computed once (it may re-run a replication)."""
     chosen = list(metrics) if metrics is not None else headline_metrics(comparison)
     summary = comparison.arm_summary(chosen)
     diffs = comparison.differences(chosen)
@@ -118,6 +129,9 @@ def figures(comparison: Comparison, metrics: Iterable[str] | None = None) -> dic
         out[f"interval_{_slug(m)}"] = interval_figure(summary, m, comparison.baseline)
         out[f"difference_{_slug(m)}"] = difference_figure(diffs, m, comparison.baseline)
     out["retention"] = retention_figure(retention_curves(comparison))
+    if staffing is not None:
+        promise = comparison.arms[comparison.baseline].strategy.service.promise
+        out["salary"] = plot_salary(staffing, comparison.baseline, currency_of(comparison), promise)
     return out
 
 
@@ -132,16 +146,11 @@ def _png(fig: Figure) -> bytes:
 
 
 # ------------------------------------------------------------------------------- HTML
-_CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2em auto;
-max-width:1100px;color:#222;padding:0 1em}
-h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ddd}
-table{border-collapse:collapse;margin:0.5em 0;font-size:0.9em}
-th,td{border:1px solid #ddd;padding:4px 8px;text-align:right}
-th:first-child,td:first-child{text-align:left}th{background:#f4f4f4}
-.good{color:#1a7f37}.bad{color:#b42318}.muted{color:#777}
-figure{display:inline-block;margin:0.5em}img{max-width:100%}
-"""
+_CSS = page_css(
+    "72rem",
+    "th,td{text-align:right}th:first-child,td:first-child{text-align:left}"
+    "figure{display:inline-block;margin:.5rem}",
+)
 
 
 def _esc(x: Any) -> str:
@@ -203,7 +212,12 @@ def _p_best(c: Comparison, row: Mapping[Any, Any], p: pd.Series) -> str:
     return f"{text} <span class='bad'>({_esc(note)})</span>" if note else text
 
 
-def _html(comparison: Comparison, chosen: list[str], images: dict[str, bytes]) -> str:
+def _html(
+    comparison: Comparison,
+    chosen: list[str],
+    images: dict[str, bytes],
+    staffing: pd.DataFrame | None = None,
+) -> str:
     c = comparison
     currency = currency_of(c)
     summary = c.arm_summary(chosen)
@@ -278,23 +292,29 @@ def _html(comparison: Comparison, chosen: list[str], images: dict[str, bytes]) -
     )
     parts.append("<h2>Retention of the day-0 cohort</h2>")
     parts.append(_img(images["retention"], "retention curves"))
+    if staffing is not None and "salary" in images:
+        caption = caption_salary(c, staffing, currency)
+        parts.append("<h2 id='salary'>Desk salary against service and customers</h2>")
+        parts.append(_img(images["salary"], "desk salary per arm", caption))
     parts.append("<h2>Intervals and paired differences</h2>")
     for m in chosen:
         parts.append(f"<h3>{_esc(m)}</h3>")
         parts.append(_img(images[f"interval_{_slug(m)}"], f"{m} intervals"))
         parts.append(_img(images[f"difference_{_slug(m)}"], f"{m} differences"))
+    salary_csv = ", <code>salary.csv</code>" if staffing is not None else ""
     parts.append(
         "<h2>Data</h2><p>Per-replication KPIs: <a href='replications.csv'>replications.csv</a>"
         " / <code>replications.parquet</code>; also <code>summary.csv</code>, "
         "<code>differences.csv</code>, <code>prob_best.csv</code>, "
-        "<code>retention.csv</code>.</p></body></html>"
+        f"<code>retention.csv</code>{salary_csv}.</p></body></html>"
     )
     return "\n".join(parts)
 
 
-def _img(png: bytes, alt: str) -> str:
+def _img(png: bytes, alt: str, caption: str = "") -> str:
     data = base64.b64encode(png).decode("ascii")
-    return f"<figure><img alt='{_esc(alt)}' src='data:image/png;base64,{data}'></figure>"
+    below = f"<figcaption>{_esc(caption)}</figcaption>" if caption else ""
+    return f"<figure><img alt='{_esc(alt)}' src='data:image/png;base64,{data}'>{below}</figure>"
 
 
 def write_report(
@@ -314,7 +334,8 @@ def write_report(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     chosen = list(metrics) if metrics is not None else headline_metrics(comparison)
-    images = {name: _png(fig) for name, fig in figures(comparison, chosen).items()}
+    staffing = salary_table(comparison)
+    images = {name: _png(fig) for name, fig in _figures(comparison, chosen, staffing).items()}
     for name, png in images.items():
         atomic_write_bytes(out / f"{name}.png", png)
     tables = {
@@ -324,11 +345,13 @@ def write_report(
         "prob_best": comparison.prob_best(),
         "retention": retention_curves(comparison),
     }
+    if staffing is not None:
+        tables["salary"] = staffing
     for name, frame in tables.items():
         atomic_write_bytes(out / f"{name}.csv", frame.to_csv(index=False).encode())
     parquet = comparison.table.to_parquet(index=False, engine="pyarrow")
     assert parquet is not None
     atomic_write_bytes(out / "replications.parquet", parquet)
     page = out / "report.html"
-    atomic_write_bytes(page, _html(comparison, chosen, images).encode("utf-8"))
+    atomic_write_bytes(page, _html(comparison, chosen, images, staffing).encode("utf-8"))
     return page

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 from agents.units import DAYS_PER_MONTH
 from sim.report.analysis import CHURN_LABELS, churn_reasons, churned_examples
 from sim.report.captions import CAPTIONS
-from sim.report.plots import FIGURES
+from sim.report.lesson_figures import run_figures
+from sim.report.stylesheet import page_css
 from sim.results.catalogue import kpi
 from sim.results.display import duration_words, unit_name, value_text
 from sim.results.run_result import atomic_write_bytes
@@ -37,20 +38,7 @@ __all__ = ["format_kpi", "render_figures", "render_html", "write_report"]
 _DPI = 110
 _STORY_ROWS = 12
 
-_CSS = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;max-width:62rem;
-margin:2rem auto;padding:0 1rem;color:#1a1a1a;line-height:1.45}
-h1{margin-bottom:.2rem}h2{border-bottom:2px solid #0072B2;padding-bottom:.2rem;margin-top:2.4rem}
-.lesson{font-size:1.15rem;font-style:italic;margin-top:0}
-table{border-collapse:collapse;margin:.6rem 0}th,td{border:1px solid #bbb;padding:.25rem .6rem}
-th{background:#eef3f8;text-align:left}td.num{text-align:right;font-variant-numeric:tabular-nums}
-table.meta td:first-child{font-weight:600}
-figure{margin:1.6rem 0}figure img{max-width:100%;border:1px solid #ddd}
-figcaption{font-size:1rem;margin-top:.3rem}figcaption a{font-size:.85rem}
-.note{color:#555;font-size:.9rem}code{background:#f3f3f3;padding:0 .2rem}
-details{margin:1rem 0}summary{cursor:pointer;font-weight:600}
-@media print{figure{break-inside:avoid}}
-"""
+_CSS = page_css(extra="table.meta td:first-child{font-weight:600}")
 
 
 def _e(value: Any) -> str:
@@ -80,9 +68,14 @@ def format_kpi(metric: str, value: float, currency: str = "") -> tuple[str, str,
 
 
 def render_figures(result: RunResult, dpi: int = _DPI) -> dict[str, bytes]:
-    """Every figure of :data:`sim.report.plots.FIGURES` as PNG bytes, keyed like the registry."""
+    """The run's figures as PNG bytes in reading order, keyed like the registries.
+
+    Every figure of :data:`sim.report.plots.FIGURES`, and each lesson figure of
+    :data:`sim.report.lesson_figures.RUN_FIGURES` the run can draw (renewals by tenure for
+    a contractual run) after its neighbour.
+    """
     images: dict[str, bytes] = {}
-    for key, make in FIGURES.items():
+    for key, make in run_figures(result).items():
         fig: Figure = make(result)
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=dpi)

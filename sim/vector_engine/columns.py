@@ -18,8 +18,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from agents.roster import RECORD_FIELDS
+from sim.streams import PERSONAL
 
-__all__ = ["FIELDS", "PAYLOAD", "Columns", "Kind", "Pool", "Status", "full", "layers"]
+__all__ = ["COUNTERS", "FIELDS", "PAYLOAD", "Columns", "Kind", "Pool", "Status", "full", "layers"]
+
+#: The counter column of each personal subsystem that draws during a run (sim.streams): the
+#: population's traits are drawn once, at fixed slots, and need none.
+COUNTERS: dict[str, str] = {name: f"k_{name}" for name in PERSONAL if name != "population"}
 
 #: Per-customer columns: name → (dtype, initial value).
 FIELDS: dict[str, tuple[Any, Any]] = {
@@ -45,6 +50,10 @@ FIELDS: dict[str, tuple[Any, Any]] = {
     # Stack: the customer's replication (lane) and its id within it (sim.vector_engine.lanes).
     "rep": (np.int16, 0),
     "local": (np.int32, 0),
+    # Luck (sim.vector_engine.lanes.Luck): the customer's key, and the draws taken from each of
+    # the customer's own streams (the counters of sim.streams; 2³² draws a stream).
+    "key": (np.uint64, 0),
+    **{column: (np.uint32, 0) for column in COUNTERS.values()},
     # Life.
     "status": (np.int8, 0),  # a Status
     "acquired": (np.float64, np.nan),

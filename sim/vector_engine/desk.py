@@ -7,7 +7,8 @@ on; once every unblocked customer has been simulated past the end of the earlies
 ticket's day, the desk seats that day's tickets in arrival order (ties to the lower
 customer id) on the server that frees first — exactly as the agent engine's SimPy resource
 would — and each outcome becomes a scheduled event at its own completion time, so the
-customer resumes with the outcome in its proper place.
+customer resumes with the outcome in its proper place (a complaint's outcome may then wait
+its resolution time, :mod:`sim.vector_engine.dispatch`).
 
 The draws that decide a ticket (service time; first-contact or complaint resolution) are
 taken when it opens. A ticket not resolved at first contact therefore comes back at its
@@ -28,6 +29,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.streams import exponential, uniform
 from sim.vector_engine.columns import Kind
 
 if TYPE_CHECKING:
@@ -59,16 +61,17 @@ class TicketDesk:
         edges[-1] = min(sc.horizon, edges[-1])
         self._edges = edges, np.concatenate(([0.0], edges[:-1]))
 
-    def _draw(self, n: int, complaint: bool) -> tuple[np.ndarray, np.ndarray]:
+    def _draw(self, ids: np.ndarray, complaint: bool) -> tuple[np.ndarray, np.ndarray]:
+        """A ticket's luck, from its customer's service stream: handling time, resolution."""
         m = self.m
-        g = self.lane.rng["service"]
+        w = m.luck.words("service", ids, 2)
         effort = m.ctx.effort if complaint else 1.0
-        service = g.standard_exponential(n) * m.sc.strategy.service.handling_time * effort
-        return service, g.random(n)
+        service = exponential(w[:, 0]) * m.sc.strategy.service.handling_time * effort
+        return service, uniform(w[:, 1])
 
     def open(self, ids: np.ndarray, t: np.ndarray, complaint: bool, opened: np.ndarray) -> None:
         """Tickets arrive at ``t``; their customers wait until the desk seats them."""
-        service, u = self._draw(ids.size, complaint)
+        service, u = self._draw(ids, complaint)
         self.m.cols.blocked[ids] = np.minimum(self.m.cols.blocked[ids], t)
         for row in zip(t.tolist(), ids.tolist(), opened.tolist(), service.tolist(), u.tolist(),
                        strict=True):  # fmt: skip
@@ -106,7 +109,7 @@ class TicketDesk:
             c.blocked[cid] = np.inf
             if not complaint and u >= fcr:
                 # Not resolved at first contact: the customer comes back when it ends.
-                s2, u2 = self._draw(1, False)
+                s2, u2 = self._draw(np.array([cid]), False)
                 heapq.heappush(self.waiting, (end, cid, False, opened, float(s2[0]), float(u2[0])))
                 c.blocked[cid] = end
         # Service tickets first, then complaints (the order outcomes are scheduled in).

@@ -5,6 +5,11 @@ The agent engine runs these as SimPy callbacks (:mod:`sim.agent_engine.operation
 here each kind is one vectorised handler over the customers whose next event it is. As in
 the agent engine, an event for a customer who has left does nothing, except what the firm
 pays regardless (a ticket in progress) and the win-back attempt, which is for leavers.
+
+A complaint's event comes when the desk finishes it: the desk's count and cost then, and
+the outcome too when resolutions take no time (``strategy.complaints.resolution_time``
+0, the default). Otherwise its outcome is an event of the same kind at its resolution
+time after the finish, with :data:`AFTER_DESK` for a wait: the desk's part is done.
 """
 
 from __future__ import annotations
@@ -14,15 +19,20 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from agents.emotional_account import Reason
+from agents.handling import resolution_delay
 from agents.rules import winback_probability
+from sim.streams import open_uniform
 from sim.vector_engine import reactions as r
 from sim.vector_engine.columns import PAYLOAD, Kind, Status
-from sim.vector_engine.lanes import Split
 
 if TYPE_CHECKING:
     from sim.vector_engine.model import VectorModel
 
-__all__ = ["scheduled"]
+__all__ = ["AFTER_DESK", "scheduled"]
+
+#: The ``wait`` of a complaint's outcome that comes after the desk finished the complaint: it
+#: has none of its own (its wait was counted at the finish), and NaN marks it so.
+AFTER_DESK = float("nan")
 
 
 def scheduled(
@@ -89,7 +99,7 @@ def _step(m: VectorModel, ix: np.ndarray, t: np.ndarray, alive: np.ndarray, *,
     cost = np.array([s.cost for s in fu.steps])[j]
     reason = np.array([int(Reason[s.value]) for s in fu.steps])[j]
     r.book(m, "follow_up", cost, ix, t)
-    kept = Split(m, ix).uniform("contacts") < fu.on_time
+    kept = m.luck.uniform("contacts", ix) < fu.on_time
     m.count("contacts", ix[kept])
     r.promised_step(
         m, ix[kept], t[kept], reason[kept], deposit[kept], m.sc.behaviour.account.kept_promise
@@ -134,19 +144,36 @@ def _service(first: bool):  # type: ignore[no-untyped-def]
         _ticket_done(m, ix, t, wait, complaint=False)
         who = ix[alive]
         sp = m.sc.strategy.service
-        perf = np.clip(sp.quality + m.ctx.quality_sd * Split(m, who).normal("service"), 0.0, 1.0)
+        z = m.luck.normal("service_quality", who)
+        perf = np.clip(sp.quality + m.ctx.quality_sd * z, 0.0, 1.0)
         r.service_outcome(m, who, t[alive], wait[alive], np.full(who.size, first), perf)
 
     return handle
 
 
 def _complaint(resolved: bool):  # type: ignore[no-untyped-def]
+    kind = Kind.complaint_fixed if resolved else Kind.complaint_open
+
     def handle(m: VectorModel, ix: np.ndarray, t: np.ndarray, alive: np.ndarray, *,
                wait: np.ndarray, opened: np.ndarray) -> None:  # fmt: skip
-        _ticket_done(m, ix, t, wait, complaint=True)
+        ctx = m.ctx
+        if ctx.resolution_mean > 0.0:
+            later = np.isnan(wait)
+            desk = ~later
+            _ticket_done(m, ix[desk], t[desk], wait[desk], complaint=True)
+            # Investigated, fixed, the customer told: a current customer's outcome comes
+            # later, one draw of their resolution stream (as on the agent engine's ticket).
+            # Past the horizon it is never popped, as the agent engine's clock stops first.
+            go = desk & alive
+            v = open_uniform(m.luck.words("resolution", ix[go], 1)[:, 0])
+            delay = resolution_delay(ctx.resolution_mean, ctx.resolution_cv, v)
+            m.pool.schedule(ix[go], t[go] + delay, kind, wait=AFTER_DESK, opened=opened[go])
+            alive = alive & later
+        else:
+            _ticket_done(m, ix, t, wait, complaint=True)
         who = ix[alive]
         r.complaint_outcome(
-            m, who, t[alive], np.full(who.size, resolved), t[alive] - opened[alive], m.ctx.handling
+            m, who, t[alive], np.full(who.size, resolved), t[alive] - opened[alive], ctx.handling
         )
 
     return handle
@@ -164,7 +191,7 @@ def _win_back(m: VectorModel, ix: np.ndarray, t: np.ndarray, alive: np.ndarray, 
     m.count("winback_attempts", ix)
     r.book(m, "win_back", wb.cost_per_attempt, ix, t)
     p = winback_probability(why, wb.offer, m.ctx.winback_response, wb.offer_elasticity)
-    back = Split(m, ix).uniform("winback") < p
+    back = m.luck.uniform("winback", ix) < p
     who, tt = ix[back], t[back]
     if who.size:
         m.cols.offer[who] = wb.offer

@@ -7,8 +7,10 @@ books and every random stream are per lane — so the rounds of :mod:`sim.vector
 all lanes at once and pay their fixed per-round cost once instead of ``R`` times.
 
 Stacking changes nothing about any replication: each lane draws from its own streams,
-spawned from its own seed exactly as a single run's, and every draw of a lane is taken in
-the same order and the same batch composition as the lane would see running alone
+spawned from its own seed exactly as a single run's. A customer's draws come from their own
+streams (:class:`Luck`), a pure function of the lane's seed, their key and
+their counter, so the batch they are drawn in does not matter; the firm's draws (the plan,
+the channels' arrival times) come from the lane's sequential streams, drawn lane by lane
 (:class:`Split` splits a batch by lane, keeping each lane's customers in id order; the
 desk seats a lane's day when *that lane's* customers are past it). Per-lane money sums
 are accumulated element by element in id order, so even float totals are bit-equal.
@@ -19,11 +21,27 @@ grouping without changing a number.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from sim.rng import Streams
+from sim.streams import (
+    CHANNEL_CODES,
+    PERSONAL,
+    PersonalBatch,
+    PersonalStreams,
+    customer_key,
+    customer_words,
+    exponential,
+    gamma,
+    normal,
+    philox4x64,
+    run_words,
+    uniform,
+)
+from sim.vector_engine.columns import COUNTERS
 
 if TYPE_CHECKING:
     from sim.results.books import Books
@@ -31,11 +49,21 @@ if TYPE_CHECKING:
     from sim.vector_engine.desk import TicketDesk
     from sim.vector_engine.model import VectorModel
 
-__all__ = ["STREAMS", "EventLog", "Lane", "LaneView", "Split"]
+__all__ = ["BUFFERED", "SMALL_BATCH", "STREAMS", "EventLog", "Lane", "LaneView", "Luck", "Split"]
 
-#: The per-subsystem random streams of a vector run (besides ``population``).
-STREAMS = ("purchases", "spend", "experience", "service", "contacts", "churn",
-           "acquisition", "referrals", "winback", "plan")  # fmt: skip
+#: The firm's sequential random streams of a lane: the plan's (agents.plan.PLAN_STREAMS)
+#: and the Bass adoption times. Everything about one customer is drawn from that
+#: customer's own streams instead (:class:`Luck`).
+STREAMS = ("acquisition", "referrals", "plan", "bass")
+
+
+#: Refills of up to this many buffers run customer by customer
+#: (:func:`sim.streams.customer_words`), past it as one array call.
+SMALL_BATCH = 24
+
+
+#: Customers refilled per generator call, at most.
+REFILL_CHUNK = 8192
 
 
 class Lane:
@@ -47,12 +75,13 @@ class Lane:
 
         self.m = m
         self.index = index
-        streams = Streams(seed)
+        self.streams = streams = Streams(seed)
         self.rng = {name: streams.generator(name) for name in STREAMS}
-        self.population_rng = streams.generator("population")
         self.books: Books = Books(m.sc)
         self.desk: TicketDesk = TicketDesk(m, self)
         self.n = 0  # customers reserved so far (the next local id)
+        # Arrivals reserved so far per channel: the next one's ordinal in its customer key.
+        self.arrived = dict.fromkeys(CHANNEL_CODES, 0)
         self.bass = np.empty(0)
         self.warn_chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self.am_hours_used = 0.0
@@ -92,10 +121,9 @@ class EventLog:
 
 
 class Split:
-    """A batch of customer ids split by lane, each lane drawing from its own streams.
+    """A batch of customer ids split by lane, each lane's part in id order.
 
-    Each lane's numbers are drawn in the order and batch a lone run would draw them. In a
-    single-lane run the split is free: every draw is one generator call for the batch.
+    In a single-lane run the split is free: the one group is the whole batch.
     """
 
     __slots__ = ("bounds", "lanes", "m", "n", "order", "single")
@@ -118,38 +146,6 @@ class Split:
         self.lanes = np.flatnonzero(counts).tolist()
         ends = np.cumsum(counts)
         self.bounds = [(int(ends[k] - counts[k]), int(ends[k])) for k in self.lanes]
-
-    def _draw(self, stream: str, method: str, *args: np.ndarray) -> np.ndarray:
-        lanes = self.m.lanes
-        if self.single is not None:
-            draw: np.ndarray = getattr(lanes[self.single].rng[stream], method)(*args, size=self.n)
-            return draw
-        # Gather once in lane order, draw lane by lane on views, scatter once.
-        order = self.order
-        grouped = [a[order] for a in args]
-        parts = [
-            getattr(lanes[k].rng[stream], method)(*(a[lo:hi] for a in grouped), size=hi - lo)
-            for k, (lo, hi) in zip(self.lanes, self.bounds, strict=True)
-        ]
-        out = np.empty(self.n)
-        out[order] = np.concatenate(parts)
-        return out
-
-    def uniform(self, stream: str) -> np.ndarray:
-        """U(0, 1) per customer."""
-        return self._draw(stream, "random")
-
-    def exponential(self, stream: str) -> np.ndarray:
-        """Exp(1) per customer."""
-        return self._draw(stream, "standard_exponential")
-
-    def normal(self, stream: str) -> np.ndarray:
-        """N(0, 1) per customer."""
-        return self._draw(stream, "standard_normal")
-
-    def gamma(self, stream: str, shape: np.ndarray, scale: np.ndarray) -> np.ndarray:
-        """Gamma(shape, scale) per customer."""
-        return self._draw(stream, "gamma", shape, scale)
 
     def groups(self) -> list[tuple[int, np.ndarray]]:
         """Positions of each lane's customers in the split batch, lane by lane."""
@@ -211,3 +207,173 @@ class LaneView:
         cols["referrer"] = np.where(ref >= 0, self.m.cols.local[np.maximum(ref, 0)], -1)
         cols["customer_id"] = np.arange(self.ids.size, dtype=np.int64)
         return cols
+
+
+#: Words kept ahead per customer for the subsystems an event round draws from most, about
+#: in proportion to what a busy buyer's event takes (three for the life race, one spend, two
+#: or three for the experience, one for dropout or a review), so that they run out together:
+#: 32 words, 256 bytes a customer.
+BUFFERED = {"purchases": 16, "spend": 4, "experience": 8, "churn": 4}
+
+
+class Luck:
+    """Every customer's own random streams on the vector engine (one lane, or a stack).
+
+    Each column row carries its customer's key (``key``, :func:`sim.streams.customer_key`)
+    and a counter per personal subsystem (``k_<subsystem>``,
+    :data:`sim.vector_engine.columns.COUNTERS`): the draws that customer has taken from it.
+    A batch's next numbers come from those streams (:mod:`sim.streams`) and advance the
+    counters, so a customer's draws are the same whichever customers share the batch,
+    whichever lane of a stack it is in, and whatever order the rounds take them in; the
+    agent engine draws the same numbers one at a time
+    (:class:`sim.agent_engine.processes.CustomerDraws`). In a stack each lane's streams
+    have the lane's own keys, picked per row by the ``rep`` column.
+
+    A generator call costs tens of microseconds whatever its size, and the rounds at the
+    end of a period are a handful of customers each, so for the :data:`BUFFERED`
+    subsystems each customer keeps its next words ahead: when one customer of a batch runs
+    short, one call refills every buffer under half full of every customer in the batch,
+    in every buffered subsystem, and the next rounds find their numbers waiting. Drawing
+    ahead is always right: a word is a pure function of the customer and the draw number.
+
+    Args:
+        m: the model, whose columns hold the keys and counters.
+        roots: each lane's root ``SeedSequence``, in lane order.
+    """
+
+    def __init__(self, m: VectorModel, roots: Sequence[np.random.SeedSequence]) -> None:
+        self.m = m
+        self.lanes = [PersonalStreams(root, PERSONAL) for root in roots]
+        # Per subsystem: one key for a lone run, else a key row per lane.
+        self.keys = {
+            name: self.lanes[0].keys[name] if len(roots) == 1
+            else np.stack([s.keys[name] for s in self.lanes])
+            for name in PERSONAL
+        }  # fmt: skip
+        # Each row's next words, at the end of its buffer row, and how many are left.
+        self._buf = {name: np.zeros((0, w), dtype=np.uint64) for name, w in BUFFERED.items()}
+        self._left = {name: np.zeros(0, dtype=np.int16) for name in BUFFERED}
+
+    def _key(self, name: str, ix: np.ndarray) -> np.ndarray:
+        key = self.keys[name]
+        return key if key.ndim == 1 else key[self.m.cols.rep[ix]]
+
+    def words(self, name: str, ix: np.ndarray, n: int) -> np.ndarray:
+        """The next ``n`` words of each customer's stream ``name`` (``ix`` unique): ``(len, n)``."""
+        counter = getattr(self.m.cols, COUNTERS[name])
+        k = counter[ix]
+        if name not in BUFFERED:
+            counter[ix] = k + np.uint64(n)
+            return run_words(self._key(name, ix), self.m.cols.key[ix], k, n)
+        # Refills read the counters: they move only once the words are taken.
+        left = self._ensure(name, ix, n)
+        words = self._buf[name][ix[:, None], (BUFFERED[name] - left)[:, None] + np.arange(n)]
+        self._left[name][ix] = left - n
+        counter[ix] = k + np.uint64(n)
+        return words
+
+    def _ensure(self, name: str, ix: np.ndarray, n: int) -> np.ndarray:
+        """At least ``n`` words ahead for each of ``ix`` in ``name``; returns how many."""
+        if self._buf[name].shape[0] < self.m.cols.capacity:
+            self._grow()
+        left = self._left[name][ix]
+        if (left < n).any():
+            self._refill(name, ix, n)
+            left = self._left[name][ix]
+        return left
+
+    def top_up(self, ix: np.ndarray) -> None:
+        """Refill every buffer under half full of customers ``ix`` (a period's start)."""
+        if self._buf[next(iter(BUFFERED))].shape[0] < self.m.cols.capacity:
+            self._grow()
+        self._refill("", ix, 0)
+
+    def _refill(self, name: str, ix: np.ndarray, n: int) -> None:
+        """Refill, for customers ``ix``, every buffer under half full (``name``'s under ``n``)."""
+        if ix.size > REFILL_CHUNK:
+            # A million customers at a period start: a generator call's arrays stay small.
+            for at in range(0, ix.size, REFILL_CHUNK):
+                self._refill(name, ix[at : at + REFILL_CHUNK], n)
+            return
+        c = self.m.cols
+        plan = []
+        for other, width in BUFFERED.items():
+            low = self._left[other][ix] < max(n if other == name else 0, width // 2)
+            rows = ix[low]
+            if rows.size:
+                plan.append((other, rows, getattr(c, COUNTERS[other])[rows].astype(np.uint64)))
+        if sum(rows.size for _, rows, _ in plan) <= SMALL_BATCH:
+            for other, rows, kk in plan:
+                width, pairs = BUFFERED[other], self._pairs(other, rows)
+                todo = zip(c.key[rows].tolist(), kk.tolist(), pairs, strict=True)
+                runs = [customer_words(k0, k1, ck, k, width) for ck, k, (k0, k1) in todo]
+                self._buf[other][rows] = np.concatenate(runs).reshape(rows.size, width)
+                self._left[other][rows] = width
+            return
+        # One array call for all: each row's blocks from the one holding its next draw on, as
+        # many as make every buffer full from that draw.
+        counters, keys = [], []
+        for other, rows, kk in plan:
+            blocks = (BUFFERED[other] + 6) // 4
+            counter = np.zeros((rows.size * blocks, 4), dtype=np.uint64)
+            counter[:, 0] = np.repeat(kk >> np.uint64(2), blocks)
+            counter[:, 0] += np.tile(np.arange(blocks, dtype=np.uint64), rows.size)
+            counter[:, 1] = np.repeat(c.key[rows], blocks)
+            counters.append(counter)
+            key = self._key(other, rows)
+            keys.append(np.broadcast_to(key, (counter.shape[0], 2)) if key.ndim == 1
+                        else np.repeat(key, blocks, axis=0))  # fmt: skip
+        words = philox4x64(np.concatenate(counters), np.concatenate(keys))
+        at = 0
+        for other, rows, kk in plan:
+            width = BUFFERED[other]
+            blocks = (width + 6) // 4
+            run = words[at : at + rows.size * blocks].reshape(rows.size, 4 * blocks)
+            off = (kk & np.uint64(3)).astype(np.intp)
+            self._buf[other][rows] = run[
+                np.arange(rows.size)[:, None], off[:, None] + np.arange(width)
+            ]
+            self._left[other][rows] = width
+            at += rows.size * blocks
+
+    def _pairs(self, name: str, rows: np.ndarray) -> list[list[int]]:
+        key = self._key(name, rows)
+        return np.broadcast_to(key, (rows.size, 2)).tolist()
+
+    def _grow(self) -> None:
+        cap = self.m.cols.capacity
+        for name, width in BUFFERED.items():
+            buf, left = self._buf[name], self._left[name]
+            self._buf[name] = np.zeros((cap, width), dtype=np.uint64)
+            self._buf[name][: buf.shape[0]] = buf
+            self._left[name] = np.zeros(cap, dtype=np.int16)
+            self._left[name][: left.size] = left
+
+    def nbytes(self) -> int:
+        """Memory held by the words kept ahead."""
+        return sum(b.nbytes + self._left[name].nbytes for name, b in self._buf.items())
+
+    def uniform(self, name: str, ix: np.ndarray) -> np.ndarray:
+        """Each customer's next uniform on [0, 1)."""
+        return uniform(self.words(name, ix, 1)[:, 0])
+
+    def exponential(self, name: str, ix: np.ndarray) -> np.ndarray:
+        """Each customer's next standard exponential (one draw)."""
+        return exponential(self.words(name, ix, 1)[:, 0])
+
+    def normal(self, name: str, ix: np.ndarray) -> np.ndarray:
+        """Each customer's next standard normal (one draw)."""
+        return normal(self.words(name, ix, 1)[:, 0])
+
+    def gamma(self, name: str, ix: np.ndarray, shape: np.ndarray) -> np.ndarray:
+        """Each customer's next standard gamma of ``shape`` (one draw)."""
+        return gamma(shape, self.words(name, ix, 1)[:, 0])
+
+    def arrivals(self, lane: int, channel: str, first: int, n: int) -> PersonalBatch:
+        """The population draws of arrivals ``first .. first + n − 1`` of ``channel`` in ``lane``.
+
+        Returns:
+            A batch for :func:`agents.traits.draw_traits`; its ``customers`` are the keys.
+        """
+        keys = customer_key(CHANNEL_CODES[channel], np.arange(first, first + n, dtype=np.uint64))
+        return PersonalBatch(self.lanes[lane].keys["population"], keys)

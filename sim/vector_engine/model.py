@@ -22,9 +22,11 @@ Synchronisation epochs, and what each assumes:
   scheduled event at its completion.
 
 Beyond two rare desk cases declared in :mod:`sim.vector_engine.desk`, the engine makes no
-approximation of its own; the two engines differ in the order random numbers are consumed
-(so runs are equal in distribution, not draw for draw), and the vector engine refuses the
-per-event log (``output.events``).
+approximation of its own. Every number about one customer is drawn from that customer's own
+streams (:class:`sim.vector_engine.lanes.Luck`), in the same amounts per event as the agent engine
+draws them; the engines still differ where customers meet (the order the desk serves a
+day's tickets, money summed in another order), so runs are equal in distribution, not
+draw for draw. The vector engine refuses the per-event log (``output.events``).
 """
 
 from __future__ import annotations
@@ -38,17 +40,17 @@ import numpy as np
 from agents.context import Context
 from agents.emotional_account import Reason
 from agents.rules import ChurnReason
-from agents.traits import draw_traits
 from sim.errors import UserError
 from sim.results.tally import CHANNELS, COUNTERS, MONEY_LINES, index
 from sim.scenario.spec import Scenario
+from sim.streams import exponential, uniform
 from sim.vector_engine import dispatch, policies, tables
 from sim.vector_engine import reactions as r
 from sim.vector_engine.columns import Columns, Kind, Pool, Status, full
 from sim.vector_engine.desk import seat_days
-from sim.vector_engine.lanes import EventLog, Lane, LaneView, Split
+from sim.vector_engine.lanes import EventLog, Lane, LaneView, Luck, Split
 from sim.vector_engine.ledger import ArrayLedger
-from sim.vector_engine.population import reserve
+from sim.vector_engine.population import arrivals
 
 __all__ = ["VectorModel", "unsupported"]
 
@@ -126,12 +128,10 @@ class VectorModel:
         self.cols = Columns(nl * (n0 + n0 // 2) + 64, len(Reason))
         self.pool = Pool(self.cols.capacity)
         self.lanes = [Lane(self, k, root) for k, root in enumerate(roots)]
-        # Launch cohort on day 0, from the same population stream as the agent engine.
-        ids = np.concatenate([
-            reserve(self, lane, draw_traits(scenario.population.segments,
-                                            lane.population_rng, n0), 0)
-            for lane in self.lanes
-        ])  # fmt: skip
+        self.luck = Luck(self, [lane.streams.root for lane in self.lanes])
+        # Launch cohort on day 0: the same customers as the agent engine's, each drawn from
+        # their own population stream.
+        ids = np.concatenate([arrivals(self, lane, "initial", n0) for lane in self.lanes])
         self.cols.acquired[ids] = 0.0
         self.admit(ids, np.zeros(ids.size))
         for lane in self.lanes:
@@ -139,14 +139,13 @@ class VectorModel:
 
     # ------------------------------------------------------------------ population
     def schedule_arrivals(
-        self, lane: Lane, times: np.ndarray, channel: int, referrer: Any = -1
+        self, lane: Lane, times: np.ndarray, channel: str, referrer: Any = -1
     ) -> None:
-        """New customers of ``lane`` who arrive at ``times`` through ``channel``."""
+        """New customers of ``lane`` who arrive at ``times`` (in time order) through ``channel``."""
         if times.size == 0:
             return
-        traits = draw_traits(self.sc.population.segments, lane.population_rng, times.size)
-        ids = reserve(self, lane, traits, channel, referrer)
-        self.pool.schedule(ids, times, Kind.arrive, channel=channel)
+        ids = arrivals(self, lane, channel, times.size, referrer)
+        self.pool.schedule(ids, times, Kind.arrive, channel=CHANNELS.index(channel))
 
     def admit(self, ids: np.ndarray, t: np.ndarray) -> None:
         """Customers ``ids`` arrive at ``t``: they become active and make a first purchase."""
@@ -166,7 +165,7 @@ class VectorModel:
         """Start the life race (and renewals) of customers who became active at ``t``."""
         c = self.cols
         total = c.total_rate[ids]
-        e = Split(self, ids).exponential("purchases")
+        e = self.luck.exponential("purchases", ids)
         c.t_life[ids] = np.where(total > 0.0, t + e / np.where(total > 0, total, 1.0), np.inf)
         if self.ctx.contractual:
             c.t_renew[ids] = t + self.sc.contract.every
@@ -259,10 +258,13 @@ class VectorModel:
             # Half-open periods [t0, t1), bounded as on the agent engine (CRMModel.step).
             t0 = k * sc.period
             t1 = min((k + 1) * sc.period, sc.horizon)
+            # Every active customer's buffered draws topped up in one call: within the period
+            # only the busiest run short.
+            self.luck.top_up(self.active_ids())
             for lane, active in zip(self.lanes, self.by_lane(self.active_ids()), strict=True):
                 b = lane.bass[(lane.bass >= t0) & (lane.bass < t1)]
                 if b.size:
-                    self.schedule_arrivals(lane, b, CHANNELS.index("bass"))
+                    self.schedule_arrivals(lane, b, "bass")
                 policies.epoch(self, lane, active, t0, t1)
             for ch in [ch for ch in changes if t0 <= ch.at < t1]:
                 self.advance(ch.at)
@@ -320,10 +322,12 @@ class VectorModel:
 
     def _life(self, ix: np.ndarray, t: np.ndarray) -> None:
         c = self.cols
-        draws = Split(self, ix)
+        # One run of three purchase-stream draws per event, as on the agent engine: the next
+        # event's time, which clock rang, the thinning.
+        w = self.luck.words("purchases", ix, 3)
         total = c.total_rate[ix]
-        c.t_life[ix] = t + draws.exponential("purchases") / total
-        u = draws.uniform("purchases") * total
+        c.t_life[ix] = t + exponential(w[:, 0]) / total
+        u = uniform(w[:, 1]) * total
         rp = c.lam_max[ix]
         rm = c.mu[ix] * self.ctx.max_hazard_mult
         rs = c.service_rate[ix]
@@ -331,7 +335,7 @@ class VectorModel:
         die = ~buy & (u < rp + rm)
         need = ~buy & ~die & (u < rp + rm + rs)
         rev = ~buy & ~die & ~need
-        v = draws.uniform("purchases")
+        v = uniform(w[:, 2])
         buy &= v * c.lam_max[ix] < c.lam[ix] * r.wallet(self, ix)
         die &= v * self.ctx.max_hazard_mult < r.hazard_multiplier(self, ix)
         rev &= c.cancel_intent[ix] < 0
@@ -350,7 +354,7 @@ class VectorModel:
         if intent.any():
             r.churn(self, ix[intent], t[intent], c.cancel_intent[ix[intent]].astype(np.int64))
         rest = ~intent
-        u = Split(self, ix[rest]).uniform("churn")
+        u = self.luck.uniform("churn", ix[rest])
         drop = np.zeros(ix.size, dtype=bool)
         drop[rest] = u < c.dropout_p[ix[rest]] * r.hazard_multiplier(self, ix[rest])
         if drop.any():
@@ -382,5 +386,5 @@ class VectorModel:
         return tables.customer_columns(self, ids)
 
     def nbytes(self) -> int:
-        """Memory held by the run's state (columns, scheduled events, ledger chunks)."""
-        return self.cols.nbytes() + self.pool.nbytes() + self.ledger.nbytes()
+        """Memory held by the run's state (columns, luck, scheduled events, ledger chunks)."""
+        return self.cols.nbytes() + self.luck.nbytes() + self.pool.nbytes() + self.ledger.nbytes()

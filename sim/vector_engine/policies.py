@@ -14,7 +14,6 @@ import numpy as np
 from agents.plan import plan_period
 from agents.roster import Records, Roster
 from agents.rules import ChurnReason
-from sim.results.tally import CHANNELS
 from sim.vector_engine import reactions as r
 from sim.vector_engine.columns import Kind
 
@@ -57,12 +56,16 @@ def epoch(m: VectorModel, lane: Lane, active: np.ndarray, t0: float, t1: float) 
     m.pool.schedule(active[missed.who], missed.at, Kind.missed)
     m.pool.schedule(active[visits.who], visits.at, Kind.visit, deposit=visits.deposit)
     ref = plan.referrals
-    m.schedule_arrivals(lane, ref.at, CHANNELS.index("referral"), active[ref.referrer])
-    m.schedule_arrivals(lane, plan.paid.at, CHANNELS.index("paid"))
+    m.schedule_arrivals(lane, ref.at, "referral", active[ref.referrer])
+    m.schedule_arrivals(lane, plan.paid.at, "paid")
 
 
 def bass_times(m: VectorModel, lane: Lane, horizon: float) -> np.ndarray:
-    """Pure Bass diffusion adoption times, exact event by event (hazard (M − N)(p + qN/M))."""
+    """Pure Bass diffusion adoption times, exact event by event (hazard (M − N)(p + qN/M)).
+
+    Drawn up front from the lane's own ``bass`` stream, as on the agent engine
+    (:func:`sim.agent_engine.operations.bass_times`).
+    """
     bass = m.sc.strategy.acquisition.bass
     if bass is None:
         return np.empty(0)
@@ -72,6 +75,6 @@ def bass_times(m: VectorModel, lane: Lane, horizon: float) -> np.ndarray:
     n0 = m.sc.population.initial
     k = np.arange(n0, max(mp, n0), dtype=float)
     rate = (mp - k) * (p + q * k / mp)
-    gaps = lane.rng["acquisition"].standard_exponential(k.size) / rate
+    gaps = lane.rng["bass"].standard_exponential(k.size) / rate
     times = np.cumsum(gaps)
     return times[times < horizon]

@@ -11,13 +11,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from agents.traits import prior_value
+from agents.traits import draw_traits, prior_value
+from sim.results.tally import CHANNELS
 
 if TYPE_CHECKING:
     from sim.vector_engine.lanes import Lane
     from sim.vector_engine.model import VectorModel
 
-__all__ = ["TRAIT_COLUMNS", "reserve"]
+__all__ = ["TRAIT_COLUMNS", "arrivals", "reserve"]
 
 #: Columns filled straight from the population draw: column → trait.
 TRAIT_COLUMNS = {
@@ -28,6 +29,21 @@ TRAIT_COLUMNS = {
     "service_rate": "service_rate", "satisfaction": "initial_satisfaction",
     "pre_failure_satisfaction": "initial_satisfaction", "expectation": "expectation",
 }  # fmt: skip
+
+
+def arrivals(m: VectorModel, lane: Lane, channel: str, n: int, referrer: Any = -1) -> np.ndarray:
+    """Rows for the next ``n`` arrivals of ``channel`` in ``lane``, traits drawn; their ids.
+
+    Arrivals are named by channel and ordinal (:func:`sim.streams.customer_key`) when they
+    are scheduled, in time order, as on the agent engine, and each draws its traits from its
+    own population stream (:func:`agents.traits.draw_traits`).
+    """
+    batch = m.luck.arrivals(lane.index, channel, lane.arrived[channel], n)
+    lane.arrived[channel] += n
+    ids = reserve(m, lane, draw_traits(m.sc.population.segments, batch), CHANNELS.index(channel),
+                  referrer)  # fmt: skip
+    m.cols.key[ids] = batch.customers
+    return ids
 
 
 def reserve(

@@ -17,8 +17,8 @@ from agents import rules
 from agents.emotional_account import Reason
 from agents.relationship import ladder_step
 from agents.rules import ChurnReason, Kano
+from sim.streams import normal, uniform
 from sim.vector_engine.columns import Kind, Status, full
-from sim.vector_engine.lanes import Split
 from sim.vector_engine.money import book, earn
 
 if TYPE_CHECKING:
@@ -145,8 +145,7 @@ def purchase(m: VectorModel, ix: F, t: Any, repeat: bool) -> None:
         return
     c = m.cols
     ctx = m.ctx
-    draws = Split(m, ix)
-    z = draws.gamma("spend", c.spend_p[ix], 1.0 / c.spend_nu[ix])
+    z = m.luck.gamma("spend", ix, c.spend_p[ix]) * (1.0 / c.spend_nu[ix])
     earn(m, ix, t, z, z * ctx.cogs_share)
     c.purchases[ix] += 1
     fade = _exp((c.value_t[ix] - t) / m.ctx.value_memory)
@@ -163,7 +162,7 @@ def purchase(m: VectorModel, ix: F, t: Any, repeat: bool) -> None:
     m.follow_up(ix, t, first=not repeat)
     if repeat and ctx.dropout_at_purchase:
         alive = c.status[ix] == Status.active
-        u = draws.uniform("churn")
+        u = m.luck.uniform("churn", ix)
         drop = alive & (u < c.dropout_p[ix] * hazard_multiplier(m, ix))
         if drop.any():
             churn(m, ix[drop], _at(t, drop), ChurnReason.baseline)
@@ -177,9 +176,11 @@ def _experience_purchase(m: VectorModel, ix: F, t: Any) -> None:
     ctx = m.ctx
     acct = ctx.acct
     c = m.cols
-    draws = Split(m, ix)
     n = ix.size
-    perf = ctx.quality + ctx.quality_sd * draws.normal("experience")
+    # One run of the customer's experience stream: the performance, delivery on time, and
+    # delight when the lesson has any.
+    w = m.luck.words("experience", ix, 3 if ctx.delight > 0.0 else 2)
+    perf = ctx.quality + ctx.quality_sd * normal(w[:, 0])
     tol = tolerance_now(m, ix, t)
     before = c.satisfaction[ix].copy()
     d = perf - c.expectation[ix]
@@ -193,14 +194,14 @@ def _experience_purchase(m: VectorModel, ix: F, t: Any) -> None:
         m, ix[down], _at(t, down), Reason.service_failure,
         acct.failure_per_unit * ctx.loss_aversion * d[down],
     )  # fmt: skip
-    late = draws.uniform("experience") >= ctx.on_time
+    late = uniform(w[:, 1]) >= ctx.on_time
     failed |= late
     lost[late] += entry(m, ix[late], _at(t, late), Reason.broken_promise, -acct.broken_promise)
     impact = impact + np.where(
         late, rules.kano_response(-ctx.miss_size, Kano.must_be, ctx.loss_aversion), 0.0
     )
     if ctx.delight > 0.0:
-        dl = draws.uniform("experience") < ctx.delight
+        dl = uniform(w[:, 2]) < ctx.delight
         impact = impact + np.where(
             dl, rules.kano_response(ctx.delight_size, Kano.attractive, ctx.loss_aversion), 0.0
         )
@@ -224,7 +225,7 @@ def fail(m: VectorModel, ix: F, t: Any) -> None:
     _decay_recent(m, ix, t)
     c.recent_failures[ix] += 1.0
     m.count("failures", ix)
-    voice = Split(m, ix).uniform("experience") < c.complaint_propensity[ix]
+    voice = m.luck.uniform("complaints", ix) < c.complaint_propensity[ix]
     who = ix[voice]
     c.complaints[who] += 1
     m.count("complaints", who)
@@ -382,7 +383,7 @@ def review(m: VectorModel, ix: F, t: Any) -> None:
     ctx = m.ctx
     comps = hazards(m, ix, t)
     total = comps[0] + comps[1] + comps[2] + comps[3]
-    u = Split(m, ix).uniform("churn")
+    u = m.luck.uniform("churn", ix)
     go = u < rules.churn_accept_probability(total, ctx.max_hazard_rate)
     if not go.any():
         return
