@@ -28,11 +28,12 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("sim.errors", "sim.rng", "sim.streams"),
     ("sim.scenario",),
     ("sim.results",),
-    ("sim.agent_engine", "sim.vector_engine"),
+    ("sim.agent_engine", "sim.vector_engine", "sim.calibration"),
     ("sim.engines",),
     ("sim.experiments",),
     ("sim",),
     ("sim.report",),
+    ("sim.calibration.page",),
     ("sim.docgen",),
     ("sim.cli",),
 )

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.text import Text
 
+from sim.cli.calibrate import calibrate_command, check_model_command
 from sim.cli.compare import compare_command
 from sim.cli.inspect import (
     HELP_OPTIONS,
@@ -348,6 +349,8 @@ app.command("list", context_settings=HELP_OPTIONS)(list_command)
 app.command("show", context_settings=HELP_OPTIONS)(friendly(show_command))
 app.command("report", context_settings=HELP_OPTIONS)(friendly(report_command))
 app.command("compare", context_settings=HELP_OPTIONS)(friendly(compare_command))
+app.command("calibrate", context_settings=HELP_OPTIONS)(friendly(calibrate_command))
+app.command("check-model", context_settings=HELP_OPTIONS)(friendly(check_model_command))
 
 
 def main() -> None:

@@ -24,6 +24,7 @@ PACKAGES: tuple[tuple[str, str], ...] = (
     ("sim/results", "the documented tables, their schema, the books and the KPIs"),
     ("sim/agent_engine", "the reference engine: Mesa agents on a SimPy clock"),
     ("sim/vector_engine", "the engine for volume: numpy columns, the desk, stacks"),
+    ("sim/calibration", "the textbook models fitted to data: an oracle the engines never import"),
     ("sim/experiments", "replications, comparisons, executors, statistics"),
     ("sim/report", "derived tables, figures and HTML pages"),
     ("sim/docgen", "generators of docs/*.md"),

@@ -22,6 +22,7 @@ from agents.units import DAYS_PER_MONTH
 from sim.report.analysis import CHURN_LABELS, churn_reasons, churned_examples
 from sim.report.captions import CAPTIONS
 from sim.report.lesson_figures import run_figures
+from sim.report.model_check import model_check_section
 from sim.report.stylesheet import page_css
 from sim.results.catalogue import kpi
 from sim.results.display import duration_words, unit_name, value_text
@@ -123,6 +124,7 @@ def render_html(result: RunResult, images: dict[str, bytes]) -> str:
         _kpi_section(result),
         _figures_section(result, images),
         _churn_section(result),
+        model_check_section(result),
         _reference_section(),
     ]
     return (
