@@ -31,6 +31,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("sim.agent_engine", "sim.vector_engine", "sim.calibration"),
     ("sim.engines",),
     ("sim.experiments",),
+    ("sim.experiments.sweep",),
     ("sim",),
     ("sim.report",),
     ("sim.calibration.page",),

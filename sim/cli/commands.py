@@ -48,6 +48,7 @@ from sim.cli.inspect import (
     validate_command,
     write_step,
 )
+from sim.cli.sweep import sweep_app
 from sim.cli.text import escape, friendly, print_error, stderr_console, stdout_console
 from sim.errors import UserError, printable
 from sim.scenario.size import SOFT_CUSTOMERS, SOFT_EVENTS, SOFT_MEMORY_SHARE, check_size
@@ -351,6 +352,7 @@ app.command("report", context_settings=HELP_OPTIONS)(friendly(report_command))
 app.command("compare", context_settings=HELP_OPTIONS)(friendly(compare_command))
 app.command("calibrate", context_settings=HELP_OPTIONS)(friendly(calibrate_command))
 app.command("check-model", context_settings=HELP_OPTIONS)(friendly(check_model_command))
+app.add_typer(sweep_app, name="sweep")
 
 
 def main() -> None:

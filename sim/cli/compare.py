@@ -22,6 +22,7 @@ from sim.cli.comparison_view import print_comparison
 from sim.cli.text import escape, stderr_console, stdout_console
 from sim.engines import ENGINES
 from sim.errors import UserError, printable
+from sim.experiments.checkpoint import discard
 from sim.experiments.comparison import DEFAULT_N, Comparison, arms_from_scenario, compare
 from sim.experiments.executors import cores, make_executor
 from sim.experiments.inputs import unknown_metric
@@ -30,12 +31,12 @@ from sim.experiments.targets import Target, parse_target
 from sim.report.compare_page import headline_metrics, write_report
 from sim.results.catalogue import KPIS
 from sim.results.collect import versions
-from sim.results.folder import ResultFolder
+from sim.results.folder import ResultFolder, short_name
 from sim.rng import DEFAULT_SEED
 from sim.scenario.size import SOFT_CUSTOMERS, SOFT_EVENTS
 from sim.scenario.spec import Scenario, load_scenario, scenario_hash, scenario_to_dict
 
-__all__ = ["compare_command", "load_arms"]
+__all__ = ["compare_command", "load_arms", "work_folder"]
 
 #: Every KPI a comparison can report, for checking --metric before any run.
 KPI_NAMES = tuple(k.name for k in KPIS)
@@ -102,24 +103,55 @@ def _manifest(comparison: Comparison, metrics: list[str]) -> dict[str, Any]:
     }
 
 
-def _progress_callback(bar: Progress) -> Callable[[int, int], None]:
+def work_folder(out: Path) -> Path:
+    """Where a comparison into ``out`` keeps its finished runs: ``NAME.partial`` beside it.
+
+    Beside, not inside: ``out`` appears whole or not at all, and a staging folder is
+    deleted by the next claim, so neither can hold work that must outlive a kill.
+    """
+    return out.parent / f"{short_name(out.name, 200)}.partial"
+
+
+def _progress_callback(bar: Progress, work: Path, resumed: list[int]) -> Callable[[int, int], None]:
+    """The bar's update; on a resume, says once how many runs were read from ``work``.
+
+    ``resumed`` receives that number, for the estimate of an adaptive comparison (whose
+    first batch, read rather than run, gives no pace).
+    """
     task = bar.add_task("runs", total=None)
+    first = True
 
     def update(done: int, total: int) -> None:
+        nonlocal first
+        if first and done > 0:  # runs saved by an interrupted attempt, reused
+            resumed.append(done)
+            bar.console.print(
+                printable(
+                    f"resuming from {work}: {done} runs already done are read, not run again"
+                ),
+                markup=False,
+                highlight=False,
+            )
+        first = False
         bar.update(task, completed=done, total=total)
 
     return update
 
 
-def _estimate_note(bar: Progress, target: Target, cap: int) -> Callable[[int, float], None]:
-    """What an adaptive comparison expects to take, said once after its first batch."""
+def _estimate_note(
+    bar: Progress, target: Target, cap: int, resumed: list[int]
+) -> Callable[[int, float], None]:
+    """What an adaptive comparison expects to take, said once after its first batch.
+
+    Without the time when the comparison resumed: a first batch read from disk has no pace.
+    """
 
     def note(replications: int, seconds: float) -> None:
         capped = " (the --max-n cap)" if replications >= cap else ""
+        more = "" if resumed else f", about {_duration(seconds)} more"
         bar.console.print(
             f"target {escape(str(target))} on the paired differences: the first batch "
-            f"suggests about {replications} replications per arm{capped}, "
-            f"about {_duration(seconds)} more",
+            f"suggests about {replications} replications per arm{capped}{more}",
             highlight=False,
         )
 
@@ -203,7 +235,13 @@ def compare_command(
     ] = None,
     out: Annotated[
         Path,
-        typer.Option("--out", "-o", help="Folder for report.html, PNG plots and CSV tables."),
+        typer.Option(
+            "--out",
+            "-o",
+            help="Folder for report.html, PNG plots and CSV tables. Finished runs are kept in "
+            "OUT.partial beside it until the report is published, so the same command run "
+            "again after an interruption runs only the missing ones.",
+        ),
     ] = Path("out/compare"),
     metric: Annotated[
         list[str] | None,
@@ -225,6 +263,14 @@ def compare_command(
     --out appears whole when the comparison is done (report, figures, tables and a
     manifest.json listing every file with its size and sha256), or not at all. The number
     of replications and the size of every arm are checked before any worker starts.
+
+    Resuming: every finished run is saved at once in OUT.partial beside --out (one
+    Parquet file per task). Stopped midway (Ctrl-C, a kill), the same command again reads
+    those runs and runs only the missing replications, with --target too (the same
+    batches follow), and publishes the same replications table as an uninterrupted run;
+    OUT.partial is deleted once the report is published. A .partial folder made by
+    another comparison (other arms, seed, -n or target, engine or scenario content) is
+    refused (exit 2), never mixed: delete it to start afresh.
 
     **Examples**
 
@@ -257,6 +303,8 @@ def compare_command(
         MofNCompleteColumn(),
         TimeElapsedColumn(),
     )
+    work = work_folder(out)
+    resumed: list[int] = []  # runs read back from ``work``, if the comparison resumes
     with ResultFolder(out, force=force) as folder:  # checked and locked before any run
         with (
             make_executor(workers, scheduler) as executor,
@@ -271,16 +319,18 @@ def compare_command(
                 executor=executor,
                 max_n=max_n,
                 min_n=min_n,
-                progress=_progress_callback(bar),
-                estimate=_estimate_note(bar, goal, max_n) if goal is not None else None,
+                progress=_progress_callback(bar, work, resumed),
+                estimate=_estimate_note(bar, goal, max_n, resumed) if goal is not None else None,
                 engine=engine,
                 force=force,
+                store=work,
             )
             where = repr(executor)
         metrics = list(metric) if metric else headline_metrics(result)
         try:
             write_report(result, folder.staging, metrics)
             folder.publish(_manifest(result, metrics))
+            discard(work)  # its runs are in the published replications table now
         except OSError as exc:
             reason = exc.strerror or str(exc)
             raise UserError(f"cannot write the comparison into {out}: {reason}") from None

@@ -26,6 +26,7 @@ PACKAGES: tuple[tuple[str, str], ...] = (
     ("sim/vector_engine", "the engine for volume: numpy columns, the desk, stacks"),
     ("sim/calibration", "the textbook models fitted to data: an oracle the engines never import"),
     ("sim/experiments", "replications, comparisons, executors, statistics"),
+    ("sim/experiments/sweep", "parameter sweeps: specs, designs, the resumable store, analysis"),
     ("sim/report", "derived tables, figures and HTML pages"),
     ("sim/docgen", "generators of docs/*.md"),
     ("sim/cli", "the crmsim command"),

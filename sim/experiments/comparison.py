@@ -21,6 +21,7 @@ import pandas as pd
 from sim.engines import run
 from sim.errors import ArgumentError, UserError, check_callback, check_seed
 from sim.experiments.arms import BASE_ARM, arms_from_scenario, default_baseline, resolve_arms
+from sim.experiments.checkpoint import Batch, batches, sizing
 from sim.experiments.executors import Executor, InProcess, Progress, execute
 from sim.experiments.inputs import (
     check_count,
@@ -224,6 +225,7 @@ def compare(
     engine: str = "agent",
     force: bool = False,
     estimate: Estimate | None = None,
+    store: str | Path | None = None,
 ) -> Comparison:
     """Run policies side by side on common random numbers.
 
@@ -261,6 +263,8 @@ def compare(
             :data:`sim.experiments.plan.MAX_REPLICATIONS` replications per arm (``n``, or
             ``max_n`` with a target), and arms past the soft size ceilings of
             :func:`sim.scenario.size.check_size`. Every arm is checked before any run.
+        store: a folder keeping every finished run (:mod:`sim.experiments.checkpoint`): called
+            again with it, a stopped comparison runs only what it misses, to the same tables.
 
     Returns:
         The comparison; its methods give summaries, paired differences and P(best).
@@ -274,7 +278,7 @@ def compare(
         UserError: fewer than two arms, an unknown baseline or target metric, both ``n`` and
             ``target``, bad counts (more than the ceiling without ``force``), an arm past a
             size ceiling (a hard one, or a soft one without ``force``), a malformed target
-            or an unknown ``engine``.
+            or an unknown ``engine``; a ``store`` of another comparison or in use.
     """
     start = time.perf_counter()
     seed = check_seed(seed)
@@ -296,21 +300,22 @@ def compare(
     ex: Executor = executor if executor is not None else InProcess()
     status: dict[str, TargetStatus] = {}
     chosen = experiment_engine(arm_map, engine)  # paired arms run on one engine
-    if tgt is None:
-        count = DEFAULT_N if n is None else n
-        check_count("n", count)
-        outputs = execute(
-            arm_map, range(count), seed, ex, keep_results, progress, engine=chosen, force=force
-        )
-    else:
-        check_count("min_n", min_n)
-        check_count("max_n", max_n, min_n)
-        workers = int(getattr(ex, "workers", 1) or 1)  # the largest batch, before the first
-        check_experiment(arm_map, range(max_n), chosen, workers, force)
-        outputs, status = _adaptive(
-            arm_map, base_name, tgt, seed, ex, min_n, max_n, keep_results, progress, chosen,
-            force, estimate,
-        )  # fmt: skip
+    count = DEFAULT_N if n is None else n
+    with batches(store, arm_map, seed, chosen, sizing(count, tgt, min_n, max_n, base_name)) as runs:
+        if tgt is None:
+            check_count("n", count)
+            outputs = runs(
+                arm_map, range(count), seed, ex, keep_results, progress, engine=chosen, force=force
+            )
+        else:
+            check_count("min_n", min_n)
+            check_count("max_n", max_n, min_n)
+            workers = int(getattr(ex, "workers", 1) or 1)  # the largest batch, before the first
+            check_experiment(arm_map, range(max_n), chosen, workers, force)
+            outputs, status = _adaptive(
+                arm_map, base_name, tgt, seed, ex, min_n, max_n, keep_results, progress, chosen,
+                force, estimate, runs,
+            )  # fmt: skip
     table, curves, kept = tabulate(outputs, list(arm_map))
     return Comparison(
         arms=arm_map,
@@ -340,6 +345,7 @@ def _adaptive(
     engine: str = "agent",
     force: bool = False,
     estimate: Estimate | None = None,
+    runs: Batch = execute,
 ) -> tuple[list[RunOutput], dict[str, TargetStatus]]:
     """Grow the replications in batches until every paired difference meets ``target``.
 
@@ -356,7 +362,7 @@ def _adaptive(
     k = len(arms)
     while True:
         began = time.perf_counter()
-        outputs += execute(
+        outputs += runs(
             arms, range(done, goal), seed, executor, keep_results, progress, done * k, goal * k,
             engine, force,
         )  # fmt: skip
