@@ -54,6 +54,21 @@ class BassParams(Frozen):
         description="imitation (word-of-mouth) coefficient per year (Bass 1969; typical ≈ 0.38)",
     )
 
+    def adoption_times(
+        self, initial: int, horizon: float, g: np.random.Generator
+    ) -> NDArray[np.float64]:
+        """Adoption times before ``horizon``, exact event by event: hazard (M − N)(p + qN/M).
+
+        The ``n``-th adoption's gap is the ``n``-th exponential of ``g`` (the run's ``bass``
+        stream), all ``M − initial`` drawn up front, so the times do not depend on the
+        horizon and both engines, handed the same stream, adopt at the same moments.
+        """
+        mp = self.market_potential
+        k = np.arange(initial, max(mp, initial), dtype=float)
+        rate = (mp - k) * (self.p / 365.25 + self.q / 365.25 * k / mp)
+        times = np.cumsum(g.standard_exponential(k.size) / rate)
+        return times[times < horizon]
+
 
 class AcquisitionParams(Frozen):
     """New customers: paid acquisition through a funnel, referrals, or pure Bass diffusion."""

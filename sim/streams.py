@@ -42,7 +42,7 @@ from scipy.special import betaincinv, gammaincinv, ndtri
 __all__ = [
     "CHANNEL_BITS", "CHANNEL_CODES", "PERSONAL", "SLOT_BITS", "PersonalBatch", "PersonalDraws",
     "PersonalStreams", "beta", "customer_key", "customer_words", "exponential", "gamma",
-    "normal", "open_uniform", "philox4x64", "philox_block", "run_words", "uniform",
+    "normal", "open_uniform", "philox4x64", "run_words", "uniform",
 ]  # fmt: skip
 
 U64 = npt.NDArray[np.uint64]
@@ -88,23 +88,6 @@ _PHILOX: dict[tuple[int, int], tuple[Philox, Any]] = {}  # numpy's generator and
 #: each), instead of in arrays (about 100 µs a call, whatever its size).
 _SMALL = 24
 _TWO_M53 = 2.0**-53
-
-
-def philox_block(
-    c0: int, c1: int, key0: int, key1: int, c2: int = 0, c3: int = 0
-) -> tuple[int, int, int, int]:
-    """:func:`philox4x64` of the one counter ``(c0, c1, c2, c3)``, in Python integers.
-
-    Python's exact big integers do the 128-bit products directly: an independent statement
-    of the algorithm, which the tests hold the array form and numpy's to.
-    """
-    x0, x1, x2, x3, k0, k1 = c0, c1, c2, c3, key0, key1
-    for r in range(_ROUNDS):
-        if r:
-            k0, k1 = (k0 + _W0) & _MASK64, (k1 + _W1) & _MASK64
-        p0, p1 = _M0 * x0, _M1 * x2
-        x0, x1, x2, x3 = (p1 >> 64) ^ x1 ^ k0, p1 & _MASK64, (p0 >> 64) ^ x3 ^ k1, p0 & _MASK64
-    return x0, x1, x2, x3
 
 
 def philox4x64(counter: U64, key: U64) -> U64:
@@ -278,6 +261,11 @@ class PersonalStreams:
                 root.entropy, spawn_key=(*root.spawn_key, self.TAG, zlib.crc32(name.encode()))
             )
             self.keys[name] = np.asarray(child.generate_state(2, np.uint64), dtype=np.uint64)
+
+    def arrivals(self, channel: str, first: int, n: int) -> PersonalBatch:
+        """The population draws of arrivals ``first .. first + n − 1`` of ``channel``."""
+        keys = customer_key(CHANNEL_CODES[channel], np.arange(first, first + n, dtype=np.uint64))
+        return PersonalBatch(self.keys["population"], keys)
 
     def words(self, name: str, customers: U64, draws: U64) -> U64:
         """Word ``draws[i]`` of customer ``customers[i]``'s stream ``name``, for every ``i``."""

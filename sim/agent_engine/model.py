@@ -26,7 +26,7 @@ from agents.plan import PLAN_STREAMS
 from agents.roster import RECORD_FIELDS
 from agents.traits import draw_traits
 from sim.agent_engine import operations, processes, tables
-from sim.agent_engine.processes import CustomerDraws, trait_draws
+from sim.agent_engine.processes import CustomerDraws
 from sim.results.books import Books
 from sim.results.tally import CHANNELS, COUNTERS, MONEY_LINES, Tally, index
 from sim.rng import Streams
@@ -225,7 +225,7 @@ class CRMModel(mesa.Model):
         Arrivals are named by channel and ordinal (:func:`sim.streams.customer_key`) when
         they are scheduled, in time order, and each draws its traits from its own stream.
         """
-        batch = trait_draws(self.personal, channel, self.arrived[channel], n)
+        batch = self.personal.arrivals(channel, self.arrived[channel], n)
         self.arrived[channel] += n
         return draw_traits(self.scenario.population.segments, batch), batch.customers.tolist()
 

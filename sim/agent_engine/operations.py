@@ -130,24 +130,12 @@ def _referred(model: CRMModel, referrer: Customer, traits: Any, j: int, key: int
 
 
 def bass_times(model: CRMModel) -> np.ndarray:
-    """Pure Bass diffusion adoption times, exact event by event (hazard (M − N)(p + qN/M)).
-
-    Drawn up front from the run's own ``bass`` stream, the n-th adoption's gap from the n-th
-    draw, as on the vector engine (:func:`sim.vector_engine.policies.bass_times`): the
-    count of draws does not depend on the horizon.
-    """
+    """The run's Bass adoption times (none without Bass diffusion), from its ``bass`` stream."""
     bass = model.scenario.strategy.acquisition.bass
     if bass is None:
         return np.empty(0)
-    mp = bass.market_potential
-    p = bass.p / 365.25
-    q = bass.q / 365.25
-    n0 = model.scenario.population.initial
-    k = np.arange(n0, max(mp, n0), dtype=float)
-    rate = (mp - k) * (p + q * k / mp)
-    gaps = model.streams.generator("bass").standard_exponential(k.size) / rate
-    times = np.cumsum(gaps)
-    return times[times < model.scenario.horizon]
+    sc = model.scenario
+    return bass.adoption_times(sc.population.initial, sc.horizon, model.streams.generator("bass"))
 
 
 def follow_up(model: CRMModel, c: Customer, first: bool) -> None:

@@ -10,7 +10,7 @@ customer waits for a free agent, and the wait is felt.
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -18,7 +18,7 @@ import simpy
 
 from agents.handling import resolution_delay
 from agents.rules import ChurnReason
-from sim.streams import CHANNEL_CODES, PersonalBatch, PersonalDraws, PersonalStreams, customer_key
+from sim.streams import PersonalDraws, PersonalStreams
 
 if TYPE_CHECKING:
     from agents.customer import Customer
@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CustomerDraws", "Desk", "life", "open_ticket", "renewals", "start_life", "ticket",
-    "trait_draws",
 ]  # fmt: skip
 
 Proc = Generator[simpy.Event, Any, None]
@@ -62,50 +61,32 @@ class CustomerDraws:
         d.k = getattr(c, self._attr)
         return d
 
-    def random(self, c: Customer) -> float:
-        """The customer's next uniform on [0, 1)."""
+    def _take(self, c: Customer, draw: Callable[[PersonalDraws], float]) -> float:
+        """``draw`` on the customer's stream, the counter written back to the customer."""
         d = self._on(c)
-        x = d.random()
+        x = draw(d)
         setattr(c, self._attr, d.k)
         return x
+
+    def random(self, c: Customer) -> float:
+        """The customer's next uniform on [0, 1)."""
+        return self._take(c, PersonalDraws.random)
 
     def open_random(self, c: Customer) -> float:
         """The customer's next uniform on (0, 1), as the transforms by inversion take it."""
-        d = self._on(c)
-        x = d.open_random()
-        setattr(c, self._attr, d.k)
-        return x
+        return self._take(c, PersonalDraws.open_random)
 
     def exponential(self, c: Customer) -> float:
         """The customer's next standard exponential (one draw)."""
-        d = self._on(c)
-        x = d.exponential()
-        setattr(c, self._attr, d.k)
-        return x
+        return self._take(c, PersonalDraws.exponential)
 
     def normal(self, c: Customer) -> float:
-        """The customer's next standard normal (two draws)."""
-        d = self._on(c)
-        x = d.normal()
-        setattr(c, self._attr, d.k)
-        return x
+        """The customer's next standard normal (one draw)."""
+        return self._take(c, PersonalDraws.normal)
 
     def gamma(self, c: Customer, shape: float, scale: float) -> float:
         """The customer's next Gamma(shape, scale): a standard gamma, scaled."""
-        d = self._on(c)
-        x = d.gamma(shape) * scale
-        setattr(c, self._attr, d.k)
-        return x
-
-
-def trait_draws(streams: PersonalStreams, channel: str, first: int, n: int) -> PersonalBatch:
-    """The population draws of arrivals ``first .. first + n − 1`` of ``channel``.
-
-    Returns:
-        A batch for :func:`agents.traits.draw_traits`; its ``customers`` are the keys.
-    """
-    keys = customer_key(CHANNEL_CODES[channel], np.arange(first, first + n, dtype=np.uint64))
-    return PersonalBatch(streams.keys["population"], keys)
+        return self._take(c, lambda d: d.gamma(shape)) * scale
 
 
 def start_life(model: CRMModel, c: Customer) -> None:

@@ -193,6 +193,8 @@ class Kind(IntEnum):
     complaint_fixed = 8
     complaint_open = 9  # not resolved
     win_back = 10
+    resolved_fixed = 11  # a complaint's outcome, its resolution time after the desk's finish
+    resolved_open = 12
 
 
 #: What each kind's two payload slots (``a``, ``b``) hold; "" is an unused slot. Events are
@@ -209,6 +211,8 @@ PAYLOAD: dict[Kind, tuple[str, str]] = {
     Kind.complaint_fixed: ("wait", "opened"),
     Kind.complaint_open: ("wait", "opened"),
     Kind.win_back: ("reason", "generation"),
+    Kind.resolved_fixed: ("", "opened"),
+    Kind.resolved_open: ("", "opened"),
 }
 
 

@@ -8,8 +8,8 @@ pays regardless (a ticket in progress) and the win-back attempt, which is for le
 
 A complaint's event comes when the desk finishes it: the desk's count and cost then, and
 the outcome too when resolutions take no time (``strategy.complaints.resolution_time``
-0, the default). Otherwise its outcome is an event of the same kind at its resolution
-time after the finish, with :data:`AFTER_DESK` for a wait: the desk's part is done.
+0, the default). Otherwise its outcome is an event of its own (``Kind.resolved_fixed``,
+``Kind.resolved_open``) at its resolution time after the finish.
 """
 
 from __future__ import annotations
@@ -28,11 +28,7 @@ from sim.vector_engine.columns import PAYLOAD, Kind, Status
 if TYPE_CHECKING:
     from sim.vector_engine.model import VectorModel
 
-__all__ = ["AFTER_DESK", "scheduled"]
-
-#: The ``wait`` of a complaint's outcome that comes after the desk finished the complaint: it
-#: has none of its own (its wait was counted at the finish), and NaN marks it so.
-AFTER_DESK = float("nan")
+__all__ = ["scheduled"]
 
 
 def scheduled(
@@ -152,28 +148,34 @@ def _service(first: bool):  # type: ignore[no-untyped-def]
 
 
 def _complaint(resolved: bool):  # type: ignore[no-untyped-def]
-    kind = Kind.complaint_fixed if resolved else Kind.complaint_open
+    outcome = _resolution(resolved)
+    later = Kind.resolved_fixed if resolved else Kind.resolved_open
 
     def handle(m: VectorModel, ix: np.ndarray, t: np.ndarray, alive: np.ndarray, *,
                wait: np.ndarray, opened: np.ndarray) -> None:  # fmt: skip
+        _ticket_done(m, ix, t, wait, complaint=True)
         ctx = m.ctx
-        if ctx.resolution_mean > 0.0:
-            later = np.isnan(wait)
-            desk = ~later
-            _ticket_done(m, ix[desk], t[desk], wait[desk], complaint=True)
-            # Investigated, fixed, the customer told: a current customer's outcome comes
-            # later, one draw of their resolution stream (as on the agent engine's ticket).
-            # Past the horizon it is never popped, as the agent engine's clock stops first.
-            go = desk & alive
-            v = open_uniform(m.luck.words("resolution", ix[go], 1)[:, 0])
-            delay = resolution_delay(ctx.resolution_mean, ctx.resolution_cv, v)
-            m.pool.schedule(ix[go], t[go] + delay, kind, wait=AFTER_DESK, opened=opened[go])
-            alive = alive & later
-        else:
-            _ticket_done(m, ix, t, wait, complaint=True)
+        if ctx.resolution_mean <= 0.0:
+            outcome(m, ix, t, alive, opened=opened)
+            return
+        # Investigated, fixed, the customer told: a current customer's outcome comes later,
+        # one draw of their resolution stream (as on the agent engine's ticket). Past the
+        # horizon it is never popped, as the agent engine's clock stops first.
+        go = ix[alive]
+        v = open_uniform(m.luck.words("resolution", go, 1)[:, 0])
+        delay = resolution_delay(ctx.resolution_mean, ctx.resolution_cv, v)
+        m.pool.schedule(go, t[alive] + delay, later, opened=opened[alive])
+
+    return handle
+
+
+def _resolution(resolved: bool):  # type: ignore[no-untyped-def]
+    def handle(m: VectorModel, ix: np.ndarray, t: np.ndarray, alive: np.ndarray, *,
+               opened: np.ndarray) -> None:  # fmt: skip
+        # A complaint's outcome for a current customer, its speed judged from its opening.
         who = ix[alive]
         r.complaint_outcome(
-            m, who, t[alive], np.full(who.size, resolved), t[alive] - opened[alive], ctx.handling
+            m, who, t[alive], np.full(who.size, resolved), t[alive] - opened[alive], m.ctx.handling
         )
 
     return handle
@@ -211,4 +213,6 @@ HANDLERS = {
     Kind.complaint_fixed: _complaint(True),
     Kind.complaint_open: _complaint(False),
     Kind.win_back: _win_back,
+    Kind.resolved_fixed: _resolution(True),
+    Kind.resolved_open: _resolution(False),
 }

@@ -30,9 +30,7 @@ from sim.rng import Streams
 from sim.streams import (
     CHANNEL_CODES,
     PERSONAL,
-    PersonalBatch,
     PersonalStreams,
-    customer_key,
     customer_words,
     exponential,
     gamma,
@@ -368,12 +366,3 @@ class Luck:
     def gamma(self, name: str, ix: np.ndarray, shape: np.ndarray) -> np.ndarray:
         """Each customer's next standard gamma of ``shape`` (one draw)."""
         return gamma(shape, self.words(name, ix, 1)[:, 0])
-
-    def arrivals(self, lane: int, channel: str, first: int, n: int) -> PersonalBatch:
-        """The population draws of arrivals ``first .. first + n − 1`` of ``channel`` in ``lane``.
-
-        Returns:
-            A batch for :func:`agents.traits.draw_traits`; its ``customers`` are the keys.
-        """
-        keys = customer_key(CHANNEL_CODES[channel], np.arange(first, first + n, dtype=np.uint64))
-        return PersonalBatch(self.lanes[lane].keys["population"], keys)

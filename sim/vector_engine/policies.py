@@ -61,20 +61,8 @@ def epoch(m: VectorModel, lane: Lane, active: np.ndarray, t0: float, t1: float) 
 
 
 def bass_times(m: VectorModel, lane: Lane, horizon: float) -> np.ndarray:
-    """Pure Bass diffusion adoption times, exact event by event (hazard (M − N)(p + qN/M)).
-
-    Drawn up front from the lane's own ``bass`` stream, as on the agent engine
-    (:func:`sim.agent_engine.operations.bass_times`).
-    """
+    """The lane's Bass adoption times (none without Bass diffusion), from its ``bass`` stream."""
     bass = m.sc.strategy.acquisition.bass
     if bass is None:
         return np.empty(0)
-    mp = bass.market_potential
-    p = bass.p / 365.25
-    q = bass.q / 365.25
-    n0 = m.sc.population.initial
-    k = np.arange(n0, max(mp, n0), dtype=float)
-    rate = (mp - k) * (p + q * k / mp)
-    gaps = lane.rng["bass"].standard_exponential(k.size) / rate
-    times = np.cumsum(gaps)
-    return times[times < horizon]
+    return bass.adoption_times(m.sc.population.initial, horizon, lane.rng["bass"])

@@ -38,7 +38,7 @@ def arrivals(m: VectorModel, lane: Lane, channel: str, n: int, referrer: Any = -
     are scheduled, in time order, as on the agent engine, and each draws its traits from its
     own population stream (:func:`agents.traits.draw_traits`).
     """
-    batch = m.luck.arrivals(lane.index, channel, lane.arrived[channel], n)
+    batch = m.luck.lanes[lane.index].arrivals(channel, lane.arrived[channel], n)
     lane.arrived[channel] += n
     ids = reserve(m, lane, draw_traits(m.sc.population.segments, batch), CHANNELS.index(channel),
                   referrer)  # fmt: skip
