@@ -11,11 +11,12 @@ subsystem: draw ``k`` of customer ``c`` in subsystem ``s`` of a run is
 a pure function of those four things, whatever order customers are processed in and
 whichever other customers exist. Philox (Salmon et al., "Parallel random numbers: as easy as
 1, 2, 3", SC 2011) is a counter-based generator: no state but the counter, so a draw is
-random access. :func:`philox4x64` is numpy's own generator restated on arrays (checked word
-for word against ``numpy.random.Philox``), in integer arithmetic a compiler such as numba
-can take as it is; an array call costs tens of microseconds whatever its size, so a few
-customers are served by numpy's Philox itself, moved to each one's counter, whose low word
-is the draw number: one C call gives a long run of one customer's words.
+random access. The words are computed by :mod:`sim.philox`, numpy's own generator restated
+in uint64 arithmetic and compiled by numba (checked word for word against
+``numpy.random.Philox``): a loop over the customers of a batch, each computing the blocks
+its run of draws touches, costs about a microsecond a call plus a few nanoseconds a word,
+so one customer and a million are served alike. A compiled per-customer kernel can call the
+same scalar functions (:func:`sim.philox.block`, :func:`sim.philox.uniform_of`) directly.
 
 Uniforms are ``(x >> 11) · 2⁻⁵³`` as numpy makes them, on [0, 1); :func:`open_uniform`
 shifts them onto (0, 1) for the transforms, all inversions of one draw — exponentials,
@@ -32,12 +33,12 @@ same luck, in every arm of a comparison.
 from __future__ import annotations
 
 import zlib
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from numpy.random import Philox
 from scipy.special import betaincinv, gammaincinv, ndtri
+
+from sim import philox
 
 __all__ = [
     "CHANNEL_BITS", "CHANNEL_CODES", "PERSONAL", "SLOT_BITS", "PersonalBatch", "PersonalDraws",
@@ -72,26 +73,11 @@ CHANNEL_CODES: dict[str, int] = {"initial": 0, "paid": 1, "referral": 2, "bass":
 #: trait is drawn from draws of its own, whatever the others took (:class:`PersonalBatch`).
 SLOT_BITS = 32
 
-# Philox4x64 constants (Random123; numpy's philox.h): the round multipliers and the Weyl
-# sequence that bumps the key between rounds. Array rounds work on the even words (x0, x2)
-# and the odd words (x1, x3) as two rows, so each operation serves both multipliers.
-_M0, _M1 = 0xD2E7470EE14C6C93, 0xCA5A826395121157
-_W0, _W1 = 0x9E3779B97F4A7C15, 0xBB67AE8584CAA73B
-_MULT = np.array([[_M0], [_M1]], dtype=np.uint64)
-_WEYL = np.array([[_W0], [_W1]], dtype=np.uint64)
-_LOW32, _S32 = np.uint64(0xFFFFFFFF), np.uint64(32)
-_MULT_LO, _MULT_HI = _MULT & _LOW32, _MULT >> _S32
-_ROUNDS = 10
-_MASK64 = (1 << 64) - 1
-_PHILOX: dict[tuple[int, int], tuple[Philox, Any]] = {}  # numpy's generator and state, by key
-#: Rows up to which a call runs in numpy's own Philox, one customer at a time (about 2 µs
-#: each), instead of in arrays (about 100 µs a call, whatever its size).
-_SMALL = 24
 _TWO_M53 = 2.0**-53
 
 
 def philox4x64(counter: U64, key: U64) -> U64:
-    """Philox4x64-10 of each counter.
+    """Philox4x64-10 of each counter (the compiled :func:`sim.philox.blocks`).
 
     Args:
         counter: shape ``(n, 4)``, unsigned 64-bit counters.
@@ -102,93 +88,39 @@ def philox4x64(counter: U64, key: U64) -> U64:
         ``numpy.random.Philox(key=key, counter=counter[i] - 1)`` produces first (numpy
         increments its counter before each block).
     """
-    counter = np.asarray(counter, dtype=np.uint64).reshape(-1, 4)
-    key = np.asarray(key, dtype=np.uint64)
-    n = counter.shape[0]
-    if n <= _SMALL:
-        todo = zip(counter.tolist(), np.broadcast_to(key, (n, 2)).tolist(), strict=True)
-        rows = [_blocks(k0, k1, c0 | c1 << 64 | c2 << 128 | c3 << 192, 0, 4)
-                for (c0, c1, c2, c3), (k0, k1) in todo]  # fmt: skip
-        return np.array(rows, dtype=np.uint64).reshape(n, 4)
-    even = np.ascontiguousarray(counter[:, 0::2].T)
-    odd = np.ascontiguousarray(counter[:, 1::2].T)
-    k = key.reshape(2, 1) if key.ndim == 1 else np.ascontiguousarray(key.T)
-    with np.errstate(over="ignore"):
-        for r in range(_ROUNDS):
-            if r:
-                k = k + _WEYL
-            # The 128-bit products of both rows from 32-bit halves: no carry is lost.
-            lo32, hi32 = even & _LOW32, even >> _S32
-            t = _MULT_LO * hi32 + ((_MULT_LO * lo32) >> _S32)
-            w = (t & _LOW32) + _MULT_HI * lo32
-            hi = _MULT_HI * hi32 + (t >> _S32) + (w >> _S32)
-            # uint64 products wrap: even · M is the low words.
-            even, odd = hi[::-1] ^ odd ^ k, (even * _MULT)[::-1]
-    return np.stack([even[0], odd[0], even[1], odd[1]], axis=1)
+    counter = np.ascontiguousarray(counter, dtype=np.uint64).reshape(-1, 4)
+    return philox.blocks(counter, _keys(key))
 
 
-def _blocks(key0: int, key1: int, counter: int, skip: int, m: int) -> U64:
-    """``m`` words from word ``skip`` of the block at 256-bit ``counter``, by numpy's Philox."""
-    got = _PHILOX.get((key0, key1))
-    if got is None:
-        fresh = Philox(key=np.array([key0, key1], dtype=np.uint64))
-        got = _PHILOX[key0, key1] = (fresh, fresh.state)
-    bg, state = got
-    # numpy steps its counter before each block: set it one below.
-    v = (counter - 1) % (1 << 256)
-    ctr = state["state"]["counter"]
-    ctr[0], ctr[1], ctr[2], ctr[3] = (v >> (64 * j) & _MASK64 for j in range(4))
-    state["buffer_pos"] = 4
-    bg.state = state
-    return bg.random_raw(skip + m)[skip:]
+def _keys(key: U64) -> U64:
+    """A key ``(2,)`` or keys ``(n, 2)`` as the kernels take them: C-contiguous rows."""
+    return np.ascontiguousarray(key, dtype=np.uint64).reshape(-1, 2)
 
 
 def customer_words(key0: int, key1: int, customer: int, first: int, m: int) -> U64:
-    """Words ``first .. first + m − 1`` of one customer's stream, by numpy's own Philox.
-
-    One bit generator per key, moved to the customer's counter and asked for the run (the
-    draw number is the counter's low word, so the run's blocks follow each other): about
-    2 µs for any ``m``.
-    """
-    return _blocks(key0, key1, customer << 64 | first >> 2, first & 3, m)
+    """Words ``first .. first + m − 1`` of one customer's stream (:func:`sim.philox.run`)."""
+    u = np.uint64
+    return philox.run(u(key0), u(key1), u(customer), u(first), m)
 
 
 def run_words(key: U64, customers: U64, draws: U64, m: int = 1) -> U64:
     """Words ``draws[i] .. draws[i] + m − 1`` of customer ``customers[i]``'s stream, for all ``i``.
 
-    One :func:`philox4x64` call computes every block the runs touch (a run of ``m`` ≤ 5
-    words spans at most two); a few customers take :func:`customer_words` each instead.
+    One compiled loop over the customers (:func:`sim.philox.runs`), each computing the
+    blocks its run touches.
 
     Args:
         key: the subsystem's key, ``(2,)``, or one per customer, ``(n, 2)``.
         customers: customer keys, shape ``(n,)``.
         draws: each customer's first draw number.
-        m: words per customer (at most 5).
+        m: words per customer.
 
     Returns:
         Shape ``(n, m)``.
     """
-    c = np.asarray(customers, dtype=np.uint64).reshape(-1)
-    k = np.asarray(draws, dtype=np.uint64).reshape(-1)
-    key = np.asarray(key, dtype=np.uint64)
-    n = c.size
-    if n <= _SMALL:
-        pairs = key.tolist() if key.ndim == 2 else [key.tolist()] * n
-        todo = zip(c.tolist(), k.tolist(), pairs, strict=True)
-        rows = [customer_words(k0, k1, ci, ki, m) for ci, ki, (k0, k1) in todo]
-        return np.concatenate(rows).reshape(n, m) if rows else np.zeros((0, m), np.uint64)
-    first, off = k >> np.uint64(2), (k & np.uint64(3)).astype(np.intp)
-    two = np.flatnonzero(off + m > 4)
-    counter = np.zeros((n + two.size, 4), dtype=np.uint64)
-    counter[:n, 0] = first
-    counter[:n, 1] = c
-    counter[n:, 0] = first[two] + np.uint64(1)
-    counter[n:, 1] = c[two]
-    blocks = philox4x64(counter, key if key.ndim == 1 else key[np.r_[:n, two]])
-    eight = np.zeros((n, 8), dtype=np.uint64)
-    eight[:, :4] = blocks[:n]
-    eight[two, 4:] = blocks[n:]
-    return eight[np.arange(n)[:, None], off[:, None] + np.arange(m)]
+    c = np.ascontiguousarray(customers, dtype=np.uint64).reshape(-1)
+    k = np.ascontiguousarray(draws, dtype=np.uint64).reshape(-1)
+    return philox.runs(_keys(key), c, k, m)
 
 
 def uniform(words: U64) -> F64:

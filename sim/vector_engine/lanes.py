@@ -31,11 +31,9 @@ from sim.streams import (
     CHANNEL_CODES,
     PERSONAL,
     PersonalStreams,
-    customer_words,
     exponential,
     gamma,
     normal,
-    philox4x64,
     run_words,
     uniform,
 )
@@ -47,17 +45,12 @@ if TYPE_CHECKING:
     from sim.vector_engine.desk import TicketDesk
     from sim.vector_engine.model import VectorModel
 
-__all__ = ["BUFFERED", "SMALL_BATCH", "STREAMS", "EventLog", "Lane", "LaneView", "Luck", "Split"]
+__all__ = ["BUFFERED", "STREAMS", "EventLog", "Lane", "LaneView", "Luck", "Split"]
 
 #: The firm's sequential random streams of a lane: the plan's (agents.plan.PLAN_STREAMS)
 #: and the Bass adoption times. Everything about one customer is drawn from that
 #: customer's own streams instead (:class:`Luck`).
 STREAMS = ("acquisition", "referrals", "plan", "bass")
-
-
-#: Refills of up to this many buffers run customer by customer
-#: (:func:`sim.streams.customer_words`), past it as one array call.
-SMALL_BATCH = 24
 
 
 #: Customers refilled per generator call, at most.
@@ -227,12 +220,14 @@ class Luck:
     (:class:`sim.agent_engine.processes.CustomerDraws`). In a stack each lane's streams
     have the lane's own keys, picked per row by the ``rep`` column.
 
-    A generator call costs tens of microseconds whatever its size, and the rounds at the
-    end of a period are a handful of customers each, so for the :data:`BUFFERED`
-    subsystems each customer keeps its next words ahead: when one customer of a batch runs
-    short, one call refills every buffer under half full of every customer in the batch,
-    in every buffered subsystem, and the next rounds find their numbers waiting. Drawing
-    ahead is always right: a word is a pure function of the customer and the draw number.
+    Each call into the generator, and each gather of a batch's counters, costs a few
+    microseconds whatever its size, and the rounds at the end of a period are a handful of
+    customers each, so for the :data:`BUFFERED` subsystems each customer keeps its next
+    words ahead: when one customer of a batch runs short, every buffer under half full of
+    every customer in the batch is refilled, in every buffered subsystem (a compiled call
+    each, :func:`sim.streams.run_words`), and the next rounds find their numbers waiting.
+    Drawing ahead is always right: a word is a pure function of the customer and the draw
+    number.
 
     Args:
         m: the model, whose columns hold the keys and counters.
@@ -294,49 +289,13 @@ class Luck:
                 self._refill(name, ix[at : at + REFILL_CHUNK], n)
             return
         c = self.m.cols
-        plan = []
         for other, width in BUFFERED.items():
             low = self._left[other][ix] < max(n if other == name else 0, width // 2)
             rows = ix[low]
             if rows.size:
-                plan.append((other, rows, getattr(c, COUNTERS[other])[rows].astype(np.uint64)))
-        if sum(rows.size for _, rows, _ in plan) <= SMALL_BATCH:
-            for other, rows, kk in plan:
-                width, pairs = BUFFERED[other], self._pairs(other, rows)
-                todo = zip(c.key[rows].tolist(), kk.tolist(), pairs, strict=True)
-                runs = [customer_words(k0, k1, ck, k, width) for ck, k, (k0, k1) in todo]
-                self._buf[other][rows] = np.concatenate(runs).reshape(rows.size, width)
+                k = getattr(c, COUNTERS[other])[rows]
+                self._buf[other][rows] = run_words(self._key(other, rows), c.key[rows], k, width)
                 self._left[other][rows] = width
-            return
-        # One array call for all: each row's blocks from the one holding its next draw on, as
-        # many as make every buffer full from that draw.
-        counters, keys = [], []
-        for other, rows, kk in plan:
-            blocks = (BUFFERED[other] + 6) // 4
-            counter = np.zeros((rows.size * blocks, 4), dtype=np.uint64)
-            counter[:, 0] = np.repeat(kk >> np.uint64(2), blocks)
-            counter[:, 0] += np.tile(np.arange(blocks, dtype=np.uint64), rows.size)
-            counter[:, 1] = np.repeat(c.key[rows], blocks)
-            counters.append(counter)
-            key = self._key(other, rows)
-            keys.append(np.broadcast_to(key, (counter.shape[0], 2)) if key.ndim == 1
-                        else np.repeat(key, blocks, axis=0))  # fmt: skip
-        words = philox4x64(np.concatenate(counters), np.concatenate(keys))
-        at = 0
-        for other, rows, kk in plan:
-            width = BUFFERED[other]
-            blocks = (width + 6) // 4
-            run = words[at : at + rows.size * blocks].reshape(rows.size, 4 * blocks)
-            off = (kk & np.uint64(3)).astype(np.intp)
-            self._buf[other][rows] = run[
-                np.arange(rows.size)[:, None], off[:, None] + np.arange(width)
-            ]
-            self._left[other][rows] = width
-            at += rows.size * blocks
-
-    def _pairs(self, name: str, rows: np.ndarray) -> list[list[int]]:
-        key = self._key(name, rows)
-        return np.broadcast_to(key, (rows.size, 2)).tolist()
 
     def _grow(self) -> None:
         cap = self.m.cols.capacity
