@@ -1,0 +1,431 @@
+"""The classroom store: rounds once, decisions kept, teams kept apart, hostile input inert.
+
+Every test uses a real SQLite file in ``tmp_path``. The crash, double-advance and load tests
+run real concurrent writers (threads sharing one store, each with its own connection, and
+separate processes), because the guarantees they check are about what SQLite's locking and
+fsync do, not about the Python above them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sim.classroom import AccessDenied, ClassStore, InvalidInput, check_levers
+from sim.errors import UserError
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG: dict[str, Any] = {
+    "rounds": 3,
+    "round_seconds": 600,
+    "budget": 1000,
+    "events": [{"round": 2, "kind": "competitor_price_cut"}],
+    "open_levers": {
+        "strategy.price": {"min": 10, "max": 50},
+        "strategy.service.staff": {"min": 1, "max": 20, "integer": True},
+        "strategy.channel": {"choices": ["email", "phone"]},
+    },
+}
+TABLES = {"schema_version", "classes", "teams", "rounds", "decisions", "events"}
+
+
+def new_class(path: Path, teams: int = 2, **kwargs: Any) -> tuple[ClassStore, int, str, list[Any]]:
+    store = ClassStore(path, **kwargs)
+    made = store.create_class("Monday group", "name: baseline\n", CONFIG)
+    codes = [store.add_team(made.class_id, made.trainer_token, f"team {i}") for i in range(teams)]
+    return store, made.class_id, made.trainer_token, codes
+
+
+def result_for(teams: list[Any], round_: int) -> dict[str, Any]:
+    return {
+        "teams": {str(t.team_id): {"profit": 100 * round_ + t.team_id} for t in teams},
+        "public": {"leader": teams[0].name},
+    }
+
+
+# -- a class, round by round ---------------------------------------------------------------
+
+
+def test_a_class_runs_round_by_round(tmp_path: Path) -> None:
+    store, cid, token, (a, b) = new_class(tmp_path / "c.sqlite")
+    assert store.join(cid, a.code.lower().replace("-", " ")) == {
+        "team": a.team_id,
+        "name": "team 0",
+    }
+    with pytest.raises(InvalidInput, match="not open"):
+        store.submit(cid, a.code, 1, {"strategy.price": 20})  # the lobby: nothing open yet
+    assert store.advance(cid, token, 0).current == 1
+    first = store.submit(cid, a.code, 1, {"strategy.price": 20})
+    second = store.submit(cid, a.code, 1, {"strategy.price": 30, "strategy.channel": "phone"})
+    retry = [store.submit(cid, b.code, 1, {"strategy.price": 15}, request_id="t1") for _ in "ab"]
+    assert retry[0] == retry[1] and retry[0].revision == 1  # a retried request is stored once
+    store.submit(cid, b.code, 1, {"strategy.service.staff": 4})
+    assert (first.revision, second.revision) == (1, 2)
+    state = store.advance(cid, token, 1)
+    assert (state.current, state.state, state.changed, state.closed) == (2, "open", True, 1)
+    with pytest.raises(InvalidInput, match="not open"):
+        store.submit(cid, a.code, 1, {"strategy.price": 40})  # round 1 is closed
+    inputs = store.round_inputs(cid, 1)
+    assert inputs["scenario"] == "name: baseline\n" and inputs["config"] == CONFIG
+    assert inputs["decisions"] == {
+        a.team_id: {"strategy.price": 30, "strategy.channel": "phone"},
+        b.team_id: {"strategy.service.staff": 4},
+    }
+    assert [d["revision"] for d in store.trainer_view(cid, token)["decisions"]] == [2, 2]
+    assert store.pending_results() == [(cid, 1)]
+    assert store.record_result(cid, 1, result_for([a, b], 1)) is True
+    assert store.record_result(cid, 1, result_for([a, b], 1)) is False  # a retry: same result
+    with pytest.raises(InvalidInput, match="different result"):
+        store.record_result(cid, 1, result_for([b, a], 9))
+    assert store.pending_results() == []
+    view = store.team_view(cid, a.code)
+    assert view["rounds"][0]["result"] == {"profit": 100 + a.team_id}
+    assert view["rounds"][0]["public"] == {"leader": "team 0"}
+    assert [d["revision"] for d in view["decisions"]] == [2]
+    assert "events" not in view["class"]["config"] and view["class"]["seed"] is None
+    seed = store.reveal_seed(cid, token)
+    assert store.team_view(cid, a.code)["class"]["seed"] == seed
+    assert store.trainer_view(cid, token)["teams"][0]["joined_at"] is not None
+    store.close()
+
+
+def test_deadlines_advance_once_and_reopen_is_guarded(tmp_path: Path) -> None:
+    now = [datetime(2026, 5, 1, 9, 0, tzinfo=UTC)]
+    store, cid, token, (a, _) = new_class(tmp_path / "c.sqlite", clock=lambda: now[0])
+    store.advance(cid, token, 0)
+    assert store.advance_due() == []
+    now[0] += timedelta(seconds=601)
+    assert [s.closed for s in store.advance_due()] == [1]
+    assert store.advance_due() == []  # the same deadline never fires twice
+    assert not store.advance(cid, token, 1).changed  # nor does a late click
+    assert store.reopen(cid, token, 1).current == 1  # round 2 unused: withdrawn
+    store.submit(cid, a.code, 1, {"strategy.price": 11})
+    store.advance(cid, token, 1)
+    store.submit(cid, a.code, 2, {"strategy.price": 12})
+    with pytest.raises(InvalidInput, match="later rounds"):
+        store.reopen(cid, token, 1)
+    with pytest.raises(InvalidInput, match="ahead"):
+        store.advance(cid, token, 5)
+    for expected in (2, 3):
+        store.advance(cid, token, expected)
+    final = store.advance(cid, token, 3)  # past the last round: nothing more opens
+    assert (final.current, final.state, final.changed) == (3, "closed", False)
+    store.close()
+
+
+def test_check_levers_names_the_field_and_the_range() -> None:
+    with pytest.raises(InvalidInput) as err:
+        check_levers(CONFIG, {"strategy.price": 70, "strategy.service.staff": 2.5, "x.y": 1})
+    text = str(err.value)
+    assert "strategy.price = 70: out of range (allowed: a number from 10 to 50)" in text
+    assert "strategy.service.staff = 2.5: out of range (allowed: a whole number from 1 to 20)" in (
+        text
+    )
+    assert "x.y = 1: not an open lever in this class" in text
+    assert len(err.value.problems) == 3
+    assert check_levers(CONFIG, {"strategy.channel": "email"}) == {"strategy.channel": "email"}
+
+
+# -- isolation -----------------------------------------------------------------------------
+
+
+def test_no_team_reaches_another_and_the_trainer_token_is_needed(tmp_path: Path) -> None:
+    store, cid, token, (a, b) = new_class(tmp_path / "c.sqlite")
+    other = store.create_class("Tuesday", "x", CONFIG)
+    stranger = store.add_team(other.class_id, other.trainer_token, "team 0")
+    store.advance(cid, token, 0)
+    store.submit(cid, b.code, 1, {"strategy.price": 49})
+    assert all(d["team"] == a.team_id for d in store.team_view(cid, a.code)["decisions"])
+    bad_codes = [stranger.code, "ABCD-EFGH", token, "", None, 12345678, "' OR '1'='1", "A" * 10**4]
+    bad_tokens = [a.code, other.trainer_token, "", None, token + "x", token[:-1]]
+    team_calls = [
+        lambda c: store.join(cid, c),
+        lambda c: store.team_view(cid, c),
+        lambda c: store.submit(cid, c, 1, {"strategy.price": 20}),
+        lambda c: store.submit(cid, c, 1, {"bad lever": "x"}),  # credential before validation
+    ]
+    trainer_calls = [
+        lambda t: store.add_team(cid, t, "intruder"),
+        lambda t: store.advance(cid, t, 1),
+        lambda t: store.reopen(cid, t, 1),
+        lambda t: store.reveal_seed(cid, t),
+        lambda t: store.trainer_view(cid, t),
+    ]
+    messages = set()
+    for call, wrong in [(c, w) for c in team_calls for w in bad_codes] + [
+        (c, w) for c in trainer_calls for w in bad_tokens
+    ]:
+        with pytest.raises(AccessDenied) as err:
+            call(wrong)
+        messages.add(str(err.value))
+    for missing_class in (999, -1, True, "1", None):
+        with pytest.raises(AccessDenied) as err:
+            store.team_view(missing_class, a.code)  # type: ignore[arg-type]
+        messages.add(str(err.value))
+    assert len(messages) == 1 and isinstance(err.value, UserError)  # one answer: "no"
+    assert len(store.trainer_view(cid, token)["decisions"]) == 1  # nothing was written
+    assert store.trainer_view(cid, token)["rounds"][0]["state"] == "open"
+    store.close()
+
+
+# -- hostile input -------------------------------------------------------------------------
+
+HOSTILE_NAMES = [
+    "Robert'); DROP TABLE teams;--",
+    '"; DELETE FROM decisions; --',
+    "队伍一号",
+    "🦄🚀 Einhörner",
+    "Ünïcødé \\ backslash %s ?",
+]
+
+
+def test_hostile_strings_round_trip_and_leave_the_schema_intact(tmp_path: Path) -> None:
+    path = tmp_path / "c.sqlite"
+    store = ClassStore(path)
+    scenario = "name: x\x00y; DROP TABLE classes; --\n描述: 🦄\n" + "z" * 10_000
+    evil = "e'mail\"; DROP TABLE decisions;--"
+    config = {**CONFIG, "open_levers": {"strategy.channel": {"choices": [evil, "电话"]}}}
+    made = store.create_class("Class'; DROP TABLE classes;--", scenario, config)
+    cid, token = made.class_id, made.trainer_token
+    teams = [store.add_team(cid, token, name) for name in HOSTILE_NAMES]
+    for bad in ["x" * 10_000, "a\x00b", "", "   ", "\u202eevil", 42]:
+        with pytest.raises(InvalidInput):
+            store.add_team(cid, token, bad)  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput, match="already taken"):
+        store.add_team(cid, token, HOSTILE_NAMES[2])
+    store.advance(cid, token, 0)
+    for team, value in zip(teams, [evil, "电话"] * 3, strict=False):
+        store.submit(cid, team.code, 1, {"strategy.channel": value})
+    for levers in [{"a'; DROP TABLE rounds;--": 1}, {"strategy.channel": "x\x00"}, [1], "{}"]:
+        with pytest.raises(InvalidInput):
+            store.submit(cid, teams[0].code, 1, levers)  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput):
+        store.submit(cid, teams[0].code, 1, {"strategy.channel": float("nan")})
+    store.close()
+
+    again = ClassStore(path)
+    view = again.trainer_view(cid, token)
+    assert [t["name"] for t in view["teams"]] == HOSTILE_NAMES
+    assert view["class"]["name"] == "Class'; DROP TABLE classes;--"
+    assert [d["levers"]["strategy.channel"] for d in view["decisions"]] == [evil, "电话"] * 2 + [
+        evil
+    ]
+    again.advance(cid, token, 1)
+    assert again.round_inputs(cid, 1)["scenario"] == scenario  # NUL and all, byte for byte
+    again.close()
+    with sqlite3.connect(path) as conn:
+        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        assert names >= TABLES
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+
+
+def test_a_file_from_a_newer_crmsim_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "c.sqlite"
+    ClassStore(path).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE schema_version SET version = 99")
+    with pytest.raises(UserError, match="newer crmsim"):
+        ClassStore(path)
+
+
+# -- crashes and concurrency ---------------------------------------------------------------
+
+CHILD = """
+import os, sys, time
+from sim.classroom import ClassStore
+path, cid, secret, mode = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+store = ClassStore(path)
+print("ready", flush=True)
+sys.stdin.readline()
+if mode == "advance":
+    s = store.advance(cid, secret, 1)
+    print(s.changed, s.current, flush=True)
+elif mode == "loop":
+    i = 0
+    while True:
+        i += 1
+        key = f"{os.getpid()}-{i}"
+        r = store.submit(cid, secret, 2, {"strategy.price": 10 + i % 40}, request_id=key)
+        print(r.decision_id, r.revision, flush=True)
+else:  # "burst": one submission per code, each in its own thread
+    import threading
+    codes, out = secret.split(","), []
+    def one(code):
+        t0 = time.perf_counter()
+        store.submit(cid, code, 1, {"strategy.price": 25})
+        out.append(time.perf_counter() - t0)
+    threads = [threading.Thread(target=one, args=(c,)) for c in codes]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    print(*out, flush=True)
+"""
+
+
+def _spawn(path: Path, cid: int, secrets: list[str], mode: str) -> list[subprocess.Popen[str]]:
+    """Start one child per secret, wait until each has opened the store, then say go."""
+    kids = [
+        subprocess.Popen(
+            [sys.executable, "-c", CHILD, str(path), str(cid), s, mode],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for s in secrets
+    ]
+    for kid in kids:
+        assert kid.stdout is not None and kid.stdout.readline().strip() == "ready"
+    for kid in kids:
+        assert kid.stdin is not None
+        kid.stdin.write("go\n")
+        kid.stdin.flush()
+    return kids
+
+
+def test_sigkill_mid_round_loses_nothing_acknowledged(tmp_path: Path) -> None:
+    path = tmp_path / "c.sqlite"
+    store, cid, token, (a, b) = new_class(path)
+    store.advance(cid, token, 0)
+    store.submit(cid, b.code, 1, {"strategy.price": 33})
+    store.advance(cid, token, 1)
+    store.record_result(cid, 1, result_for([a, b], 1))
+    finished = json.dumps(store.trainer_view(cid, token)["rounds"][0], sort_keys=True)
+    store.close()
+    draw = random.Random(17)
+    acked: list[tuple[str, ...]] = []
+    for _ in range(3):  # three kills at three moments, each followed by a restart
+        (kid,) = _spawn(path, cid, [a.code], "loop")
+        assert kid.stdout is not None
+        acked += [tuple(kid.stdout.readline().split()) for _ in range(draw.randint(10, 40))]
+        time.sleep(draw.uniform(0.0, 0.05))  # somewhere inside a later write
+        os.kill(kid.pid, signal.SIGKILL)
+        tail = kid.stdout.read().split("\n")[:-1]  # whole lines only: those were acknowledged
+        kid.wait()
+        acked += [tuple(line.split()) for line in tail]
+        assert kid.returncode == -signal.SIGKILL
+
+        again = ClassStore(path)
+        assert json.dumps(again.trainer_view(cid, token)["rounds"][0], sort_keys=True) == finished
+        with sqlite3.connect(path) as conn:
+            assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+            rows = conn.execute(
+                "SELECT id, revision FROM decisions WHERE team_id = ? AND round = 2 ORDER BY id",
+                (a.team_id,),
+            ).fetchall()
+        again.close()
+        stored = [(str(i), str(r)) for i, r in rows]
+        assert set(acked) <= set(stored) and len(set(stored)) == len(stored)  # there, once
+        # at most the one write per kill that committed before its line was printed
+        assert len(stored) - len(acked) <= 3
+        assert [r for _, r in rows] == list(range(1, len(rows) + 1))
+
+
+def test_a_round_advanced_twice_at_once_advances_once(tmp_path: Path) -> None:
+    path = tmp_path / "c.sqlite"
+    store, cid, token, _ = new_class(path)
+    store.advance(cid, token, 0)
+    gate = threading.Barrier(2)
+    outcomes: list[Any] = []
+
+    def click() -> None:
+        gate.wait()
+        outcomes.append(store.advance(cid, token, 1))
+
+    threads = [threading.Thread(target=click) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(o.changed for o in outcomes) == [False, True]
+    assert {o.current for o in outcomes} == {2}
+
+    view = store.trainer_view(cid, token)
+    assert [e["round"] for e in view["events"] if e["action"] == "advance"] == [0, 1]
+    assert [r["state"] for r in view["rounds"]] == ["closed", "open"]
+    store.close()
+
+
+def test_two_processes_race_to_advance_and_one_wins(tmp_path: Path) -> None:
+    path = tmp_path / "c.sqlite"
+    store, cid, token, _ = new_class(path)
+    store.advance(cid, token, 0)
+    kids = _spawn(path, cid, [token, token], "advance")
+    lines = sorted(kid.communicate()[0].split()[0] for kid in kids)
+    assert lines == ["False", "True"]
+    view = store.trainer_view(cid, token)
+    assert [e["round"] for e in view["events"] if e["action"] == "advance"] == [0, 1]
+    assert [r["state"] for r in view["rounds"]] == ["closed", "open"]
+    store.close()
+
+
+def _p95(latencies: list[float]) -> float:
+    ranked = sorted(latencies)
+    return ranked[min(len(ranked) - 1, int(0.95 * len(ranked)))]
+
+
+def _forty_stored_once(store: ClassStore, cid: int, token: str, teams: list[Any]) -> None:
+    decisions = store.trainer_view(cid, token)["decisions"]
+    assert sorted(d["team"] for d in decisions) == sorted(t.team_id for t in teams)
+    with sqlite3.connect(store.path) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM decisions").fetchone() == (40,)
+
+
+def test_forty_teams_submit_at_once_threads(tmp_path: Path, capsys: Any) -> None:
+    store, cid, token, teams = new_class(tmp_path / "c.sqlite", teams=40)
+    store.advance(cid, token, 0)
+    gate = threading.Barrier(40)
+    latencies: list[float] = []
+    errors: list[BaseException] = []
+
+    def one(code: str) -> None:
+        gate.wait()
+        start = time.perf_counter()
+        try:
+            store.submit(cid, code, 1, {"strategy.price": 25})
+        except BaseException as err:
+            errors.append(err)
+        latencies.append(time.perf_counter() - start)
+
+    began = time.perf_counter()
+    threads = [threading.Thread(target=one, args=(t.code,)) for t in teams]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    total = time.perf_counter() - began
+    assert errors == [] and total < 30
+    _forty_stored_once(store, cid, token, teams)
+    with capsys.disabled():
+        print(f"\n40 threaded submissions: p95 {_p95(latencies) * 1e3:.1f} ms, all {total:.2f} s")
+    store.close()
+
+
+def test_forty_teams_submit_at_once_processes(tmp_path: Path, capsys: Any) -> None:
+    path = tmp_path / "c.sqlite"
+    store, cid, token, teams = new_class(path, teams=40)
+    store.advance(cid, token, 0)
+    codes = [t.code for t in teams]
+    began = time.perf_counter()
+    kids = _spawn(path, cid, [",".join(codes[i::4]) for i in range(4)], "burst")
+    outputs = [kid.communicate() for kid in kids]
+    total = time.perf_counter() - began
+    assert all(kid.returncode == 0 for kid in kids), outputs
+    latencies = [float(x) for out, _ in outputs for x in out.split()]
+    assert len(latencies) == 40 and total < 30
+    _forty_stored_once(store, cid, token, teams)
+    with capsys.disabled():
+        print(f"\n40 submissions from 4 processes: p95 {_p95(latencies) * 1e3:.1f} ms")
+    store.close()
