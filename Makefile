@@ -12,6 +12,8 @@ $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
+# the dashboard's JavaScript, from the npm registry, so that `crmsim dashboard` works offline
+	$(BIN)/python -m sim.dashboard.assets
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -23,6 +25,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 test: $(STAMP) lint
+	bash scripts/ensure_browser.sh
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
 quick: $(STAMP)

@@ -29,7 +29,8 @@ import typer
 from rich.text import Text
 
 from sim.cli.calibrate import calibrate_command, check_model_command
-from sim.cli.compare import compare_command
+from sim.cli.compare import LangOption, compare_command
+from sim.cli.dashboard import dashboard_command
 from sim.cli.inspect import (
     HELP_OPTIONS,
     USER_ERROR,
@@ -51,6 +52,7 @@ from sim.cli.inspect import (
 from sim.cli.sweep import sweep_app
 from sim.cli.text import escape, friendly, print_error, stderr_console, stdout_console
 from sim.errors import UserError, printable
+from sim.i18n import DEFAULT_LANG, check_lang
 from sim.scenario.size import SOFT_CUSTOMERS, SOFT_EVENTS, SOFT_MEMORY_SHARE, check_size
 
 if TYPE_CHECKING:
@@ -180,6 +182,7 @@ def run_command(
         bool, typer.Option("--quiet", "-q", help="No progress bar and no KPI table.")
     ] = False,
     force: ForceOption = False,
+    lang: LangOption = DEFAULT_LANG,
 ) -> None:
     """Run a scenario once and write its tables, figures and HTML report.
 
@@ -203,12 +206,13 @@ def run_command(
         crmsim run complaint_handling --all-arms --out out/complaints
         crmsim run my_lesson.yaml --set strategy.complaints.handling=lescant --format html
         crmsim run baseline --set population.initial=100000 --engine vector --format parquet
+        crmsim run baseline --lang zh
     """
     from sim.engines import choose_engine
     from sim.results.folder import ResultFolder
 
     check_engine(engine)
-    how = _How(seed, fmt, engine, quiet, force)
+    how = _How(seed, fmt, engine, quiet, force, check_lang(lang))
     if arm is not None and all_arms:
         raise UserError("give either --arm NAME (one arm) or --all-arms (every arm), not both")
     lesson = load(scenario, overrides)
@@ -245,6 +249,7 @@ class _How:
     engine: str
     quiet: bool
     force: bool
+    lang: str = DEFAULT_LANG
 
 
 def _save_run(
@@ -273,7 +278,7 @@ def _save_run(
     if how.fmt in (Format.html, Format.both):
         from sim.report.run_page import write_report
 
-        write_step("report", shown, lambda: write_report(result, folder.staging))
+        write_step("report", shown, lambda: write_report(result, folder.staging, how.lang))
         report = shown / "report.html"
     write_step("result", shown, lambda: folder.publish(result.manifest))
     return result, report
@@ -352,6 +357,7 @@ app.command("report", context_settings=HELP_OPTIONS)(friendly(report_command))
 app.command("compare", context_settings=HELP_OPTIONS)(friendly(compare_command))
 app.command("calibrate", context_settings=HELP_OPTIONS)(friendly(calibrate_command))
 app.command("check-model", context_settings=HELP_OPTIONS)(friendly(check_model_command))
+app.command("dashboard", context_settings=HELP_OPTIONS)(friendly(dashboard_command))
 app.add_typer(sweep_app, name="sweep")
 
 

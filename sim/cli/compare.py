@@ -19,6 +19,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from sim.cli.comparison_view import print_comparison
+from sim.cli.text import ReportLangOption as LangOption
 from sim.cli.text import escape, stderr_console, stdout_console
 from sim.engines import ENGINES
 from sim.errors import UserError, printable
@@ -28,6 +29,7 @@ from sim.experiments.executors import cores, make_executor
 from sim.experiments.inputs import unknown_metric
 from sim.experiments.plan import MAX_REPLICATIONS, check_experiment, experiment_engine
 from sim.experiments.targets import Target, parse_target
+from sim.i18n import DEFAULT_LANG, check_lang
 from sim.report.compare_page import headline_metrics, write_report
 from sim.results.catalogue import KPIS
 from sim.results.collect import versions
@@ -36,7 +38,7 @@ from sim.rng import DEFAULT_SEED
 from sim.scenario.size import SOFT_CUSTOMERS, SOFT_EVENTS
 from sim.scenario.spec import Scenario, load_scenario, scenario_hash, scenario_to_dict
 
-__all__ = ["compare_command", "load_arms", "work_folder"]
+__all__ = ["LangOption", "compare_command", "load_arms", "work_folder"]
 
 #: Every KPI a comparison can report, for checking --metric before any run.
 KPI_NAMES = tuple(k.name for k in KPIS)
@@ -257,6 +259,7 @@ def compare_command(
             "half this machine's memory a run). Hard ceilings hold.",
         ),
     ] = False,
+    lang: LangOption = DEFAULT_LANG,
 ) -> None:
     """Compare policies on paired replications: intervals, differences and a verdict.
 
@@ -279,8 +282,10 @@ def compare_command(
         crmsim compare baseline my_lesson.yaml -n 20 --workers 0
         crmsim compare service_staffing --target profit:2% --max-n 100
         crmsim compare price_war --engine vector --out out/price_war
+        crmsim compare complaint_handling -n 8 --lang zh
     """
     # Check everything the user typed before starting workers (a Dask cluster takes a while).
+    check_lang(lang)
     if engine not in ENGINES:
         raise UserError(f"unknown engine {engine!r} (allowed: {', '.join(ENGINES)})")
     goal = parse_target(target) if target is not None else None
@@ -328,7 +333,7 @@ def compare_command(
             where = repr(executor)
         metrics = list(metric) if metric else headline_metrics(result)
         try:
-            write_report(result, folder.staging, metrics)
+            write_report(result, folder.staging, metrics, lang)
             folder.publish(_manifest(result, metrics))
             discard(work)  # its runs are in the published replications table now
         except OSError as exc:

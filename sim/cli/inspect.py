@@ -6,7 +6,12 @@ check that files load, with the size a run of each would have (the estimate of
 into ``crmsim run``, and a saved run's report rebuilt. They are plain functions with
 typer-annotated parameters, registered on the main command line the way
 :mod:`sim.cli.compare` is. The helpers ``crmsim run`` shares with them live here too:
-loading a scenario, choosing an arm of its ``arms:`` block, and the tables of a run's KPIs.
+loading a scenario and choosing an arm of its ``arms:`` block; the tables of a run's KPIs
+are in :mod:`sim.cli.tables`, re-exported here.
+
+With ``--lang zh``, ``list`` and ``show`` give each lesson's header in Chinese (its ``zh:``
+block, through :func:`sim.scenario.header.lesson_header`; the English text, marked as
+untranslated, where it has none) and their own labels from the catalogue (``messages/cli.yaml``).
 
 Names, lessons and messages come from the user's files: they reach the terminal as
 ``rich.text.Text`` built from :func:`sim.errors.printable`, or through
@@ -16,7 +21,6 @@ Names, lessons and messages come from the user's files: they reach the terminal 
 from __future__ import annotations
 
 import difflib
-import math
 import os
 import shlex
 import sys
@@ -28,12 +32,21 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from sim.cli.text import USER_ERROR, escape, print_error, stderr_console, stdout_console
+from sim.cli.tables import arms_table, kpi_table
+from sim.cli.text import (
+    USER_ERROR,
+    ReportLangOption,
+    escape,
+    friendly,
+    print_error,
+    stderr_console,
+    stdout_console,
+)
 from sim.errors import UserError, printable
+from sim.i18n import catalogue, check_lang
+from sim.scenario.header import lesson_header
 
 if TYPE_CHECKING:
-    from sim.report.arms_page import ArmRun
-    from sim.results.run_result import RunResult
     from sim.scenario.spec import Scenario
 
 __all__ = [
@@ -250,42 +263,70 @@ def validate_command(
         raise typer.Exit(USER_ERROR)
 
 
-def list_command() -> None:
+LangOption = Annotated[
+    str, typer.Option("--lang", help="Language of the lessons and labels: en or zh.")
+]
+
+
+@friendly
+def list_command(lang: LangOption = "en") -> None:
     """List the scenario library with each scenario's one-line lesson.
+
+    --lang zh: the lessons in Chinese (one without a translation in English, marked so).
 
     **Examples**
 
         crmsim list
+        crmsim list --lang zh
     """
     import scenarios
 
-    table = Table(title=f"Scenario library ({scenarios.SCENARIO_DIR})", title_justify="left")
-    table.add_column("scenario", style="bold", no_wrap=True)
-    table.add_column("lesson")
+    t = catalogue(check_lang(lang))
+    title = t("cli.list.title", folder=scenarios.SCENARIO_DIR)
+    table = Table(title=escape(title), title_justify="left")
+    table.add_column(t("word.scenario"), style="bold", no_wrap=True)
+    table.add_column(t("cli.list.lesson"), overflow="fold")  # Chinese has no spaces to wrap at
     for name in scenarios.names():
-        table.add_row(escape(name), Text(printable(scenarios.lesson(name))))
+        line = scenarios.lesson(name)  # English: the file's line, no scenario loaded
+        if lang != "en":
+            h = lesson_header(load(name, None), lang)
+            line = h.lesson if h.translated else f"{h.lesson} {t('cli.untranslated')}"
+        table.add_row(escape(name), Text(printable(line)))
     stdout_console().print(table)
 
 
 def show_command(
     scenario: Annotated[str, typer.Argument(help="Library scenario name or path to a YAML file.")],
     overrides: SetOption = None,
+    lang: LangOption = "en",
 ) -> None:
     """Print the fully resolved scenario as YAML (extends merged, overrides applied).
 
     Durations are shown in days. The output is itself a valid scenario file; control
     characters in its text (an escape sequence in a name, say) are written as visible
-    escapes, so showing a shared file never drives the terminal.
+    escapes, so showing a shared file never drives the terminal. --lang zh: the comment
+    header in Chinese, with the lesson and what to see.
 
     **Examples**
 
         crmsim show baseline
         crmsim show baseline --set strategy.service.staff=4 > my_lesson.yaml
+        crmsim show complaint_handling --lang zh
     """
-    from sim.scenario.spec import dump_yaml
+    from sim.scenario.spec import dump_yaml, scenario_hash
 
-    text = printable(dump_yaml(load(scenario, overrides)))
-    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    t = catalogue(check_lang(lang))
+    sc = load(scenario, overrides)
+    body = dump_yaml(sc)
+    if lang != "en":  # dump_yaml's first line is its header in English: put ours instead
+        h = lesson_header(sc, lang)
+        lines = [t("cli.show.resolved", name=sc.name, hash=scenario_hash(sc))]
+        lines += [t("cli.show.lesson", lesson=h.lesson), t("cli.show.see", see=h.see)]
+        lines += [] if h.translated else [t("cli.untranslated")]
+        comment = "".join(f"# {' '.join(line.splitlines())}\n" for line in lines)
+        body = comment + body.partition("\n")[2]
+    body = printable(body)
+    sys.stdout.write(body if body.endswith("\n") else body + "\n")
 
 
 def report_command(
@@ -295,6 +336,7 @@ def report_command(
         typer.Option("--out", "-o", help="Where to write the report (default: RESULT_DIR)."),
     ] = None,
     force: ReportForce = False,
+    lang: ReportLangOption = "en",
 ) -> None:
     """Rebuild report.html and the PNG figures from a saved run.
 
@@ -307,11 +349,13 @@ def report_command(
         crmsim report out/baseline
         crmsim report out/baseline --out slides/baseline
         crmsim report out/complaints/lescant
+        crmsim report out/baseline --out out/baseline_zh --lang zh
     """
     from sim.report.run_page import write_report
     from sim.results.folder import ResultFolder
     from sim.results.run_result import RunResult
 
+    check_lang(lang)
     if not (result_dir / "manifest.json").is_file():
         raise UserError(
             f"{result_dir} holds no saved run (no manifest.json); "
@@ -333,7 +377,7 @@ def report_command(
         result = RunResult.load(result_dir)  # in place: under the lock, so nobody swaps it
         if in_place:
             write_step("report", target, lambda: folder.carry(result_dir))
-        write_step("report", target, lambda: write_report(result, folder.staging))
+        write_step("report", target, lambda: write_report(result, folder.staging, lang))
         write_step("report", target, lambda: folder.publish(result.manifest))
     stdout_console().print(
         printable(f"report: {target / 'report.html'}"), soft_wrap=True, markup=False
@@ -347,41 +391,3 @@ def write_step(what: str, out: Path, action: Callable[[], T]) -> T:
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise UserError(f"cannot write the {what} into {out}: {reason}") from None
-
-
-def kpi_table(result: RunResult) -> Table:
-    """The catalogue's short KPIs and the largest churn reason (the report has them all)."""
-    from sim.report.run_page import format_kpi
-    from sim.results.catalogue import CHURN_SHARES, KPIS
-
-    kpis = result.kpis
-    table = Table(title="Headline numbers", title_justify="left")
-    table.add_column("measure")
-    table.add_column("value", justify="right")
-    table.add_column("unit", style="dim")
-    shown = [k.name for k in KPIS if k.short and k.name in kpis]
-    churn = {m: kpis[m] for m in CHURN_SHARES if m in kpis and not math.isnan(kpis[m])}
-    if churn:
-        shown.append(max(churn, key=lambda m: churn[m]))
-    for metric in shown:
-        label, text, unit = format_kpi(metric, kpis[metric])
-        table.add_row(label, text, unit)
-    return table
-
-
-def arms_table(runs: list[ArmRun]) -> Table:
-    """The short KPIs of every arm side by side, the first (the reference) marked."""
-    from sim.report.run_page import format_kpi
-    from sim.results.catalogue import KPIS
-
-    table = Table(title="Headline numbers by arm (one run each)", title_justify="left")
-    table.add_column("measure")
-    for i, run in enumerate(runs):
-        header = Text(printable(run.arm + (" (reference)" if i == 0 else "")))
-        table.add_column(header, justify="right")
-    table.add_column("unit", style="dim")
-    for entry in KPIS:
-        if entry.short and any(entry.name in r.kpis for r in runs):
-            cells = [format_kpi(entry.name, r.kpis.get(entry.name, math.nan)) for r in runs]
-            table.add_row(entry.label, *(c[1] for c in cells), cells[0][2])
-    return table

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -22,8 +22,17 @@ from rich.markup import escape as escape_markup
 from rich.text import Text
 
 from sim.errors import UserError, printable
+from sim.i18n import LANGS
 
-__all__ = ["USER_ERROR", "escape", "friendly", "print_error", "stderr_console", "stdout_console"]
+__all__ = [
+    "USER_ERROR",
+    "ReportLangOption",
+    "escape",
+    "friendly",
+    "print_error",
+    "stderr_console",
+    "stdout_console",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -79,3 +88,14 @@ def friendly(fn: F) -> F:
             raise typer.Exit(USER_ERROR) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+#: ``--lang``: the language of a report and its figures (``crmsim run``, ``report``, ``compare``).
+ReportLangOption = Annotated[
+    str,
+    typer.Option(
+        "--lang",
+        help=f"Language of the HTML report and its figures: {', '.join(LANGS)} "
+        "(English, Chinese). The terminal output stays English.",
+    ),
+]

@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGES: tuple[tuple[str, str], ...] = (
     ("agents", "behaviour: rules, reactions, the firm's policies; never imports sim"),
     ("sim", "the root: the face, engine choice, seed streams, user errors"),
+    ("sim/i18n", "the message catalogue: every label a reader sees, in English and Chinese"),
     ("sim/scenario", "input: the scenario spec, loading, overrides, diagnosis, scaling"),
     ("sim/results", "the documented tables, their schema, the books and the KPIs"),
     ("sim/agent_engine", "the reference engine: Mesa agents on a SimPy clock"),
@@ -28,6 +29,8 @@ PACKAGES: tuple[tuple[str, str], ...] = (
     ("sim/experiments", "replications, comparisons, executors, statistics"),
     ("sim/experiments/sweep", "parameter sweeps: specs, designs, the resumable store, analysis"),
     ("sim/report", "derived tables, figures and HTML pages"),
+    ("sim/dashboard", "the live dashboard: a Solara app over a run stepped period by period"),
+    ("sim/classroom", "classes, teams and rounds: the SQLite store a class server runs on"),
     ("sim/docgen", "generators of docs/*.md"),
     ("sim/cli", "the crmsim command"),
 )

@@ -37,6 +37,7 @@ from concurrent.futures import ProcessPoolExecutor
 from itertools import islice
 from typing import Any, Protocol, TypeVar
 
+from sim import jit
 from sim.errors import UserError
 from sim.experiments.plan import check_experiment, run_tasks, stack_tasks, stacks
 from sim.experiments.scheduler import check_scheduler
@@ -211,6 +212,7 @@ class ProcessPool:
     def map(self, fn: Callable[[T], R], tasks: Iterable[T]) -> Iterator[R]:
         """Yield ``fn(task)`` in task order, a few tasks per worker submitted ahead."""
         if self._pool is None:
+            jit.warm()  # compile once, here: the workers only read the cache
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=multiprocessing.get_context("spawn"),
@@ -285,6 +287,7 @@ class DaskExecutor:
         self._cluster: Any = None
         if address is None or address == "local":
             n, self.asked = _worker_count(workers, oversubscribe)
+            jit.warm()  # the local workers share this machine's cache: fill it first
             self._cluster = LocalCluster(
                 n_workers=n,
                 threads_per_worker=1,

@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import StrMethodFormatter
 
 from agents.units import DAYS_PER_MONTH
+from sim.i18n import DEFAULT_LANG, text
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -47,12 +48,18 @@ def thousands(ax: Axes) -> None:
     ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
 
 
-def no_data(ax: Axes, what: str) -> None:
-    """Say on an empty panel that the run has nothing of ``what`` to show."""
-    ax.text(0.5, 0.5, f"no {what} in this run", ha="center", va="center", transform=ax.transAxes)
+def no_data(ax: Axes, what: str = "", lang: str = DEFAULT_LANG, *, message: str = "") -> None:
+    """Say on an empty panel that the run has nothing of ``what`` (already in ``lang``).
+
+    ``message`` replaces the whole sentence where ``what`` would not read well in it.
+    """
+    words = message or text("report.no_data", lang, what=what)
+    ax.text(0.5, 0.5, words, ha="center", va="center", transform=ax.transAxes)
 
 
-def shade_promotions(ax: Axes, result: RunResult, label: bool = True) -> None:
+def shade_promotions(
+    ax: Axes, result: RunResult, label: bool = True, lang: str = DEFAULT_LANG
+) -> None:
     """Shade each competitor promotion of the run's scenario on a months-since-start axis."""
     try:
         promotions = result.manifest["scenario"]["market"]["promotions"] or []
@@ -61,5 +68,5 @@ def shade_promotions(ax: Axes, result: RunResult, label: bool = True) -> None:
     for k, promo in enumerate(promotions):
         start = float(promo["start"]) / DAYS_PER_MONTH
         end = start + float(promo["duration"]) / DAYS_PER_MONTH
-        name = "competitor promotion" if label and k == 0 else None
+        name = text("report.promotion", lang) if label and k == 0 else None
         ax.axvspan(start, end, color="#999999", alpha=0.18, linewidth=0, label=name)

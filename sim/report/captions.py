@@ -8,14 +8,13 @@ headline. A caption reads the same table as its figure (the derived tables of
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from agents.units import DAYS_PER_MONTH
+from sim.i18n import DEFAULT_LANG, Catalogue, catalogue
 from sim.report.analysis import (
-    CHURN_LABELS,
     churn_reasons,
     cohort_retention,
     cost_lines,
@@ -26,12 +25,20 @@ from sim.report.analysis import (
 )
 from sim.report.renewals import MIN_DUE, drawn, renewals_of
 from sim.report.staffing import money_text, staff_words
-from sim.results.display import duration_words
+from sim.report.wording import duration_text
 
 if TYPE_CHECKING:
     from sim.results.run_result import RunResult
 
-__all__ = ["CAPTIONS", "fmt_money"]
+__all__ = ["CAPTIONS", "Caption", "fmt_money", "word"]
+
+
+class Caption(Protocol):
+    """A caption function: the run, and the language to write the sentence in."""
+
+    def __call__(self, result: RunResult, lang: str = ..., /) -> str:
+        """The sentence under the figure."""
+        ...
 
 
 def fmt_money(value: float) -> str:
@@ -39,160 +46,156 @@ def fmt_money(value: float) -> str:
     return f"{value:,.0f}"
 
 
-def _pct(part: float, whole: float) -> str:
-    return f"{100.0 * part / whole:.0f} %" if whole else "n/a"
+def _pct(part: float, whole: float, t: Catalogue) -> str:
+    return f"{100.0 * part / whole:.0f} %" if whole else t("report.na")
 
 
-def _nice(name: str) -> str:
-    return name.replace("_", " ")
+def word(t: Catalogue, prefix: str, name: str) -> str:
+    """The catalogue's word for a code name (``reason.long_wait``), or the name spelt out."""
+    key = f"{prefix}.{name}"
+    return t(key) if t.has(key) else name.replace("_", " ")
 
 
-def caption_retention(result: RunResult) -> str:
+def caption_retention(result: RunResult, lang: str = DEFAULT_LANG) -> str:
     """The first cohort's retention at (up to) 12 months, and later cohorts at that age."""
+    t = catalogue(lang)
     end = float(result.periods["end"].max()) if len(result.periods) else 0.0
     table = cohort_retention(result.customers, end)
     table = table[table["observed"] * 2 >= table["size"]]
     if table.empty:
-        return "No customer was acquired in this run."
+        return t("report.cap.retention.none")
     first = table[table["cohort"] == table["cohort"].min()]
     age = int(min(12, int(first["months"].max())))
     row = first[first["months"] == age].iloc[0]
-    text = (
-        f"Of the {int(row['size'])} customers acquired in {row['label']}, "
-        f"{100.0 * float(row['share']):.0f} % were still active {age} months after acquisition"
-    )
+    text = t("report.cap.retention", size=int(row["size"]), label=row["label"],
+             share=100.0 * float(row["share"]), age=age)  # fmt: skip
     later = table[(table["cohort"] != row["cohort"]) & (table["months"] == age)]
     if len(later):
         lo, hi = 100.0 * later["share"].min(), 100.0 * later["share"].max()
         span = f"{lo:.0f} %" if round(lo) == round(hi) else f"{lo:.0f}–{hi:.0f} %"
-        text += f"; later cohorts at the same age: {span}"
-    return text + "."
+        text += t("report.cap.retention.later", span=span)
+    return text + t("report.stop")
 
 
-def caption_flows(result: RunResult) -> str:
+def caption_flows(result: RunResult, lang: str = DEFAULT_LANG) -> str:
     """Active customers from first to last period and the flows in between."""
     p = result.periods
-    months = float(p["end"].iloc[-1]) / DAYS_PER_MONTH
-    return (
-        f"Active customers went from {int(p['active'].iloc[0]):,} at the end of the first "
-        f"period to {int(p['active'].iloc[-1]):,} after {months:.0f} months: "
-        f"{int(p['new'].sum()):,} acquired, {int(p['churned'].sum()):,} churned and "
-        f"{int(p['won_back'].sum()):,} won back."
+    return catalogue(lang)(
+        "report.cap.flows",
+        first=int(p["active"].iloc[0]),
+        last=int(p["active"].iloc[-1]),
+        months=float(p["end"].iloc[-1]) / DAYS_PER_MONTH,
+        new=int(p["new"].sum()),
+        churned=int(p["churned"].sum()),
+        won=int(p["won_back"].sum()),
     )
 
 
-def caption_economics(result: RunResult) -> str:
+def caption_economics(result: RunResult, lang: str = DEFAULT_LANG) -> str:
     """Revenue, costs, profit, the largest cost line and the final NPV."""
+    t = catalogue(lang)
     p = result.periods
     lines = cost_lines(p).sum()
     costs = float(p["costs"].sum())
-    text = (
-        f"Revenue of {fmt_money(float(p['revenue'].sum()))} against costs of "
-        f"{fmt_money(costs)} left a profit of {fmt_money(float(p['profit'].sum()))}"
-    )
+    text = t("report.cap.economics", revenue=fmt_money(float(p["revenue"].sum())),
+             costs=fmt_money(costs), profit=fmt_money(float(p["profit"].sum())))  # fmt: skip
     if len(lines) and costs:
         top = str(lines.idxmax())
-        text += f"; the largest cost line was {_nice(top)} ({_pct(float(lines[top]), costs)})"
+        share = _pct(float(lines[top]), costs, t)
+        text += t("report.cap.economics.top", line=word(t, "money", top), share=share)
     npv = float(p["cum_discounted_profit"].iloc[-1])
-    return text + f", and discounted profit (NPV) ended at {fmt_money(npv)}."
+    return text + t("report.cap.economics.npv", npv=fmt_money(npv))
 
 
-def caption_satisfaction(result: RunResult) -> str:
+def caption_satisfaction(result: RunResult, lang: str = DEFAULT_LANG) -> str:
     """Median satisfaction from first to last period and the overdrawn share at the end."""
+    t = catalogue(lang)
     p = result.periods
     active = int(p["active"].iloc[-1])
     over = int(p["overdrawn"].iloc[-1])
-    return (
-        f"Median satisfaction went from {float(p['satisfaction_p50'].iloc[0]):.2f} to "
-        f"{float(p['satisfaction_p50'].iloc[-1]):.2f}; at the end {over:,} of {active:,} "
-        f"active customers ({_pct(over, active)}) had an overdrawn trust account."
-    )
+    return t("report.cap.satisfaction", first=float(p["satisfaction_p50"].iloc[0]),
+             last=float(p["satisfaction_p50"].iloc[-1]), over=over, active=active,
+             share=_pct(over, active, t))  # fmt: skip
 
 
-def caption_ladder(result: RunResult) -> str:
+def caption_ladder(result: RunResult, lang: str = DEFAULT_LANG) -> str:
     """Shares on the lowest and highest rung at the end, and the lowest rung's change."""
+    t = catalogue(lang)
     shares = level_shares(result.periods)
     if shares.empty or shares.iloc[-1].isna().all():
-        return "No active customer at the end of the run."
+        return t("report.cap.ladder.none")
     low, high = str(shares.columns[0]), str(shares.columns[-1])
     first, last = shares.iloc[0], shares.iloc[-1]
-    return (
-        f"At the end, {100.0 * float(last[low]):.0f} % of active customers were {low} "
-        f"(from {100.0 * float(first[low]):.0f} % in the first period) and "
-        f"{100.0 * float(last[high]):.0f} % had reached the {high} level."
-    )
+    return t("report.cap.ladder", low_share=100.0 * float(last[low]), low=word(t, "level", low),
+             low_first=100.0 * float(first[low]), high_share=100.0 * float(last[high]),
+             high=word(t, "level", high))  # fmt: skip
 
 
-def caption_lifecycle(result: RunResult) -> str:
+def caption_lifecycle(result: RunResult, lang: str = DEFAULT_LANG) -> str:
     """Customers at risk and advocates at the end."""
+    t = catalogue(lang)
     stages = prefixed(result.periods, "stage_").iloc[-1]
     total = float(stages.sum())
     at_risk = int(stages.get("at_risk", 0))
     advocacy = int(stages.get("advocacy", 0))
-    return (
-        f"At the end, {at_risk:,} customers ({_pct(at_risk, total)}) were at risk and "
-        f"{advocacy:,} ({_pct(advocacy, total)}) were advocates."
-    )
+    return t("report.cap.lifecycle", at_risk=at_risk, risk_share=_pct(at_risk, total, t),
+             advocacy=advocacy, advocacy_share=_pct(advocacy, total, t))  # fmt: skip
 
 
-def caption_trust(result: RunResult) -> str:
+def caption_trust(result: RunResult, lang: str = DEFAULT_LANG) -> str:
     """Total deposits and withdrawals and the largest withdrawal reason."""
+    t = catalogue(lang)
     table = trust_waterfall(result.ledger)
     if table.empty:
-        return "No trust was deposited or withdrawn in this run."
+        return t("report.cap.trust.none")
     dep = float(table.loc[table["kind"] == "deposit", "amount"].sum())
     wdr_rows = table[table["kind"] != "deposit"]
     wdr = float(wdr_rows["amount"].sum())
-    text = f"Deposits added {dep:,.0f} trust points and withdrawals took {-wdr:,.0f}"
+    text = t("report.cap.trust", deposits=dep, withdrawals=-wdr)
     if len(wdr_rows):
         top = wdr_rows.iloc[0]
-        text += (
-            f"; the largest withdrawal was {_nice(str(top['reason']))} "
-            f"({-float(top['amount']):,.0f} points, {_pct(float(top['amount']), wdr)} of all "
-            "withdrawals)"
-        )
-    return text + f", for a net change of {float(table['end'].iloc[-1]):+,.0f}."
+        share = _pct(float(top["amount"]), wdr, t)
+        reason = word(t, "reason", str(top["reason"]))
+        text += t("report.cap.trust.top", reason=reason, points=-float(top["amount"]), share=share)
+    return text + t("report.cap.trust.net", net=float(table["end"].iloc[-1]))
 
 
-def caption_churn(result: RunResult) -> str:
+def caption_churn(result: RunResult, lang: str = DEFAULT_LANG) -> str:
     """The leading churn reason and its share, e.g. "Overdrawn trust caused 41 % of churn"."""
+    t = catalogue(lang)
     table = churn_reasons(result.customers)
     if table.empty:
-        return "No customer churned in this run."
-    reason = str(table.index[0])
-    label = CHURN_LABELS.get(reason, _nice(reason))
-    total = int(table["total"].sum())
-    n = int(table["total"].iloc[0])
-    return (
-        f"{label[0].upper()}{label[1:]} caused {100.0 * float(table['share'].iloc[0]):.0f} % "
-        f"of churn ({n:,} of {total:,} churned customers)."
-    )
+        return t("report.run.no_churn")
+    label = word(t, "churn", str(table.index[0]))
+    return t("report.cap.churn", reason=f"{label[0].upper()}{label[1:]}",
+             share=100.0 * float(table["share"].iloc[0]), n=int(table["total"].iloc[0]),
+             total=int(table["total"].sum()))  # fmt: skip
 
 
-def caption_service(result: RunResult) -> str:
+def caption_service(result: RunResult, lang: str = DEFAULT_LANG) -> str:
     """Ticket-weighted mean wait against the promise, late tickets and utilisation."""
+    t = catalogue(lang)
     p = result.periods
     tickets = p["tickets"].to_numpy(dtype=float)
     n = float(tickets.sum())
     if not n:
-        return "No service ticket was raised in this run."
+        return t("report.cap.service.none")
     waits = p["wait_mean"].fillna(0.0).to_numpy(dtype=float)
-    mean_h = 24.0 * float((waits * tickets).sum()) / n
-    late = int(p["waits_over_promise"].sum())
-    text = f"Tickets waited {mean_h:.1f} h on average"
+    text = t("report.cap.service", hours=24.0 * float((waits * tickets).sum()) / n)
     try:
         promise = float(result.manifest["scenario"]["strategy"]["service"]["promise"])
-        text += f" against a promise of {24.0 * promise:g} h"
+        text += t("report.cap.service.promise", hours=24.0 * promise)
     except (KeyError, TypeError, ValueError):
         pass
-    text += f"; {late:,} of {int(n):,} tickets ({_pct(late, n)}) waited longer"
+    late = int(p["waits_over_promise"].sum())
+    text += t("report.cap.service.late", late=late, total=int(n), share=_pct(late, n, t))
     util = p["utilisation"].to_numpy(dtype=float)
     if np.isfinite(util).any():
-        text += f", and service staff were busy {100.0 * float(np.nanmean(util)):.0f} % of the time"
-    return text + "." + _salary_sentence(result)
+        text += t("report.cap.service.busy", busy=100.0 * float(np.nanmean(util)))
+    return text + t("report.stop") + _salary_sentence(result, t)
 
 
-def _salary_sentence(result: RunResult) -> str:
+def _salary_sentence(result: RunResult, t: Catalogue) -> str:
     """The desk's salary over the run (what the waits above were bought with), or nothing."""
     paid = float(result.periods["cost_service_staff"].sum())
     sc = result.manifest.get("scenario") or {}
@@ -203,73 +206,62 @@ def _salary_sentence(result: RunResult) -> str:
     if staff is None or not paid:
         return ""
     currency = str((sc.get("economics") or {}).get("currency") or "")
-    return (
-        f" The desk's {staff_words(float(staff))} cost {money_text(paid, currency)} in "
-        "salary over the run."
-    )
+    return t("report.cap.service.salary", staff=staff_words(float(staff), t.lang),
+             money=money_text(paid, currency))  # fmt: skip
 
 
 def _rate(share: float) -> str:
     return f"{100.0 * share:.1f} %"
 
 
-def caption_renewals(result: RunResult) -> str:
+def caption_renewals(result: RunResult, lang: str = DEFAULT_LANG) -> str:
     """The renewal rate at the first and the last drawn renewal, and what sBG expects."""
+    t = catalogue(lang)
     table = renewals_of(result)
     if table is None:
-        return "This run has no contract renewals."
+        return t("report.cap.renewals.none")
     shown = drawn(table)
     if shown.empty:
-        return f"No renewal in this run had {MIN_DUE} or more customers due."
+        return t("report.cap.renewals.few", min_due=MIN_DUE)
     first, last = shown.iloc[0], shown.iloc[-1]
-    text = (
-        f"At the first renewal, {_rate(float(first['rate']))} of the "
-        f"{int(first['due']):,} customers due renewed"
-    )
+    text = t("report.cap.renewals.first", rate=_rate(float(first["rate"])), due=int(first["due"]))
     if len(shown) > 1:
-        text += (
-            f"; at renewal {int(last['renewal'])} ({duration_words(float(last['day']))} "
-            f"after joining), {_rate(float(last['rate']))} of {int(last['due']):,} renewed."
-        )
+        text += t("report.cap.renewals.last", renewal=int(last["renewal"]),
+                  after=duration_text(float(last["day"]), lang), rate=_rate(float(last["rate"])),
+                  due=int(last["due"]))  # fmt: skip
         if float(last["low"]) > float(first["high"]):
-            text += (
-                " The rate rises with tenure: the customers most likely to cancel leave "
-                "first, so those who stay are steadier."
-            )
+            text += t("report.cap.renewals.rises")
         elif float(last["high"]) < float(first["low"]):
-            text += " The rate falls with tenure."
+            text += t("report.cap.renewals.falls")
         else:
-            text += " With this many customers, the two rates cannot be told apart."
+            text += t("report.cap.renewals.same")
         if np.isfinite([first["sbg"], last["sbg"]]).all():
-            text += (
-                " The sBG model alone, without customer behaviour, expects "
-                f"{_rate(float(first['sbg']))} and {_rate(float(last['sbg']))}."
-            )
+            text += t("report.cap.renewals.sbg", first=_rate(float(first["sbg"])),
+                      last=_rate(float(last["sbg"])))  # fmt: skip
     else:
-        text += "."
+        text += t("report.stop")
     won = int((result.customers["won_back"] > 0).sum())
     if won:
-        text += f" {won:,} customers who were won back are left out."
+        text += t("report.cap.renewals.won", won=won)
     return text
 
 
-def caption_value(result: RunResult) -> str:
+def caption_value(result: RunResult, lang: str = DEFAULT_LANG) -> str:
     """Which segment brings the largest share of revenue, against its share of customers."""
+    t = catalogue(lang)
     table = value_by_segment(result.customers)
     if table.empty or not np.isfinite(table["revenue_share"]).any():
-        return "No revenue in this run."
+        return t("report.cap.value.none")
     top = str(table["revenue_share"].idxmax())
     cols = ["customers_share", "revenue_share", "margin_share"]
     customers, revenue, margin = 100.0 * table.loc[top, cols].to_numpy(dtype=float)
-    return (
-        f"The {top} segment is {customers:.0f} % of the customers ever acquired and brought "
-        f"{revenue:.0f} % of revenue ({margin:.0f} % of gross margin)."
-    )
+    return t("report.cap.value", segment=top, customers=customers, revenue=revenue,
+             margin=margin)  # fmt: skip
 
 
 #: One caption function per figure key of :data:`sim.report.plots.FIGURES` and of the
 #: lesson figures (:data:`sim.report.lesson_figures.RUN_FIGURES`).
-CAPTIONS: dict[str, Callable[[RunResult], str]] = {
+CAPTIONS: dict[str, Caption] = {
     "retention": caption_retention,
     "renewals": caption_renewals,
     "flows": caption_flows,

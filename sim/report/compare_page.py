@@ -7,7 +7,9 @@ blur, and the paired-difference plots put the zero line where the eye can check 
 
 :func:`write_report` writes ``report.html`` (every figure inlined as base64 PNG, so the file
 can be mailed on its own), the same figures as PNG files, and the tidy tables as CSV (and
-the per-replication table as Parquet).
+the per-replication table as Parquet). Its words come from the message catalogue
+(``report.cmp.*``, ``report.verdict.*``, :mod:`sim.i18n`) in the language asked for; the
+salary figure and its caption (a staffing lesson) stay in English.
 """
 
 from __future__ import annotations
@@ -26,33 +28,37 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from sim.i18n import DEFAULT_LANG, Catalogue, catalogue
 from sim.report.compare_plots import (
     difference_figure,
     interval_figure,
     retention_curves,
     retention_figure,
 )
+from sim.report.fonts import cjk_fonts
 from sim.report.lesson_figures import plot_salary
 from sim.report.staffing import caption_salary, salary_table
 from sim.report.stylesheet import page_css
 from sim.report.wording import (
+    change_words,
     claim_line,
     claim_status,
     fewer_customers_note,
     fmt,
     fmt_factor,
     gain_text,
+    mean_words,
+    metric_name,
     verdict,
 )
 from sim.results.catalogue import KPIS
 from sim.results.display import (
-    change_text,
     interval_text,
-    mean_text,
     number,
     relative_applies,
 )
 from sim.results.run_result import atomic_write_bytes
+from sim.scenario.header import lesson_header
 from sim.scenario.spec import scenario_hash
 
 if TYPE_CHECKING:
@@ -99,26 +105,33 @@ def currency_of(comparison: Comparison) -> str:
     return comparison.arms[comparison.baseline].economics.currency
 
 
-def verdicts(comparison: Comparison, metrics: Iterable[str] | None = None) -> list[str]:
+def verdicts(
+    comparison: Comparison, metrics: Iterable[str] | None = None, lang: str = DEFAULT_LANG
+) -> list[str]:
     """Every arm against the baseline on every chosen metric, one sentence each."""
     chosen = list(metrics) if metrics is not None else headline_metrics(comparison)
     diffs = comparison.differences(chosen)
-    return [verdict(row) for row in diffs.to_dict("records")]
+    return [verdict(row, lang=lang) for row in diffs.to_dict("records")]
 
 
 # ------------------------------------------------------------------------------ plots
-def figures(comparison: Comparison, metrics: Iterable[str] | None = None) -> dict[str, Figure]:
+def figures(
+    comparison: Comparison, metrics: Iterable[str] | None = None, lang: str = DEFAULT_LANG
+) -> dict[str, Figure]:
     """The report's figures by file stem.
 
     An interval plot and a paired-difference plot per metric, the retention curves of
     every arm on one chart, and when the arms' desks differ, the salary each pays against
     the service and customers it buys (``salary``).
     """
-    return _figures(comparison, metrics, salary_table(comparison))
+    return _figures(comparison, metrics, salary_table(comparison), lang)
 
 
 def _figures(
-    comparison: Comparison, metrics: Iterable[str] | None, staffing: pd.DataFrame | None
+    comparison: Comparison,
+    metrics: Iterable[str] | None,
+    staffing: pd.DataFrame | None,
+    lang: str = DEFAULT_LANG,
 ) -> dict[str, Figure]:
     """:func:`figures` with the salary table computed once (it may re-run a replication)."""
     chosen = list(metrics) if metrics is not None else headline_metrics(comparison)
@@ -126,9 +139,9 @@ def _figures(
     diffs = comparison.differences(chosen)
     out: dict[str, Figure] = {}
     for m in chosen:
-        out[f"interval_{_slug(m)}"] = interval_figure(summary, m, comparison.baseline)
-        out[f"difference_{_slug(m)}"] = difference_figure(diffs, m, comparison.baseline)
-    out["retention"] = retention_figure(retention_curves(comparison))
+        out[f"interval_{_slug(m)}"] = interval_figure(summary, m, comparison.baseline, lang)
+        out[f"difference_{_slug(m)}"] = difference_figure(diffs, m, comparison.baseline, lang)
+    out["retention"] = retention_figure(retention_curves(comparison), lang)
     if staffing is not None:
         promise = comparison.arms[comparison.baseline].strategy.service.promise
         out["salary"] = plot_salary(staffing, comparison.baseline, currency_of(comparison), promise)
@@ -163,16 +176,17 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _mean_ci(metric: str, values: np.ndarray, currency: str) -> str:
+def _mean_ci(metric: str, values: np.ndarray, currency: str, lang: str = DEFAULT_LANG) -> str:
     mean, low, high = (float(v) for v in values)
-    text = mean_text(metric, mean, low, high, currency)
+    text = mean_words(metric, mean, low, high, currency, lang)
     head, _, tail = text.partition(" [")
     return f"{_esc(head)} <span class='muted'>[{_esc(tail)}</span>"
 
 
-def _diff_ci(metric: str, r: Mapping[Any, Any], currency: str) -> str:
+def _diff_ci(metric: str, r: Mapping[Any, Any], currency: str, lang: str = DEFAULT_LANG) -> str:
     iv = interval_text(metric, r["low"], r["high"], currency, with_unit=False)
-    return f"{_esc(change_text(metric, r['diff'], currency))} <span class='muted'>{_esc(iv)}</span>"
+    change = change_words(metric, r["diff"], currency, lang=lang)
+    return f"{_esc(change)} <span class='muted'>{_esc(iv)}</span>"
 
 
 def _relative(metric: str, r: Mapping[Any, Any]) -> str:
@@ -183,32 +197,35 @@ def _relative(metric: str, r: Mapping[Any, Any]) -> str:
     return f"{number(r['rel_pct'], signed=True)} % <span class='muted'>[{low}, {high}]</span>"
 
 
-def _lesson_section(c: Comparison, currency: str) -> list[str]:
+def _lesson_section(c: Comparison, currency: str, t: Catalogue) -> list[str]:
     """What the lesson says it shows, and each of its claims beside what was measured."""
     if c.lesson is None:
         return []
-    out = [f"<h2>The lesson: {_esc(c.lesson.lesson or c.lesson.name)}</h2>"]
-    if c.lesson.see:
-        out.append(f"<p class='see'><b>What to see.</b> {_esc(c.lesson.see)}</p>")
+    header = lesson_header(c.lesson, t.lang)
+    out = [f"<h2>{_esc(t('report.cmp.lesson', lesson=header.lesson or header.name))}</h2>"]
+    if header.lesson and not header.translated:
+        out.append(f"<p class='muted'>{_esc(t('report.untranslated'))}</p>")
+    if header.see:
+        out.append(f"<p class='see'><b>{_esc(t('report.see'))}</b> {_esc(header.see)}</p>")
     rows = c.headline_differences()
     if rows.empty:
         return out
-    out.append("<h3>Claimed and measured</h3><ul>")
+    out.append(f"<h3>{_esc(t('report.cmp.claims'))}</h3><ul>")
     for claim in dict.fromkeys(rows["claim"]):
         if claim:
             out.append(f"<li class='muted'>{_esc(claim)}</li>")
     for row in rows.to_dict("records"):
         cls = {"holds": "good", "fails": "bad"}.get(claim_status(row), "")
-        out.append(f"<li class='{cls}'>{_esc(claim_line(row, currency))}</li>")
+        out.append(f"<li class='{cls}'>{_esc(claim_line(row, currency, t.lang))}</li>")
     out.append("</ul>")
     return out
 
 
-def _p_best(c: Comparison, row: Mapping[Any, Any], p: pd.Series) -> str:
+def _p_best(c: Comparison, row: Mapping[Any, Any], p: pd.Series, t: Catalogue) -> str:
     if not len(p):
-        return "n/a"
+        return t("report.na")
     text = fmt(float(p.iloc[0]))
-    note = fewer_customers_note(c, row["metric"], row["arm"])
+    note = fewer_customers_note(c, row["metric"], row["arm"], t.lang)
     return f"{text} <span class='bad'>({_esc(note)})</span>" if note else text
 
 
@@ -217,96 +234,95 @@ def _html(
     chosen: list[str],
     images: dict[str, bytes],
     staffing: pd.DataFrame | None = None,
+    lang: str = DEFAULT_LANG,
 ) -> str:
+    t = catalogue(lang)
     c = comparison
     currency = currency_of(c)
     summary = c.arm_summary(chosen)
     diffs = c.differences(chosen)
     best = c.prob_best(chosen)
     parts = [
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>Policy comparison: {_esc(', '.join(c.arms))}</title><style>{_CSS}</style>",
+        f"<!DOCTYPE html><html lang='{lang}'><head><meta charset='utf-8'>",
+        f"<title>{_esc(t('report.cmp.title', arms=', '.join(c.arms)))}</title>"
+        f"<style>{_CSS}</style>",
         "</head><body>",
-        f"<h1>Policy comparison: {_esc(' vs '.join(c.arms))}</h1>",
-        f"<p>{c.n} paired replications per arm (common random numbers: replication <i>i</i> "
-        f"of every arm uses the same seed), experiment seed {c.seed}, baseline "
-        f"<b>{_esc(c.baseline)}</b>. Intervals are 95 % Student-t intervals; differences are "
-        "paired. Generated "
-        f"{datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')} in {c.seconds:.1f} s.</p>",
-    ]
-    parts += _lesson_section(c, currency)
+        f"<h1>{_esc(t('report.cmp.title', arms=t('report.cmp.vs').join(c.arms)))}</h1>",
+        "<p>"
+        + t("report.cmp.intro", n=c.n, seed=c.seed, baseline=_esc(c.baseline),
+            when=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), seconds=c.seconds)
+        + "</p>",
+    ]  # fmt: skip
+    parts += _lesson_section(c, currency, t)
     arm_rows = [[_esc(a), _esc(s.name), scenario_hash(s)] for a, s in c.arms.items()]
-    parts.append(_table(["arm", "scenario", "hash"], arm_rows))
+    parts.append(_table([t("report.cmp.arm"), t("word.scenario"), t("report.cmp.hash")], arm_rows))
     if c.target is not None:
+        capped = f"<span class='bad'>{_esc(t('report.cmp.capped'))}</span>"
         rows = [
-            [_esc(a), "yes" if s.met else "<span class='bad'>no (hit the cap)</span>",
+            [_esc(a), _esc(t("report.cmp.yes")) if s.met else capped,
              str(s.n_met) if s.n_met is not None else "—", fmt(s.half_width), fmt(s.allowed)]
             for a, s in c.target_status.items()
         ]  # fmt: skip
-        parts.append(f"<h2>Precision target {_esc(c.target)}</h2>")
-        parts.append(_table(["arm", "met", "met at n", "half-width", "allowed"], rows))
-    parts.append("<h2>Verdicts</h2><ul>")
+        parts.append(f"<h2>{_esc(t('report.cmp.target', target=c.target))}</h2>")
+        head = [t(f"report.cmp.{k}") for k in ("arm", "met", "met_at", "half_width", "allowed")]
+        parts.append(_table(head, rows))
+    parts.append(f"<h2>{_esc(t('report.cmp.verdicts'))}</h2><ul>")
     for row in diffs.to_dict("records"):
         cls = {1: "good", -1: "bad"}.get(int(row["better"]), "")
-        text = verdict(row, currency)
-        note = fewer_customers_note(c, row["metric"], row["arm"]) if row["better"] > 0 else ""
+        text = verdict(row, currency, lang)
+        note = fewer_customers_note(c, row["metric"], row["arm"], lang) if row["better"] > 0 else ""
         text += f" — {note}" if note else ""
         parts.append(f"<li class='{cls}'>{_esc(text)}</li>")
     parts.append("</ul>")
-    parts.append("<h2>Arm means</h2>")
+    parts.append(f"<h2>{_esc(t('report.cmp.means'))}</h2>")
     rows = []
     for m in chosen:
         sub = summary[summary["metric"] == m].set_index("arm")
         rows.append(
-            [_esc(m)]
+            [_esc(metric_name(m, lang))]
             + [
-                _mean_ci(m, sub.loc[a, ["mean", "low", "high"]].to_numpy(dtype=float), currency)
+                _mean_ci(
+                    m, sub.loc[a, ["mean", "low", "high"]].to_numpy(dtype=float), currency, lang
+                )
                 for a in c.arms
             ]
         )
-    parts.append(_table(["metric", *map(_esc, c.arms)], rows))
-    parts.append(f"<h2>Differences against {_esc(c.baseline)}</h2>")
-    header = ["metric", "arm", "difference (paired)", "relative", "unpaired interval",
-              "variance removed by pairing", "unpaired runs needed", "P(best)"]  # fmt: skip
+    parts.append(_table([t("report.cmp.metric"), *map(_esc, c.arms)], rows))
+    parts.append(f"<h2>{_esc(t('report.cmp.differences', baseline=c.baseline))}</h2>")
+    keys = ("metric", "arm", "diff", "relative", "unpaired", "removed", "needed", "p_best")
     rows = []
     for r in diffs.to_dict("records"):
         p = best[(best["metric"] == r["metric"]) & (best["arm"] == r["arm"])]["p_best"]
         rows.append(
-            [_esc(r["metric"]), _esc(r["arm"]), _diff_ci(r["metric"], r, currency),
-             _relative(r["metric"], r),
+            [_esc(metric_name(r["metric"], lang)), _esc(r["arm"]),
+             _diff_ci(r["metric"], r, currency, lang), _relative(r["metric"], r),
              _esc(interval_text(r["metric"], r["unpaired_low"], r["unpaired_high"], currency,
                                 with_unit=False)),
-             _esc(gain_text(r, with_factor=False)), fmt_factor(r["factor"]),
-             _p_best(c, r, p)]
+             _esc(gain_text(r, with_factor=False, lang=lang)), fmt_factor(r["factor"]),
+             _p_best(c, r, p, t)]
         )  # fmt: skip
-    parts.append(_table(header, rows))
+    parts.append(_table([t(f"report.cmp.{k}") for k in keys], rows))
     lower = ", ".join(f"<code>{k.name}</code>" for k in KPIS if k.better < 0)
-    parts.append(
-        "<p class='muted'>Variance removed by pairing = 1 − Var(paired difference) / "
-        "(Var(arm) + Var(baseline)); an unpaired experiment would need the given multiple "
-        "of the replications for intervals as narrow. P(best) is the share of 4,000 paired "
-        "bootstrap resamples of the replications in which the arm has the best mean "
-        f"(higher is better except for {lower}; n/a for neutral metrics such as shares of "
-        "a mix); with fewer than about ten replications it is overconfident. The "
-        "baseline's own P(best) is in <code>prob_best.csv</code>.</p>"
-    )
-    parts.append("<h2>Retention of the day-0 cohort</h2>")
-    parts.append(_img(images["retention"], "retention curves"))
+    parts.append(f"<p class='muted'>{t('report.cmp.note', lower=lower)}</p>")
+    parts.append(f"<h2>{_esc(t('report.cmp.retention'))}</h2>")
+    parts.append(_img(images["retention"], t("report.cmp.retention_alt")))
     if staffing is not None and "salary" in images:
         caption = caption_salary(c, staffing, currency)
-        parts.append("<h2 id='salary'>Desk salary against service and customers</h2>")
-        parts.append(_img(images["salary"], "desk salary per arm", caption))
-    parts.append("<h2>Intervals and paired differences</h2>")
+        parts.append(f"<h2 id='salary'>{_esc(t('report.cmp.salary'))}</h2>")
+        parts.append(_img(images["salary"], t("report.cmp.salary_alt"), caption))
+    parts.append(f"<h2>{_esc(t('report.cmp.intervals'))}</h2>")
     for m in chosen:
-        parts.append(f"<h3>{_esc(m)}</h3>")
-        parts.append(_img(images[f"interval_{_slug(m)}"], f"{m} intervals"))
-        parts.append(_img(images[f"difference_{_slug(m)}"], f"{m} differences"))
+        name = metric_name(m, lang)
+        parts.append(f"<h3>{_esc(name)}</h3>")
+        parts.append(
+            _img(images[f"interval_{_slug(m)}"], t("report.cmp.interval_alt", metric=name))
+        )
+        alt = t("report.cmp.difference_alt", metric=name)
+        parts.append(_img(images[f"difference_{_slug(m)}"], alt))
     salary_csv = ", <code>salary.csv</code>" if staffing is not None else ""
     parts.append(
-        "<h2>Data</h2><p>Per-replication KPIs: <a href='replications.csv'>replications.csv</a>"
-        " / <code>replications.parquet</code>; also <code>summary.csv</code>, "
-        "<code>differences.csv</code>, <code>prob_best.csv</code>, "
-        f"<code>retention.csv</code>{salary_csv}.</p></body></html>"
+        f"<h2>{_esc(t('report.cmp.data'))}</h2><p>{t('report.cmp.data_text', salary=salary_csv)}"
+        "</p></body></html>"
     )
     return "\n".join(parts)
 
@@ -318,7 +334,10 @@ def _img(png: bytes, alt: str, caption: str = "") -> str:
 
 
 def write_report(
-    comparison: Comparison, out_dir: str | Path, metrics: Iterable[str] | None = None
+    comparison: Comparison,
+    out_dir: str | Path,
+    metrics: Iterable[str] | None = None,
+    lang: str = DEFAULT_LANG,
 ) -> Path:
     """Write the HTML report, its figures as PNG and the tidy tables into ``out_dir``.
 
@@ -327,6 +346,7 @@ def write_report(
         out_dir: folder to write into (created if needed; files are replaced atomically;
             for a folder that appears whole, write into a ``ResultFolder``'s staging).
         metrics: metrics to report; the defined :func:`headline_metrics` by default.
+        lang: the language of the page and its figures (``"en"`` or ``"zh"``).
 
     Returns:
         Path of ``report.html``.
@@ -335,7 +355,9 @@ def write_report(
     out.mkdir(parents=True, exist_ok=True)
     chosen = list(metrics) if metrics is not None else headline_metrics(comparison)
     staffing = salary_table(comparison)
-    images = {name: _png(fig) for name, fig in _figures(comparison, chosen, staffing).items()}
+    with cjk_fonts():  # figures are drawn and saved with the CJK fallback
+        drawn = _figures(comparison, chosen, staffing, lang)
+        images = {name: _png(fig) for name, fig in drawn.items()}
     for name, png in images.items():
         atomic_write_bytes(out / f"{name}.png", png)
     tables = {
@@ -353,5 +375,6 @@ def write_report(
     assert parquet is not None
     atomic_write_bytes(out / "replications.parquet", parquet)
     page = out / "report.html"
-    atomic_write_bytes(page, _html(comparison, chosen, images, staffing).encode("utf-8"))
+    text = _html(comparison, chosen, images, staffing, lang)
+    atomic_write_bytes(page, text.encode("utf-8"))
     return page

@@ -16,7 +16,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.experiments.stats import mean_interval
-from sim.report.wording import plain
+from sim.i18n import DEFAULT_LANG, catalogue
+from sim.report.wording import metric_name, plain
 
 if TYPE_CHECKING:
     from sim.experiments.comparison import Comparison
@@ -26,7 +27,9 @@ __all__ = ["difference_figure", "interval_figure", "retention_curves", "retentio
 _DAYS_PER_MONTH = 365.25 / 12.0
 
 
-def interval_figure(summary: pd.DataFrame, metric: str, baseline: str) -> Figure:
+def interval_figure(
+    summary: pd.DataFrame, metric: str, baseline: str, lang: str = DEFAULT_LANG
+) -> Figure:
     """Each arm's mean of ``metric`` with its 95 % interval (the baseline in grey)."""
     rows = summary[summary["metric"] == metric]
     fig = Figure(figsize=(6.0, 0.6 + 0.45 * len(rows)), layout="constrained")
@@ -37,7 +40,8 @@ def interval_figure(summary: pd.DataFrame, metric: str, baseline: str) -> Figure
         err = [[r["mean"] - r["low"]], [r["high"] - r["mean"]]]
         ax.errorbar([r["mean"]], [yi], xerr=err, fmt="o", color=color, capsize=4)
     ax.set_yticks(y, [_tick(a) for a in rows["arm"]])
-    ax.set_xlabel(f"{plain(metric)}: arm mean, 95 % interval")
+    name = plain(metric_name(metric, lang))
+    ax.set_xlabel(catalogue(lang)("report.cmp.interval_x", metric=name))
     ax.grid(axis="x", alpha=0.3)
     ax.set_ylim(-0.6, len(rows) - 0.4)
     return fig
@@ -48,21 +52,25 @@ def _tick(arm: object) -> str:
     return "\n".join(textwrap.wrap(plain(arm), 18)) or plain(arm)
 
 
-def difference_figure(diffs: pd.DataFrame, metric: str, baseline: str) -> Figure:
+def difference_figure(
+    diffs: pd.DataFrame, metric: str, baseline: str, lang: str = DEFAULT_LANG
+) -> Figure:
     """Each arm's paired difference from ``baseline`` on ``metric``, beside the unpaired one."""
+    t = catalogue(lang)
     rows = diffs[diffs["metric"] == metric]
     fig = Figure(figsize=(6.0, 0.9 + 0.5 * len(rows)), layout="constrained")
     ax = fig.add_subplot()
     y = np.arange(len(rows))[::-1]
     for k, (yi, r) in enumerate(zip(y, rows.to_dict("records"), strict=True)):
         ax.plot([r["unpaired_low"], r["unpaired_high"]], [yi - 0.15] * 2, color="#bbbbbb",
-                lw=2, label="unpaired (Welch) interval" if k == 0 else None)  # fmt: skip
+                lw=2, label=t("report.cmp.unpaired_legend") if k == 0 else None)  # fmt: skip
         err = [[r["diff"] - r["low"]], [r["high"] - r["diff"]]]
         ax.errorbar([r["diff"]], [yi], xerr=err, fmt="o", color="#d62728", capsize=4,
-                    label="paired interval" if k == 0 else None)  # fmt: skip
+                    label=t("report.cmp.paired_legend") if k == 0 else None)  # fmt: skip
     ax.axvline(0.0, color="black", lw=1)
     ax.set_yticks(y, [_tick(a) for a in rows["arm"]])
-    ax.set_xlabel(f"{plain(metric)}: arm − {plain(baseline)}, 95 % interval")
+    name = plain(metric_name(metric, lang))
+    ax.set_xlabel(t("report.cmp.difference_x", metric=name, baseline=plain(baseline)))
     ax.grid(axis="x", alpha=0.3)
     ax.set_ylim(-0.7, len(rows) - 0.3)
     # Beside the axes, not over them: "best" still lands on a whisker when arms are many.
@@ -70,7 +78,7 @@ def difference_figure(diffs: pd.DataFrame, metric: str, baseline: str) -> Figure
     return fig
 
 
-def retention_figure(curves: pd.DataFrame) -> Figure:
+def retention_figure(curves: pd.DataFrame, lang: str = DEFAULT_LANG) -> Figure:
     """The day-0 cohort's retention per arm (:func:`retention_curves`) with 95 % bands."""
     fig = Figure(figsize=(7.0, 4.0), layout="constrained")
     ax = fig.add_subplot()
@@ -78,8 +86,8 @@ def retention_figure(curves: pd.DataFrame) -> Figure:
         months = grp["day"].to_numpy(dtype=float) / _DAYS_PER_MONTH
         ax.plot(months, grp["retention"], marker=".", label=plain(arm))
         ax.fill_between(months, grp["low"], grp["high"], alpha=0.2)
-    ax.set_xlabel("months since day 0")
-    ax.set_ylabel("share of the day-0 cohort still active")
+    ax.set_xlabel(catalogue(lang)("report.cmp.retention_x"))
+    ax.set_ylabel(catalogue(lang)("report.cmp.retention_y"))
     ax.set_ylim(0.0, 1.02)
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)

@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 from matplotlib.figure import Figure
 
+from sim.i18n import DEFAULT_LANG, catalogue
 from sim.report.canvas import TALL, new_figure, no_data, thousands
 from sim.report.palette import COLOURS, HATCHES, series_style
-from sim.report.plots import FIGURES
+from sim.report.plots import FIGURES, Drawing
 from sim.report.renewals import MIN_DUE, contract_terms, drawn, renewals_of
 from sim.report.staffing import SERVICE_METRICS, money_text, staff_words
-from sim.report.wording import plain
-from sim.results.display import duration_words
+from sim.report.wording import duration_text, plain
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -36,19 +36,22 @@ if TYPE_CHECKING:
 __all__ = ["RUN_FIGURES", "LessonFigure", "plot_renewals", "plot_salary", "run_figures"]
 
 
-def plot_renewals(result: RunResult) -> Figure:
+def plot_renewals(result: RunResult, lang: str = DEFAULT_LANG) -> Figure:
     """Renewal rate by tenure with 95 % intervals, the sBG expectation, and the customers due."""
+    words = catalogue(lang)
     table = renewals_of(result)
-    fig = new_figure(TALL, "Renewal rate by tenure: share of the customers due who renew (%)")
+    fig = new_figure(TALL, words("report.fig.renewals.title"))
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 1))
     shown = drawn(table) if table is not None else None
     terms = contract_terms(result)
-    every = duration_words(terms[0]) if terms is not None else "a contract period"
-    bottom.set_xlabel(f"renewal number since joining (one contract period = {every})")
-    top.set_ylabel("renewed (% of the customers due)")
-    bottom.set_ylabel("customers due")
+    every = (
+        duration_text(terms[0], lang) if terms is not None else words("report.fig.renewals.period")
+    )
+    bottom.set_xlabel(words("report.fig.renewals.x", every=every))
+    top.set_ylabel(words("report.fig.renewals.y"))
+    bottom.set_ylabel(words("report.fig.renewals.due"))
     if shown is None or shown.empty:
-        no_data(top, f"renewal with {MIN_DUE} or more customers due")
+        no_data(top, words("report.fig.renewals.none", min_due=MIN_DUE), lang)
         return fig
     t = shown["renewal"].to_numpy()
     rate = 100.0 * shown["rate"].to_numpy(dtype=float)
@@ -57,13 +60,13 @@ def plot_renewals(result: RunResult) -> Figure:
     style = series_style(0)
     top.errorbar(
         t, rate, yerr=[rate - low, high - rate], fmt=style["marker"], color=style["color"],
-        markersize=4, capsize=2, linewidth=0.9, label="observed, with 95 % interval",
+        markersize=4, capsize=2, linewidth=0.9, label=words("report.fig.renewals.observed"),
     )  # fmt: skip
     expected = 100.0 * shown["sbg"].to_numpy(dtype=float)
     if np.isfinite(expected).all():
         top.plot(
             t, expected, color="black", linestyle="--", linewidth=1.2,
-            label="sBG model alone (each customer's own cancel risk θ, no behaviour)",
+            label=words("report.fig.renewals.sbg"),
         )  # fmt: skip
     floor = float(np.nanmin(np.concatenate([low, expected])))  # the sBG line may run lower
     top.set_ylim(max(0.0, floor - 3.0), 100.5)
@@ -163,7 +166,7 @@ class LessonFigure:
 
     after: str
     applies: Callable[[RunResult], bool]
-    make: Callable[[RunResult], Figure]
+    make: Drawing
 
 
 def _contractual(result: RunResult) -> bool:
@@ -177,13 +180,13 @@ RUN_FIGURES: dict[str, LessonFigure] = {
 }
 
 
-def run_figures(result: RunResult) -> dict[str, Callable[[RunResult], Figure]]:
+def run_figures(result: RunResult) -> dict[str, Drawing]:
     """The run report's figures in reading order, keyed like the registries.
 
     :data:`~sim.report.plots.FIGURES`, with each lesson figure that applies to ``result``
     placed after its neighbour.
     """
-    out: dict[str, Callable[[RunResult], Figure]] = {}
+    out: dict[str, Drawing] = {}
     for key, make in FIGURES.items():
         out[key] = make
         for extra, figure in RUN_FIGURES.items():

@@ -35,6 +35,7 @@ from pydantic import BaseModel, BeforeValidator
 from agents.units import parse_duration
 from sim.calibration import DataError, check_run
 from sim.errors import UserError
+from sim.i18n import DEFAULT_LANG, catalogue
 from sim.report.analysis import CHURN_LABELS
 from sim.results.display import number
 from sim.scenario.spec import Scenario, load_scenario
@@ -234,12 +235,21 @@ def _html_table(header: list[str], rows: list[list[str]], numeric: set[int]) -> 
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(lines)}</tbody></table>"
 
 
-def model_check_section(result: RunResult, budget: int = FIT_BUDGET) -> str:
-    """The report's section "Against the textbook models" as HTML ('' without a scenario)."""
+def model_check_section(
+    result: RunResult, lang: str = DEFAULT_LANG, budget: int = FIT_BUDGET
+) -> str:
+    """The report's section "Against the textbook models" as HTML ('' without a scenario).
+
+    Its heading is in ``lang``; the fits, tests and notes are statistics in English, and a
+    page in another language says so under the heading.
+    """
     check = model_check(result, budget)
     if check is None:
         return ""
-    parts = ["<section id='model-check'><h2>Against the textbook models</h2>"]
+    t = catalogue(lang)
+    parts = [f"<section id='model-check'><h2>{html.escape(t('report.model_check.title'))}</h2>"]
+    if lang != DEFAULT_LANG:
+        parts.append(f"<p class='note'>{html.escape(t('report.model_check.english'))}</p>")
     notes = list(check.notes)
     if check.table.empty:
         notes = notes or ["No segment of this scenario has a textbook model to fit."]

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from sim.i18n import text
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
@@ -68,7 +70,7 @@ def stacked_areas(ax: Axes, x: np.ndarray, frame: pd.DataFrame, labels: Sequence
 
 
 def percentile_band(
-    ax: Axes, x: np.ndarray, p: pd.DataFrame, stem: str, label: str, i: int
+    ax: Axes, x: np.ndarray, p: pd.DataFrame, stem: str, label: str, i: int, lang: str = "en"
 ) -> None:
     """A series' median as a line over its 10th–90th percentile band, hatched for print.
 
@@ -85,6 +87,6 @@ def percentile_band(
         alpha=0.2,
         hatch=HATCHES[i + 1],
         edgecolor=style["color"],
-        label=f"{label}: 10th–90th percentile",
+        label=text("report.band.range", lang, label=label),
     )
-    ax.plot(x, p[f"{stem}_p50"], label=f"{label}: median", **style)
+    ax.plot(x, p[f"{stem}_p50"], label=text("report.band.median", lang, label=label), **style)

@@ -8,6 +8,11 @@ needs no other file) and also saved next to it for slides.
 
 Everything that comes from a scenario or a result (names, lessons, reasons, segments) is
 passed through :func:`html.escape`: a scenario file is user input.
+
+The page is written in one language of the message catalogue (``lang``: ``report.run.*``
+and the captions, :mod:`sim.i18n`); the lesson header comes in that language from the
+scenario (:func:`sim.scenario.header.lesson_header`). The column reference and the model
+check keep the English of the schema and of the fits.
 """
 
 from __future__ import annotations
@@ -19,15 +24,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agents.units import DAYS_PER_MONTH
-from sim.report.analysis import CHURN_LABELS, churn_reasons, churned_examples
-from sim.report.captions import CAPTIONS
+from sim.errors import UserError
+from sim.i18n import DEFAULT_LANG, Catalogue, catalogue
+from sim.report.analysis import churn_reasons, churned_examples
+from sim.report.captions import CAPTIONS, word
+from sim.report.fonts import cjk_fonts
 from sim.report.lesson_figures import run_figures
 from sim.report.model_check import model_check_section
 from sim.report.stylesheet import page_css
-from sim.results.catalogue import kpi
-from sim.results.display import duration_words, unit_name, value_text
+from sim.report.wording import duration_text
+from sim.results.catalogue import kpi, kpi_unit
+from sim.results.display import unit_name, value_text
 from sim.results.run_result import atomic_write_bytes
 from sim.results.schema import TABLES
+from sim.scenario.header import lesson_header
+from sim.scenario.spec import load_scenario
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -47,7 +58,9 @@ def _e(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
-def format_kpi(metric: str, value: float, currency: str = "") -> tuple[str, str, str]:
+def format_kpi(
+    metric: str, value: float, currency: str = "", lang: str = DEFAULT_LANG
+) -> tuple[str, str, str]:
     """Plain-language label, formatted value and unit of one KPI, from the catalogue.
 
     Args:
@@ -55,36 +68,44 @@ def format_kpi(metric: str, value: float, currency: str = "") -> tuple[str, str,
         value: its value (NaN when the run cannot define it, e.g. a horizon shorter than
             the retention window).
         currency: the symbol in front of money.
+        lang: the language of the label, the unit and "n/a".
 
     Returns:
-        ``(label, text, unit)`` in the one language of :mod:`sim.results.display`: a share
-        reads in percent (unit ``"% of …"``), a wait in hours, money with its symbol; NaN
-        reads "n/a".
+        ``(label, text, unit)`` as :mod:`sim.results.display` reads them: a share reads in
+        percent (unit ``"% of …"``), a wait in hours, money with its symbol; NaN reads "n/a".
 
     Raises:
         LookupError: ``metric`` is not in :mod:`sim.results.catalogue`.
     """
     entry = kpi(metric)
-    return entry.label, value_text(metric, value, currency, bare=True), unit_name(metric)
+    shown = value_text(metric, value, currency, bare=True)
+    if lang == DEFAULT_LANG:
+        return entry.label, shown, unit_name(metric)
+    shown = catalogue(lang)("report.na") if value != value else shown  # NaN
+    return entry.label_in(lang), shown, kpi_unit(metric, lang)
 
 
-def render_figures(result: RunResult, dpi: int = _DPI) -> dict[str, bytes]:
+def render_figures(
+    result: RunResult, dpi: int = _DPI, lang: str = DEFAULT_LANG
+) -> dict[str, bytes]:
     """The run's figures as PNG bytes in reading order, keyed like the registries.
 
     Every figure of :data:`sim.report.plots.FIGURES`, and each lesson figure of
     :data:`sim.report.lesson_figures.RUN_FIGURES` the run can draw (renewals by tenure for
-    a contractual run) after its neighbour.
+    a contractual run) after its neighbour. Drawn with the CJK fallback font, so Chinese
+    words (and a user's Chinese segment names on an English page) show.
     """
     images: dict[str, bytes] = {}
-    for key, make in run_figures(result).items():
-        fig: Figure = make(result)
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=dpi)
-        images[key] = buf.getvalue()
+    with cjk_fonts():
+        for key, make in run_figures(result).items():
+            fig: Figure = make(result, lang)
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png", dpi=dpi)
+            images[key] = buf.getvalue()
     return images
 
 
-def write_report(result: RunResult, out_dir: str | Path) -> Path:
+def write_report(result: RunResult, out_dir: str | Path, lang: str = DEFAULT_LANG) -> Path:
     """Write ``report.html`` and one PNG per figure into ``out_dir``.
 
     Args:
@@ -92,17 +113,18 @@ def write_report(result: RunResult, out_dir: str | Path) -> Path:
         out_dir: folder to write into (created if missing); existing files of the same
             names are replaced atomically. For a folder that appears whole, write into a
             :class:`~sim.results.folder.ResultFolder`'s staging, as ``crmsim`` does.
+        lang: the language of the page and its figures (``"en"`` or ``"zh"``).
 
     Returns:
         The path of ``report.html``.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    images = render_figures(result)
+    images = render_figures(result, lang=lang)
     for key, png in images.items():
         _publish(out / f"{key}.png", png)
     target = out / "report.html"
-    _publish(target, render_html(result, images).encode("utf-8"))
+    _publish(target, render_html(result, images, lang).encode("utf-8"))
     return target
 
 
@@ -115,22 +137,23 @@ def _publish(path: Path, data: bytes) -> None:
     path.chmod(0o644)
 
 
-def render_html(result: RunResult, images: dict[str, bytes]) -> str:
-    """The report page as one HTML string (figures inlined from ``images``)."""
+def render_html(result: RunResult, images: dict[str, bytes], lang: str = DEFAULT_LANG) -> str:
+    """The report page as one HTML string (figures inlined from ``images``) in ``lang``."""
+    t = catalogue(lang)
     m = result.manifest
-    name = m.get("scenario_name") or (m.get("scenario") or {}).get("name") or "scenario"
+    name = m.get("scenario_name") or (m.get("scenario") or {}).get("name") or t("word.scenario")
     body = [
-        _header(result),
-        _kpi_section(result),
-        _figures_section(result, images),
-        _churn_section(result),
-        model_check_section(result),
-        _reference_section(),
+        _header(result, t),
+        _kpi_section(result, t),
+        _figures_section(result, images, t),
+        _churn_section(result, t),
+        model_check_section(result, lang),
+        _reference_section(t),
     ]
     return (
-        "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+        f"<!DOCTYPE html>\n<html lang='{lang}'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-        f"<title>CRM Sandbox report: {_e(name)}</title><style>{_CSS}</style></head>"
+        f"<title>{_e(t('report.run.title', name=name))}</title><style>{_CSS}</style></head>"
         f"<body>{''.join(body)}</body></html>\n"
     )
 
@@ -149,58 +172,75 @@ def _table(header: list[str], rows: list[list[str]], numeric: set[int], cls: str
     return f"<table{attr}><thead><tr>{head}</tr></thead><tbody>{''.join(lines)}</tbody></table>"
 
 
-def _header(result: RunResult) -> str:
+def _lesson(sc: dict[str, Any], lang: str) -> tuple[str, str, str, bool]:
+    """The lesson line, what to see and the notes in ``lang``, and whether they are in it.
+
+    English reads the manifest's scenario as saved; another language asks the scenario's
+    translation (:func:`~sim.scenario.header.lesson_header`), English where it has none.
+    """
+    english = (sc.get("lesson") or "", sc.get("see") or "", sc.get("description") or "")
+    if lang == DEFAULT_LANG or not sc:
+        return (*english, True)
+    try:
+        header = lesson_header(load_scenario(sc), lang)
+    except UserError:  # a manifest written by another version of the sandbox
+        return (*english, False)
+    return header.lesson, header.see, header.description, header.translated
+
+
+def _header(result: RunResult, t: Catalogue) -> str:
     m = result.manifest
+    na = t("report.na")
     sc: dict[str, Any] = m.get("scenario") or {}
-    name = m.get("scenario_name") or sc.get("name") or "scenario"
-    lesson = sc.get("lesson") or ""
+    name = m.get("scenario_name") or sc.get("name") or t("word.scenario")
+    lesson, see, description, translated = _lesson(sc, t.lang)
     wall = m.get("wall_time_s")
     rows = [
-        ["seed", _e(m.get("seed", "n/a"))],
-        ["engine", _e(m.get("engine", "n/a"))],
-        ["scenario hash", f"<code>{_e(m.get('scenario_hash', 'n/a'))}</code>"],
-        ["wall time", _e(f"{float(wall):.1f} s" if wall is not None else "n/a")],
-    ]
+        [t("word.seed"), _e(m.get("seed", na))],
+        [t("word.engine"), _e(m.get("engine", na))],
+        [t("report.run.hash"), f"<code>{_e(m.get('scenario_hash', na))}</code>"],
+        [t("report.run.wall"),
+         _e(t("report.seconds", seconds=float(wall)) if wall is not None else na)],
+    ]  # fmt: skip
     if "horizon" in sc and "period" in sc:
-        horizon, period = duration_words(sc["horizon"]), duration_words(sc["period"])
+        horizon, period = duration_text(sc["horizon"], t.lang), duration_text(sc["period"], t.lang)
         count = len(result.periods)
-        rows.append(["horizon", _e(f"{horizon}, in {count} periods of {period}")])
+        words = t("report.run.horizon_text", horizon=horizon, count=count, period=period)
+        rows.append([t("report.run.horizon"), _e(words)])
     versions = m.get("versions") or {}
     if versions:
         text = ", ".join(f"{k} {v}" for k, v in sorted(versions.items()))
-        rows.append(["versions", _e(text)])
+        rows.append([t("report.run.versions"), _e(text)])
     parts = [f"<h1>{_e(name)}</h1>"]
+    if lesson and not translated:
+        parts.append(f"<p class='note'>{_e(t('report.untranslated'))}</p>")
     if lesson:
         parts.append(f"<p class='lesson'>{_e(lesson)}</p>")
-    see = sc.get("see") or ""
     if see:
-        parts.append(f"<p class='see'><b>What to see.</b> {_e(see)}</p>")
-    description = sc.get("description") or ""
+        parts.append(f"<p class='see'><b>{_e(t('report.see'))}</b> {_e(see)}</p>")
     if description:
         parts.append(f"<p>{_e(description)}</p>")
-    parts.append(_table(["run", ""], rows, set(), cls="meta"))
+    parts.append(_table([t("report.run.meta"), ""], rows, set(), cls="meta"))
     return f"<header id='run'>{''.join(parts)}</header>"
 
 
-def _kpi_section(result: RunResult) -> str:
+def _kpi_section(result: RunResult, t: Catalogue) -> str:
     rows = []
     sc: dict[str, Any] = result.manifest.get("scenario") or {}
     currency = str((sc.get("economics") or {}).get("currency") or "")
     for metric, value in result.kpis.items():
-        label, text, unit = format_kpi(metric, value, currency)
+        label, text, unit = format_kpi(metric, value, currency, t.lang)
         rows.append([_e(label), _e(text), _e(unit), f"<code>{_e(metric)}</code>"])
-    table = _table(["measure", "value", "unit", "KPI"], rows, {1})
-    note = (
-        "<p class='note'>n/a: not defined for this run (for example a retention window "
-        "longer than the horizon, or early warning switched off).</p>"
-    )
-    return f"<section id='kpis'><h2>Headline numbers</h2>{table}{note}</section>"
+    header = [t("report.run.measure"), t("word.value"), t("report.run.unit"), t("report.run.kpi")]
+    table = _table(header, rows, {1})
+    note = f"<p class='note'>{_e(t('report.run.na_note'))}</p>"
+    return f"<section id='kpis'><h2>{_e(t('report.run.kpis'))}</h2>{table}{note}</section>"
 
 
-def _figures_section(result: RunResult, images: dict[str, bytes]) -> str:
-    parts = ["<section id='figures'><h2>Figures</h2>"]
+def _figures_section(result: RunResult, images: dict[str, bytes], t: Catalogue) -> str:
+    parts = [f"<section id='figures'><h2>{_e(t('report.run.figures'))}</h2>"]
     for key, png in images.items():
-        caption = CAPTIONS[key](result) if key in CAPTIONS else ""
+        caption = CAPTIONS[key](result, t.lang) if key in CAPTIONS else ""
         data = base64.b64encode(png).decode("ascii")
         parts.append(
             f"<figure id='fig-{_e(key)}'><img alt='{_e(caption or key)}' "
@@ -212,92 +252,93 @@ def _figures_section(result: RunResult, images: dict[str, bytes]) -> str:
     return "".join(parts)
 
 
-def _churn_section(result: RunResult) -> str:
-    parts = ["<section id='why-customers-left'><h2>Why customers left</h2>"]
+def _churn_section(result: RunResult, t: Catalogue) -> str:
+    parts = [f"<section id='why-customers-left'><h2>{_e(t('report.run.churn'))}</h2>"]
     table = churn_reasons(result.customers)
     if table.empty:
-        parts.append("<p>No customer churned in this run.</p></section>")
+        parts.append(f"<p>{_e(t('report.run.no_churn'))}</p></section>")
         return "".join(parts)
     segments = [c for c in table.columns if c not in ("total", "share")]
     rows = [
-        [_e(CHURN_LABELS.get(str(reason), reason))]
+        [_e(word(t, "churn", str(reason)))]
         + [_e(int(row[s])) for s in segments]
         + [_e(int(row["total"])), _e(f"{100.0 * float(row['share']):.1f} %")]
         for reason, row in table.iterrows()
     ]
-    header = ["reason", *(_e(s) for s in segments), "total", "share"]
+    header = [
+        t("word.reason"), *(_e(s) for s in segments), t("report.run.total"), t("report.run.share")
+    ]  # fmt: skip
     numeric = set(range(1, len(header)))
-    parts.append(
-        "<p>Customers lost, by the dominant reason of their last churn and by segment.</p>"
-    )
+    parts.append(f"<p>{_e(t('report.run.churn_intro'))}</p>")
     parts.append(_table(header, rows, numeric))
     ids = churned_examples(result.customers, result.ledger, n=2)
     if not ids:
-        parts.append(
-            "<p class='note'>This run kept only the aggregated trust ledger "
-            "(<code>output.ledger: aggregate</code>), so individual stories are not "
-            "available.</p>"
-        )
+        parts.append(f"<p class='note'>{t('report.run.aggregate_note')}</p>")
     for cid in ids:
-        parts.append(_story(result, cid))
+        parts.append(_story(result, cid, t))
     parts.append("</section>")
     return "".join(parts)
 
 
-def _story(result: RunResult, cid: int) -> str:
+def _story(result: RunResult, cid: int, t: Catalogue) -> str:
     """One churned customer's trust ledger as a sentence and a small table."""
     c = result.customers.loc[result.customers["customer_id"] == cid].iloc[0]
     entries = result.ledger_of(cid)
     dep = entries[entries["amount"] > 0]
     wdr = entries[entries["amount"] < 0]
-    reason = CHURN_LABELS.get(str(c["churn_reason"]), str(c["churn_reason"]))
+    reason = word(t, "churn", str(c["churn_reason"]))
     by_reason = wdr.groupby("reason")["amount"].sum().sort_values()
     top = ""
     if len(by_reason):
-        top = f", the largest part through {str(by_reason.index[0]).replace('_', ' ')}"
-    text = (
-        f"Customer {cid}, a {c['segment']} customer acquired on day {float(c['acquired']):.0f} "
-        f"({c['channel']}), left on day {float(c['churned']):.0f} for {reason} after "
-        f"{float(c['tenure']) / DAYS_PER_MONTH:.1f} months. Their account got {len(dep)} deposits "
-        f"worth {float(dep['amount'].sum()):.1f} trust points and {len(wdr)} withdrawals worth "
-        f"{float(wdr['amount'].sum()):.1f}{top}. Between entries the balance drifts back "
-        "towards zero (relationships cool), so it is not just the running sum of amounts."
-    )
+        top = t("report.run.story_top", reason=word(t, "reason", str(by_reason.index[0])))
+    text = t(
+        "report.run.story", cid=cid, segment=c["segment"], acquired=float(c["acquired"]),
+        channel=word(t, "channel", str(c["channel"])), churned=float(c["churned"]),
+        reason=reason, months=float(c["tenure"]) / DAYS_PER_MONTH, deposits=len(dep),
+        deposited=float(dep["amount"].sum()), withdrawals=len(wdr),
+        withdrawn=float(wdr["amount"].sum()), top=top,
+    )  # fmt: skip
     shown = entries.tail(_STORY_ROWS)
     rows = [
         [
             _e(f"{float(r['time']):.1f}"),
-            _e(str(r["reason"]).replace("_", " ")),
-            _e(str(r["kind"])),
+            _e(word(t, "reason", str(r["reason"]))),
+            _e(word(t, "word", str(r["kind"]))),
             _e(f"{float(r['amount']):+.2f}"),
             _e(f"{float(r['balance']):.2f}"),
         ]
         for _, r in shown.iterrows()
     ]
-    rows.append([_e(f"{float(c['churned']):.1f}"), _e(f"churned: {reason}"), "", "", ""])
+    churned = t("report.run.churned_row", reason=reason)
+    rows.append([_e(f"{float(c['churned']):.1f}"), _e(churned), "", "", ""])
     note = ""
     if len(entries) > len(shown):
-        note = f"<p class='note'>The last {len(shown)} of {len(entries)} entries.</p>"
-    table = _table(["day", "reason", "kind", "amount", "balance"], rows, {0, 3, 4})
+        last = t("report.run.last_entries", shown=len(shown), total=len(entries))
+        note = f"<p class='note'>{_e(last)}</p>"
+    header = [t("word.day"), t("word.reason"), t("report.run.kind"), t("report.run.amount"),
+              t("word.balance")]  # fmt: skip
+    table = _table(header, rows, {0, 3, 4})
+    title = t("report.run.story_title", cid=cid)
     return (
-        f"<article class='story' id='customer-{cid}'><h3>The story of customer {cid}</h3>"
+        f"<article class='story' id='customer-{cid}'><h3>{_e(title)}</h3>"
         f"<p>{_e(text)}</p>{table}{note}</article>"
     )
 
 
-def _reference_section() -> str:
+def _reference_section(t: Catalogue) -> str:
     parts = [
-        "<section id='columns'><h2>Column reference</h2><p class='note'>Every table of a "
-        "saved run (the <code>*.parquet</code> files next to this page) is documented in "
-        "<code>docs/results.md</code>, generated from <code>sim/results/schema.py</code> "
-        "(<code>python -m sim.results.schema</code>). The tables behind this page:</p>"
+        f"<section id='columns'><h2>{_e(t('report.run.columns'))}</h2><p class='note'>"
+        f"{t('report.run.columns_intro')}</p>"
     ]
     for name in ("periods", "customers", "ledger"):
         rows = [[f"<code>{_e(c.name)}</code>", _e(c.dtype), _e(c.unit), _e(c.description)]
                 for c in TABLES[name]]  # fmt: skip
+        count = t("report.run.columns_count", count=len(rows))
+        header = [t("report.run.column"), t("report.run.type"), t("report.run.unit"),
+                  t("report.run.meaning")]  # fmt: skip
         parts.append(
-            f"<details><summary><code>{name}</code> ({len(rows)} columns)</summary>"
-            f"{_table(['column', 'type', 'unit', 'meaning'], rows, set())}</details>"
+            f"<details><summary><code>{name}</code> ({_e(count)})</summary>"
+            f"{_table(header, rows, set())}</details>"
         )
     parts.append("</section>")
     return "".join(parts)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from sim.i18n import DEFAULT_LANG, catalogue
 from sim.results.display import change_text, interval_text, value_text
 
 if TYPE_CHECKING:
@@ -38,12 +39,13 @@ def staff_differs(comparison: Comparison) -> bool:
     return len({s.strategy.service.staff for s in comparison.arms.values()}) > 1
 
 
-def staff_words(staff: float) -> str:
+def staff_words(staff: float, lang: str = DEFAULT_LANG) -> str:
     """The desk's size in words: ``3 agents``, ``1 agent``, ``unbounded desk`` (NaN)."""
+    t = catalogue(lang)
     if not math.isfinite(staff):
-        return "unbounded desk"
+        return t("report.staff.unbounded")
     n = int(staff)
-    return f"{n} agent{'s' if n != 1 else ''}"
+    return t("report.staff.one") if n == 1 else t("report.staff.many", n=n)
 
 
 def salary_table(comparison: Comparison) -> pd.DataFrame | None:

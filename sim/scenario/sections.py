@@ -69,3 +69,11 @@ class OutputParams(Frozen):
         default=False,
         description="keep the full event log: acquisitions, purchases, churns, win-backs",
     )
+
+
+class Translation(Frozen):
+    """A lesson's header in another language: what the trainer and the learner read."""
+
+    lesson: str = Field(default="", description="the lesson line, translated")
+    see: str = Field(default="", description="what a learner should see, translated")
+    description: str = Field(default="", description="the trainer's notes, translated")

@@ -45,6 +45,7 @@ from sim.scenario.intake import (
     show,
     yaml_reason,
 )
+from sim.scenario.translated import untranslated
 
 __all__ = ["MAX_EXTENDS", "Origin", "Origins", "read_source"]
 
@@ -188,6 +189,7 @@ def _with_parent(
             file,
         )
     parent_data, parent_origins = _load_file(parent, chain, model)
+    parent_data = untranslated(parent_data, data)
     replaced: set[str] = set()
     merged = deep_merge(parent_data, data, "", replaced)
     kept = {p: o for p, o in parent_origins.items() if not under_any(p, replaced)}

@@ -38,7 +38,7 @@ from sim.rng import DEFAULT_SEED
 from sim.scenario.diagnosis import validate
 from sim.scenario.headlines import Headline, headline_problems, reference_problems
 from sim.scenario.overrides import Overrides, apply_overrides, read_overrides
-from sim.scenario.sections import ContractParams, OutputParams, PopulationParams
+from sim.scenario.sections import ContractParams, OutputParams, PopulationParams, Translation
 from sim.scenario.sources import Origins, read_source
 
 __all__ = [
@@ -76,6 +76,11 @@ class Scenario(Frozen):
         default="",
         description="what a learner should see, in a few sentences: shown by crmsim show and "
         "at the top of the run and comparison reports; does not affect the run",
+    )
+    zh: Translation = Field(
+        default=Translation(),
+        description="the lesson header in Chinese (lesson, see, description): shown by the "
+        "dashboard, crmsim show and the reports with --lang zh; does not affect the run",
     )
     setting: Literal["noncontractual", "contractual"] = Field(
         default="noncontractual",

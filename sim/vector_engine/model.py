@@ -102,7 +102,7 @@ class VectorModel:
         self.price_sens_by_level = np.asarray(ctx.price_sens, dtype=float)
         self.list_price = st.pricing.list_price
         self.discount = st.pricing.discount
-        self.k = 0
+        self.k = self.periods_done = 0  # the period being run, and those closed
         self.now = 0.0
         roots = list(seeds) if seeds is not None else [scenario.seed if seed is None else seed]
         if not roots:
@@ -251,30 +251,38 @@ class VectorModel:
     # ------------------------------------------------------------------ running
     def run_all(self, progress: Any = None) -> None:
         """Run every period (calls ``progress(k, n)`` after each if given)."""
+        while self.step():
+            if progress is not None:
+                progress(self.periods_done, self.sc.n_periods)
+
+    def step(self) -> bool:
+        """Run and close the next period; False, doing nothing, once all are run."""
         sc = self.sc
-        changes = sorted(sc.strategy.pricing.changes, key=lambda ch: ch.at)
-        for k in range(sc.n_periods):
-            self.k = k
-            # Half-open periods [t0, t1), bounded as on the agent engine (CRMModel.step).
-            t0 = k * sc.period
-            t1 = min((k + 1) * sc.period, sc.horizon)
-            # Every active customer's buffered draws topped up in one call: within the period
-            # only the busiest run short.
-            self.luck.top_up(self.active_ids())
-            for lane, active in zip(self.lanes, self.by_lane(self.active_ids()), strict=True):
-                b = lane.bass[(lane.bass >= t0) & (lane.bass < t1)]
-                if b.size:
-                    self.schedule_arrivals(lane, b, "bass")
-                policies.epoch(self, lane, active, t0, t1)
-            for ch in [ch for ch in changes if t0 <= ch.at < t1]:
+        k = self.periods_done
+        if k >= sc.n_periods:
+            return False
+        self.k = k
+        # Half-open periods [t0, t1), bounded as on the agent engine (CRMModel.step).
+        t0 = k * sc.period
+        t1 = min((k + 1) * sc.period, sc.horizon)
+        # Every active customer's buffered draws topped up in one call: within the period
+        # only the busiest run short.
+        self.luck.top_up(self.active_ids())
+        for lane, active in zip(self.lanes, self.by_lane(self.active_ids()), strict=True):
+            b = lane.bass[(lane.bass >= t0) & (lane.bass < t1)]
+            if b.size:
+                self.schedule_arrivals(lane, b, "bass")
+            policies.epoch(self, lane, active, t0, t1)
+        for ch in sorted(sc.strategy.pricing.changes, key=lambda ch: ch.at):
+            if t0 <= ch.at < t1:
                 self.advance(ch.at)
                 old = self.list_price
                 self.list_price = ch.to
                 r.price_change(self, self.active_ids(), ch.at, ch.to / old - 1.0)
-            self.advance(t1)
-            self._close(k, t0, t1)
-            if progress is not None:
-                progress(k + 1, sc.n_periods)
+        self.advance(t1)
+        self._close(k, t0, t1)
+        self.periods_done = k + 1
+        return True
 
     def advance(self, until: float) -> None:
         """Process every event before ``until``, in rounds of one event per customer.
