@@ -9,15 +9,21 @@ every catalogue key the page's modules name exists in both languages.
 
 from __future__ import annotations
 
+import json
 import re
+import string
+from functools import cache
 from pathlib import Path
+from typing import Any
 
+import numpy as np
+import pandas as pd
 import pytest
 
 import sim
 from sim.dashboard import state
-from sim.dashboard.ab import b_overrides, pair_numbers
-from sim.dashboard.charts import CHARTS, figure, view_numbers
+from sim.dashboard.ab import b_overrides, difference_option, pair_numbers
+from sim.dashboard.charts import CHARTS, option, plain, view_numbers
 from sim.dashboard.controls import lever_paths, lever_specs, moved, parse_number, value_at
 from sim.dashboard.live import LiveRun
 from sim.dashboard.pair import LivePair
@@ -117,21 +123,85 @@ def test_the_kpi_strip_of_a_live_run_is_the_batch_runs_text() -> None:
     assert strip["cum-profit"] == f"{batch['profit'].iloc[:4].sum():,.0f}"
 
 
-def test_every_chart_draws_in_both_languages_and_its_numbers_read_the_views() -> None:
+@cache
+def catalogue_texts(lang: str) -> re.Pattern[str]:
+    """Any text of the catalogue in ``lang``, its ``{fields}`` matching anything."""
+    alternatives = []
+    for e in entries().values():
+        parts = string.Formatter().parse(e.texts[lang])
+        alternatives.append("".join(re.escape(lit) + (".+" if name else "")
+                                    for lit, name, _, _ in parts))  # fmt: skip
+    return re.compile("|".join(f"(?:{a})" for a in alternatives), re.IGNORECASE)
+
+
+def words(opt: Any) -> list[str]:
+    """Every text an option shows: titles, axis and series names, legends, category labels."""
+    out: list[str] = []
+    if isinstance(opt, list):
+        for item in opt:
+            out += words(item)
+    elif isinstance(opt, dict):
+        for key, value in opt.items():
+            if key in ("text", "name") and isinstance(value, str):
+                out.append(value)
+            elif key == "data" and isinstance(value, list):
+                out += [x for x in value if isinstance(x, str)]
+            if isinstance(value, dict | list):
+                out += words(value)
+    return [w for w in out if w and not re.fullmatch(r"[-+]?[\d.,]+", w)]
+
+
+def test_every_chart_is_plain_json_in_the_catalogues_words_with_a_point_a_period() -> None:
     run = LiveRun.build("baseline", customers=150, seed=2)
-    for _ in range(2):
+    for _ in range(3):
         run.step()
     views, periods = run.views(), run.periods()
     for lang in ("en", "zh"):
+        known = catalogue_texts(lang)
         for name in CHARTS:
-            fig = figure(name, views, lang)
-            assert fig.axes[0].get_title(), name
-    zh = catalogue("zh")
-    assert figure("flows", views, "zh").axes[0].get_title() == zh("dash.chart.flows")
+            opt = option(name, views, lang)
+            # what the server sends: strict JSON (no NaN), the same after a round trip
+            assert json.loads(json.dumps(opt, allow_nan=False)) == opt, name
+            shown = words(opt)
+            assert opt["title"]["text"] == catalogue(lang)(f"dash.chart.{name}")
+            strays = [w for w in shown if not known.fullmatch(w)]
+            assert not strays, (name, lang, strays)
+            if lang == "zh":  # no English left in a Chinese chart
+                assert all(re.search("[\u4e00-\u9fff]", w) for w in shown), (name, shown)
+            if name not in ("balance", "churn", "waterfall", "cohorts"):
+                assert opt["xAxis"]["data"] == ["1", "2", "3"], name
+                assert all(len(s["data"]) == 3 for s in opt["series"]), name
+    flows = option("flows", views, "en")
+    assert flows["series"][0]["data"] == [float(x) for x in periods["active"]]
+    service = option("service", views, "en")
+    hours = [24.0 * x for x in views.service["wait_mean"]]
+    assert service["series"][0]["data"] == pytest.approx(hours)  # waits in hours
     numbers = view_numbers(views, periods, "en")
     active = dict((h, v) for h, _, v in numbers["flows"])["active"]
     assert active == f"{int(periods['active'].iloc[-1]):,d}"
     assert view_numbers(views, periods.iloc[:0], "en")["flows"] == []
+
+
+def test_plain_numbers_turn_numpy_and_nan_into_json() -> None:
+    values = plain([np.int64(3), np.float32(0.5), float("nan"), None, pd.NA])
+    assert values == [3.0, 0.5, None, None, None]
+    assert [type(v) for v in values[:2]] == [float, float]
+
+
+def test_the_pair_chart_is_one_panel_per_metric_in_the_catalogues_words() -> None:
+    pair = LivePair.build("service_staffing", None, {"strategy.service.staff": 2}, 150, 4)
+    pair.step()
+    pair.step()
+    diff = pair.difference()
+    for lang in ("en", "zh"):
+        opt = difference_option(diff, lang)
+        assert json.loads(json.dumps(opt, allow_nan=False)) == opt
+        assert len(opt["series"]) == len(opt["grid"]) == 4
+        known = catalogue_texts(lang)
+        assert all(known.fullmatch(w) for w in words(opt)), words(opt)
+    active = next(s for s in opt["series"] if s["name"] == catalogue("zh")("dash.kpi.active_now"))
+    one = diff[diff["metric"] == "active"]
+    assert active["data"] == [float(x) for x in one["diff"]]
 
 
 def test_pair_numbers_are_b_minus_a_of_the_latest_period() -> None:

@@ -165,8 +165,17 @@ def test_versions_come_from_the_installed_solara() -> None:
             "katex@0.16.9",
             "mermaid@10.8.0",
             "@widgetti/vue-grid-layout@2.3.13-alpha.2",
+            "echarts@5.4.0",
         ]
     assert assets.missing(Path("/nonexistent")) == specs
+
+
+def test_a_version_set_in_a_template_variable_is_read() -> None:
+    vue = 'const version = "5.4.0";\nimport(`${cdn}/echarts@${version}/dist/echarts.js`)'
+    assert assets._versions("echarts", vue) == ["5.4.0"]
+    # a version variable alone names nothing: the package must be loaded through it
+    assert assets._versions("echarts", 'const version = "5.4.0";') == []
+    assert assets._versions("katex", "katex@0.16.9/dist katex@0.16.9/x") == ["0.16.9"]
 
 
 def test_a_solara_that_stopped_naming_a_package_fails_clearly(

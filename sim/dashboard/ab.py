@@ -17,10 +17,9 @@ from typing import Any, cast
 
 import pandas as pd
 import solara
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
 from solara.alias import rv
 
+from sim.dashboard.charts import Option, line, zero_line
 from sim.dashboard.controls import (
     LeverSpec,
     Transport,
@@ -32,12 +31,10 @@ from sim.dashboard.controls import (
 from sim.dashboard.inspector import Table
 from sim.dashboard.pair import PAIR_METRICS, LivePair, Replicated, replicate
 from sim.dashboard.state import Session, Settings, attempt, cap, fmt_money, fmt_number, say
-from sim.report.fonts import cjk_fonts
-from sim.report.palette import series_style
 from sim.results.catalogue import kpi_label
 from sim.results.display import change_text, interval_text
 
-__all__ = ["ABPanel", "b_overrides", "difference_figure", "pair_numbers"]
+__all__ = ["ABPanel", "b_overrides", "difference_option", "pair_numbers"]
 
 #: The label key of each metric of :data:`sim.dashboard.pair.PAIR_METRICS`.
 METRIC_KEYS = {
@@ -79,21 +76,32 @@ def pair_numbers(diff: pd.DataFrame) -> list[tuple[str, str, str, str]]:
     ]
 
 
-def difference_figure(diff: pd.DataFrame, lang: str) -> Figure:
-    """B − A per period, one small panel per metric, a zero line in each."""
+def difference_option(diff: pd.DataFrame, lang: str) -> Option:
+    """B − A per period as an ECharts option: one small panel per metric, a zero line in each."""
     t = say(lang)
-    with cjk_fonts():
-        fig = Figure(figsize=(9, 4.2), dpi=90, layout="constrained")
-        fig.suptitle(t("dash.ab.diff"), fontsize=10)
-        axes = fig.subplots(2, 2).ravel()
-        for i, (ax, metric) in enumerate(zip(axes, PAIR_METRICS, strict=True)):
-            one = diff[diff["metric"] == metric]
-            ax.plot(one["period"] + 1, one["diff"], **series_style(i))
-            ax.axhline(0, color="black", linewidth=0.8)
-            ax.set_title(t(METRIC_KEYS[metric]), fontsize=9)
-            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-            ax.grid(alpha=0.3)
-    return fig
+    opt: Option = {
+        "animation": False,  # redrawn every period: an animation would never finish
+        "title": [{"text": t("dash.ab.diff"), "left": "center", "textStyle": {"fontSize": 13}}],
+        "tooltip": {"trigger": "axis"},
+        "grid": [],
+        "xAxis": [],
+        "yAxis": [],
+        "series": [],
+    }
+    for i, metric in enumerate(PAIR_METRICS):
+        one = diff[diff["metric"] == metric]
+        left, top = ("7%", "55%")[i % 2], ("14%", "59%")[i // 2]
+        opt["title"].append({"text": t(METRIC_KEYS[metric]), "left": ("25%", "73%")[i % 2],
+                             "top": ("7%", "52%")[i // 2], "textAlign": "center",
+                             "textStyle": {"fontSize": 11}})  # fmt: skip
+        opt["grid"].append({"left": left, "top": top, "width": "38%", "height": "28%",
+                            "containLabel": True})  # fmt: skip
+        opt["xAxis"].append({"type": "category", "gridIndex": i,
+                             "data": [str(int(p) + 1) for p in one["period"]]})  # fmt: skip
+        opt["yAxis"].append({"type": "value", "gridIndex": i})
+        opt["series"].append(line(t(METRIC_KEYS[metric]), one["diff"], i, xAxisIndex=i,
+                                  yAxisIndex=i, markLine=zero_line()))  # fmt: skip
+    return opt
 
 
 @solara.component
@@ -249,10 +257,10 @@ def ABPanel(
             ]
             Table(head, [[t(METRIC_KEYS[m]), a, b, d] for m, a, b, d in numbers], "ab-numbers")
             if not diff.empty:
-                solara.FigureMatplotlib(
-                    difference_figure(diff, lang), format="png",
-                    dependencies=[session.steps, lang, id(session)],
-                )  # fmt: skip
+                solara.FigureEcharts(option=difference_option(diff, lang), attributes={
+                    "style": "height: 420px; width: 100%; max-width: 900px;",
+                    "data-testid": "ab-chart",
+                })  # fmt: skip
             with solara.Row(gap="8px", style={"align-items": "center"}):
                 rv.TextField(label=t("dash.ab.n"), v_model=n, on_v_model=set_n, dense=True,
                              hide_details=True, style_="max-width: 8em",

@@ -28,7 +28,7 @@ from solara.alias import rv
 
 import scenarios
 from sim.dashboard.ab import ABPanel
-from sim.dashboard.charts import CHARTS, figure, view_numbers
+from sim.dashboard.charts import CHARTS, option, view_numbers
 from sim.dashboard.controls import (
     LeverPanel,
     LeverSpec,
@@ -53,7 +53,11 @@ from sim.i18n.catalogue import LANGS
 from sim.scenario.header import lesson_header
 from sim.scenario.spec import Scenario, load_scenario
 
-__all__ = ["Page", "first_settings"]
+__all__ = ["CHART_HEIGHT", "Page", "first_settings"]
+
+#: Height of a live chart: ECharts draws into a box of fixed size, and 300 px leaves room
+#: for a title, a legend and rotated labels in a 450 px card.
+CHART_HEIGHT = "300px"
 
 
 def first_settings(name: str) -> Settings:
@@ -117,24 +121,24 @@ def LiveViews(session: Session[Any], steps: int, lang: str) -> solara.Element:
     t = say(lang)
 
     def draw() -> tuple[dict[str, Any], dict[str, Any]]:
-        # Nine figures take a good part of a second: drawn once per period and language,
-        # not on every render (typing in a field re-renders the page).
+        # The options are small JSON the browser draws (ECharts), built once per period and
+        # language, not on every render (typing in a field re-renders the page).
         periods, views = session.read(lambda r: (r.periods(), r.views()))
         if periods.empty:
             return {}, {}
-        figures = {name: figure(name, views, lang) for name in CHARTS}
-        return figures, view_numbers(views, periods, lang)
+        options = {name: option(name, views, lang) for name in CHARTS}
+        return options, view_numbers(views, periods, lang)
 
-    figures, numbers = solara.use_memo(draw, [steps, lang, session])
-    if not figures:
+    options, numbers = solara.use_memo(draw, [steps, lang, session])
+    if not options:
         return solara.Info(t("dash.no_data"))
     with solara.Row(gap="12px", style={"flex-wrap": "wrap"}) as row:
         for name in CHARTS:
             with solara.Card(margin=0, style={"width": "450px"}):
-                solara.FigureMatplotlib(
-                    figures[name], format="png",
-                    dependencies=[steps, lang, id(session), name],
-                )  # fmt: skip
+                solara.FigureEcharts(option=options[name], attributes={
+                    "style": f"height: {CHART_HEIGHT}; width: 100%;",
+                    "data-testid": f"chart-{name}",
+                })  # fmt: skip
                 with solara.Row(gap="12px", style={"flex-wrap": "wrap", "font-size": "0.85em"}):
                     for hook, label, value in numbers[name]:
                         solara.Text(f"{label}:")
@@ -276,7 +280,7 @@ def Page() -> None:
         # note, the arm select): a widget rebuilt under a typing user drops the keystroke.
         Transport(playing, session is None or session.done, lambda: set_playing(True),
                   lambda: set_playing(False), step, reset, lang).key("transport")  # fmt: skip
-        solara.SliderFloat(t("dash.speed"), value=speed, min=0.5, max=8.0, step=0.5,
+        solara.SliderFloat(t("dash.speed"), value=speed, min=0.5, max=10.0, step=0.5,
                            on_value=set_speed).key("speed")  # fmt: skip
         if draft != applied:
             solara.Warning(t("dash.pending"), dense=True,

@@ -84,6 +84,7 @@ SOURCES: dict[str, tuple[str, str]] = {
         "widgets/vue/gridlayout.vue",
         "solara.GridDraggable, the layout of Mesa's SolaraViz",
     ),
+    "echarts": ("components/echarts.vue", "the live charts of the dashboard"),
 }
 
 Progress = Callable[[str], None]
@@ -153,6 +154,20 @@ def _vue3() -> bool:
     return importlib.metadata.version("ipyvue").startswith("3")
 
 
+def _versions(name: str, text: str) -> list[str]:
+    """The versions of ``name`` a source file names, sorted and without repeats.
+
+    Either written out (``name@1.2.3/``) or, as in Solara's ``echarts.vue``, through a
+    template variable (``name@${version}/``) set once in the same file
+    (``const version = "5.4.0";``).
+    """
+    number = r"(\d+\.\d+\.\d+[\w.+-]*)"
+    found = set(re.findall(re.escape(name) + "@" + number + "/", text))
+    if re.search(re.escape(name) + r"@\$\{version\}/", text):
+        found |= set(re.findall(r"\bversion\s*=\s*[\"']" + number + r"[\"']", text))
+    return sorted(found)
+
+
 def packages() -> list[Package]:
     """The packages the installed Solara's page loads, with the versions it names.
 
@@ -167,8 +182,7 @@ def packages() -> list[Package]:
         if name == skip:
             continue
         text = (root / source).read_text(encoding="utf-8")
-        pattern = re.escape(name) + r"@(\d+\.\d+\.\d+[\w.+-]*)/"
-        versions = sorted(set(re.findall(pattern, text)))
+        versions = _versions(name, text)
         if len(versions) != 1:
             raise AssetError(
                 f"solara {importlib.metadata.version('solara')} names "

@@ -1,202 +1,278 @@
-"""Charts: one matplotlib figure per live view, and the key numbers the page prints under it.
+"""Charts: one ECharts option per live view, and the key numbers the page prints under it.
+
+The page plays ten periods a second, and rendering nine matplotlib figures to PNG on the
+server took over a second a period; so the server sends each chart as a small ECharts
+``option`` (plain JSON: lists of numbers and strings, NaN as ``None``) and the browser
+draws it (``solara.FigureEcharts``; the echarts script itself is served offline, see
+:mod:`sim.dashboard.assets`).
 
 A projector at the back of a classroom blurs a thin line, and a test cannot read a picture,
 so every chart comes with its key numbers written out as text (:func:`view_numbers`), each
-with a ``data-testid`` the browser test reads. Figures use the print-safe palette of the
-reports (:mod:`sim.report.palette`: no two series by colour alone) and take Chinese glyphs
-from Noto Sans CJK SC (:func:`sim.report.fonts.cjk_fonts`); every word on them comes from the
-catalogue in the page's language.
-
-Figures are built with :class:`matplotlib.figure.Figure`, not pyplot: the play loop and
-several browser tabs draw at once, and pyplot's global current figure is not for threads.
+with a ``data-testid`` the browser test reads. Charts use the print-safe palette of the
+reports (:mod:`sim.report.palette`): lines differ in dash and marker as well as colour, and
+bars carry ECharts' decal patterns (its ``aria.decal``), so no two series differ by colour
+alone. Every word on them comes from the catalogue in the page's language.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+import math
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
 
 from agents.economics import COST_LINES
 from sim.dashboard.state import cap, fmt_count, fmt_hours, fmt_money, fmt_number, fmt_share, say
-from sim.report.fonts import cjk_fonts
-from sim.report.palette import COLOURS, HATCHES, series_style
+from sim.report.palette import COLOURS
 
 if TYPE_CHECKING:
-    from matplotlib.axes import Axes
-
     from sim.dashboard.views import Views
 
-__all__ = ["CHARTS", "figure", "view_numbers"]
+__all__ = ["CHARTS", "Option", "line", "option", "plain", "view_numbers", "zero_line"]
 
 #: One number under a chart: its hook (``data-testid="view-<view>-<key>"``), label, text.
 Number = tuple[str, str, str]
 
+#: An ECharts option: nested dicts and lists of str, int, float, bool and None only.
+Option = dict[str, Any]
 
-def _frame(title: str) -> tuple[Figure, Axes]:
-    fig = Figure(figsize=(4.8, 3.0), dpi=90, layout="constrained")
-    ax = fig.subplots()
-    ax.set_title(title, fontsize=10)
-    ax.grid(alpha=0.3)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # periods are whole numbers
-    return fig, ax
+#: The palette's line styles and markers in ECharts' words (``-``, ``--``, ``-.``, ``:``;
+#: ``o s ^ D v x P *``), so the n-th line looks as the n-th line of a report does.
+_DASHES: tuple[Any, ...] = ("solid", "dashed", [8, 3, 2, 3], "dotted")
+_SYMBOLS = ("circle", "rect", "triangle", "diamond", "pin", "arrow", "roundRect", "emptyCircle")
 
 
-def _flows(v: Views, lang: str) -> Figure:
+def plain(values: Iterable[Any]) -> list[float | None]:
+    """Numbers as JSON floats: numpy and pandas scalars converted; missing and inf as ``None``."""
+    out: list[float | None] = []
+    for v in values:
+        x = None if pd.isna(v) else float(v)  # pd.isna: None, NaN, NaT and pd.NA alike
+        out.append(None if x is None or math.isinf(x) else x)
+    return out
+
+
+def _periods(x: Iterable[Any]) -> list[str]:
+    """Period numbers as the page counts them (from 1), the labels of a category axis."""
+    return [str(int(p) + 1) for p in x]
+
+
+def line(name: str, data: Iterable[Any], i: int, **extra: Any) -> Option:
+    """The ``i``-th line series, styled as :func:`sim.report.palette.series_style`'s."""
+    lap = i // len(_SYMBOLS)
+    colour = COLOURS[i % len(COLOURS)]
+    return {
+        "type": "line", "name": name, "data": plain(data), "symbol": _SYMBOLS[i % len(_SYMBOLS)],
+        "symbolSize": 5, "itemStyle": {"color": colour},
+        "lineStyle": {"color": colour, "type": _DASHES[(i + lap) % len(_DASHES)], "width": 2},
+        **extra,
+    }  # fmt: skip
+
+
+def _bar(name: str, data: Iterable[Any], i: int, **extra: Any) -> Option:
+    return {"type": "bar", "name": name, "data": plain(data),
+            "itemStyle": {"color": COLOURS[i % len(COLOURS)]}, **extra}  # fmt: skip
+
+
+def zero_line(axis: str = "yAxis") -> Option:
+    """A thin black line at zero (a gain and a loss read apart at a glance)."""
+    return {"silent": True, "symbol": "none", "label": {"show": False},
+            "lineStyle": {"color": "black", "type": "solid", "width": 1},
+            "data": [{axis: 0}]}  # fmt: skip
+
+
+def _frame(title: str, x_name: str, y_name: str, x: list[str], **y: Any) -> Option:
+    """Title, grid, tooltip, a category x axis (periods) and a value y axis."""
+    return {
+        "animation": False,  # redrawn ten times a second: an animation would never finish
+        "aria": {"enabled": True, "decal": {"show": True}},
+        "color": list(COLOURS),
+        "title": {"text": title, "left": "center", "textStyle": {"fontSize": 13}},
+        "tooltip": {"trigger": "axis"},
+        "grid": {"left": 60, "right": 20, "top": 72, "bottom": 45},
+        "xAxis": {"type": "category", "name": x_name, "nameLocation": "middle",
+                  "nameGap": 25, "data": x},
+        # the name starts over the axis and runs right, so a long one is not cut at the edge
+        "yAxis": {"type": "value", "name": y_name, "nameTextStyle": {"align": "left"}, **y},
+        "series": [],
+    }  # fmt: skip
+
+
+def _legend(names: list[str], **where: Any) -> Option:
+    """One line of legend under the title; a long one scrolls rather than covering the axis."""
+    return {"data": names, "type": "scroll", "top": 24, "textStyle": {"fontSize": 10},
+            "itemHeight": 8, **where}  # fmt: skip
+
+
+def _flows(v: Views, lang: str) -> Option:
     t, f = say(lang), v.flows
-    fig, ax = _frame(t("dash.chart.flows"))
-    x = f["period"] + 1
-    ax.plot(x, f["active"], label=cap(t("word.active_customers")), **series_style(0))
-    twin = ax.twinx()
+    opt = _frame(t("dash.chart.flows"), t("dash.kpi.period"), t("dash.axis.customers"),
+                 _periods(f["period"]), min=0)  # fmt: skip
+    # The flows are far smaller than the stock: on the stock's axis they would lie flat.
+    opt["yAxis"] = [opt["yAxis"], {"type": "value", "min": 0, "splitLine": {"show": False}}]
+    opt["grid"]["right"] = 45
+    series = [line(cap(t("word.active_customers")), f["active"], 0)]
     for i, (col, key) in enumerate(
-        (
-            ("new", "dash.kpi.new"),
-            ("churned", "word.churned_customers"),
-            ("won_back", "stage.won_back"),
-        )
-    ):
-        twin.plot(x, f[col], label=t(key), **series_style(i + 1))
-    ax.set_ylim(bottom=0)
-    ax.set_xlim(0.5, max(1, int(x.max())) + 0.5)
-    ax.set_xlabel(t("dash.kpi.period"))
-    ax.set_ylabel(t("dash.axis.customers"))
-    lines = ax.get_lines() + twin.get_lines()
-    ax.legend(lines, [str(ln.get_label()) for ln in lines], fontsize=7, loc="lower left")
-    return fig
+        (("new", "dash.kpi.new"), ("churned", "word.churned_customers"),
+         ("won_back", "stage.won_back"))
+    ):  # fmt: skip
+        series.append(line(t(key), f[col], i + 1, yAxisIndex=1))
+    opt["series"] = series
+    opt["legend"] = _legend([s["name"] for s in series])
+    return opt
 
 
-def _cohorts(v: Views, lang: str) -> Figure:
+def _cohorts(v: Views, lang: str) -> Option:
     t, c = say(lang), v.cohorts
-    fig, ax = _frame(t("dash.chart.cohorts"))
-    cohorts = sorted(c["cohort"].unique())
+    ages = list(range(int(c["age"].max()) + 1)) if len(c) else []
+    opt = _frame(t("dash.chart.cohorts"), t("dash.axis.age"), t("dash.axis.share_active"),
+                 [str(a) for a in ages], min=0, max=1)  # fmt: skip
+    cohorts = sorted(int(k) for k in c["cohort"].unique())
     # Every sixth cohort and the launch cohort: a legend of 36 lines says nothing.
     shown = [k for k in cohorts if k % 6 == 0][:8]
     for i, k in enumerate(shown):
-        one = c[c["cohort"] == k]
-        ax.plot(one["age"], one["share_active"], label=t("dash.cohort", cohort=int(k) + 1),
-                **series_style(i))  # fmt: skip
-    ax.set_ylim(0, 1.02)
-    ax.set_xlabel(t("dash.axis.age"))
-    ax.set_ylabel(t("dash.axis.share_active"))
-    if shown:
-        ax.legend(fontsize=7, loc="lower left")
-    return fig
+        one = c[c["cohort"] == k].set_index("age")["share_active"]
+        name = t("dash.cohort", cohort=k + 1)
+        opt["series"].append(line(name, one.reindex(ages), i))
+    opt["legend"] = {**_legend([s["name"] for s in opt["series"]]), "top": "auto", "bottom": 0}
+    opt["grid"]["bottom"] = 70
+    opt["xAxis"]["nameGap"] = 22
+    return opt
 
 
-def _profit(v: Views, lang: str) -> Figure:
+def _profit(v: Views, lang: str) -> Option:
     t, p = say(lang), v.profit
-    fig, ax = _frame(t("dash.chart.profit"))
-    x = p["period"] + 1
-    ax.bar(x, p["profit"], color=COLOURS[5], label=t("dash.kpi.profit"))
-    ax.plot(x, p["cumulative_profit"], label=t("dash.kpi.cum_profit"), **series_style(0))
-    ax.axhline(0, color="black", linewidth=0.8)
-    ax.set_xlabel(t("dash.kpi.period"))
-    ax.set_ylabel(t("unit.money"))
-    ax.legend(fontsize=7, loc="upper left")
-    return fig
+    opt = _frame(t("dash.chart.profit"), t("dash.kpi.period"), t("unit.money"),
+                 _periods(p["period"]))  # fmt: skip
+    opt["series"] = [
+        _bar(t("dash.kpi.profit"), p["profit"], 5, markLine=zero_line()),
+        line(t("dash.kpi.cum_profit"), p["cumulative_profit"], 0),
+    ]
+    opt["legend"] = _legend([s["name"] for s in opt["series"]])
+    return opt
 
 
-def _costs(v: Views, lang: str) -> Figure:
+def _costs(v: Views, lang: str) -> Option:
     t, p = say(lang), v.profit
-    fig, ax = _frame(t("dash.chart.costs"))
-    x = (p["period"] + 1).to_numpy()
-    bottom = np.zeros(len(p))
-    for i, line in enumerate(COST_LINES):
-        y = p[f"cost_{line}"].to_numpy(float)
+    opt = _frame(t("dash.chart.costs"), t("dash.kpi.period"), t("unit.money"),
+                 _periods(p["period"]), min=0)  # fmt: skip
+    for i, name in enumerate(COST_LINES):
+        y = p[f"cost_{name}"].to_numpy(float)
         if not y.any():
             continue  # a line this strategy never pays stays out of the legend
-        ax.bar(x, y, bottom=bottom, label=t(f"money.{line}"), color=COLOURS[i % len(COLOURS)],
-               hatch=HATCHES[i % len(HATCHES)], edgecolor="white", linewidth=0.3)  # fmt: skip
-        bottom += y
-    ax.set_xlabel(t("dash.kpi.period"))
-    ax.set_ylabel(t("unit.money"))
-    if bottom.any():
-        ax.legend(fontsize=6, loc="upper left", ncol=2)
-    return fig
+        opt["series"].append(_bar(t(f"money.{name}"), y, i, stack="costs"))
+    opt["legend"] = _legend([s["name"] for s in opt["series"]])
+    return opt
 
 
-def _balance(v: Views, lang: str) -> Figure:
+def _balance(v: Views, lang: str) -> Option:
     t, b = say(lang), v.balance
-    fig, ax = _frame(t("dash.chart.balance"))
-    if not b.empty:
-        ax.bar(b["bin_left"], b["count"], width=b["bin_right"] - b["bin_left"], align="edge",
-               color=COLOURS[0], edgecolor="white")  # fmt: skip
-        ax.axvline(0, color=COLOURS[1], linestyle="--")
-    ax.set_xlabel(t("dash.axis.balance"))
-    ax.set_ylabel(t("dash.axis.customers"))
-    return fig
+    centres = (b["bin_left"] + b["bin_right"]) / 2.0
+    opt = _frame(t("dash.chart.balance"), t("dash.axis.balance"), t("dash.axis.customers"),
+                 [f"{x:.1f}" for x in centres], min=0)  # fmt: skip
+    opt["tooltip"] = {"trigger": "item"}
+    # Zero, the line between trust and distrust, in the bin that holds it.
+    holds = np.flatnonzero((b["bin_left"] <= 0.0) & (b["bin_right"] > 0.0))
+    mark = {**zero_line("xAxis"), "data": [{"xAxis": int(holds[0])}],
+            "lineStyle": {"color": COLOURS[1], "type": "dashed"}}  # fmt: skip
+    opt["series"] = [_bar(t("dash.axis.customers"), b["count"], 0, barCategoryGap="2%",
+                          **({"markLine": mark} if len(holds) else {}))]  # fmt: skip
+    return opt
 
 
-def _ladder(v: Views, lang: str) -> Figure:
+def _ladder(v: Views, lang: str) -> Option:
     t, lad = say(lang), v.ladder
-    fig, ax = _frame(t("dash.chart.ladder"))
     wide = lad.pivot(index="period", columns="level", values="share").fillna(0.0)
-    x = wide.index.to_numpy() + 1
-    bottom = np.zeros(len(wide))
-    for i, level in enumerate(c for c in lad["level"].unique()):
-        y = wide[level].to_numpy(float)
-        ax.bar(x, y, bottom=bottom, label=t(f"level.{level}"), color=COLOURS[i],
-               hatch=HATCHES[i], edgecolor="white", linewidth=0.3)  # fmt: skip
-        bottom += y
-    ax.set_ylim(0, 1.02)
-    ax.set_xlabel(t("dash.kpi.period"))
-    ax.set_ylabel(t("unit.share_of_active_customers"))
-    ax.legend(fontsize=7, loc="lower left")
-    return fig
+    opt = _frame(
+        t("dash.chart.ladder"),
+        t("dash.kpi.period"),
+        t("unit.share_of_active_customers"),
+        _periods(wide.index),
+        min=0,
+        max=1,
+    )
+    for i, level in enumerate(lad["level"].unique()):
+        opt["series"].append(_bar(t(f"level.{level}"), wide[level], i, stack="levels"))
+    opt["legend"] = _legend([s["name"] for s in opt["series"]])
+    return opt
 
 
-def _churn(v: Views, lang: str) -> Figure:
+def _churn(v: Views, lang: str) -> Option:
     t, c = say(lang), v.churn_reasons
-    fig, ax = _frame(t("dash.chart.churn"))
     labels = [t(f"churn.{r}") for r in c["reason"]]
-    ax.barh(labels, c["count"], color=[COLOURS[i % len(COLOURS)] for i in range(len(c))])
-    ax.invert_yaxis()
-    ax.set_xlabel(t("dash.axis.customers"))
-    return fig
+    opt = _frame(t("dash.chart.churn"), "", "", [])
+    opt["tooltip"] = {"trigger": "item"}
+    opt["grid"].update(left=10, top=40, containLabel=True)
+    opt["xAxis"] = {"type": "value", "name": t("dash.axis.customers"), "min": 0,
+                    "nameLocation": "middle", "nameGap": 25, "minInterval": 1}  # fmt: skip
+    opt["yAxis"] = {"type": "category", "data": labels, "inverse": True}
+    data = [{"value": x, "itemStyle": {"color": COLOURS[i % len(COLOURS)]}}
+            for i, x in enumerate(plain(c["count"]))]  # fmt: skip
+    opt["series"] = [{"type": "bar", "name": t("dash.axis.customers"), "data": data}]
+    return opt
 
 
-def _service(v: Views, lang: str) -> Figure:
+def _service(v: Views, lang: str) -> Option:
     t, s = say(lang), v.service
-    fig, ax = _frame(t("dash.chart.service"))
-    x = s["period"] + 1
+    opt = _frame(t("dash.chart.service"), t("dash.kpi.period"), t("dash.axis.wait"),
+                 _periods(s["period"]), min=0)  # fmt: skip
+    opt["yAxis"] = [opt["yAxis"], {"type": "value", "name": t("dash.kpi.utilisation"),
+                                   "min": 0, "max": 1, "splitLine": {"show": False},
+                                   "nameTextStyle": {"align": "right"}}]  # fmt: skip
+    opt["grid"]["right"] = 50
     # Waits are stored in days, the clock's unit, and read in hours, as in every report.
-    ax.plot(x, s["wait_mean"] * 24.0, label=t("dash.axis.wait"), **series_style(0))
-    ax.set_ylabel(t("dash.axis.wait"))
-    twin = ax.twinx()
-    twin.plot(x, s["utilisation"], label=t("dash.kpi.utilisation"), **series_style(1))
-    twin.set_ylim(0, 1.05)
-    twin.set_ylabel(t("dash.kpi.utilisation"))
-    ax.set_xlabel(t("dash.kpi.period"))
-    lines = ax.get_lines() + twin.get_lines()
-    ax.legend(lines, [str(ln.get_label()) for ln in lines], fontsize=7, loc="upper left")
-    return fig
+    opt["series"] = [
+        line(t("dash.axis.wait"), s["wait_mean"] * 24.0, 0),
+        line(t("dash.kpi.utilisation"), s["utilisation"], 1, yAxisIndex=1),
+    ]
+    opt["legend"] = _legend([x["name"] for x in opt["series"]])
+    return opt
 
 
-def _waterfall(v: Views, lang: str) -> Figure:
+def _waterfall(v: Views, lang: str) -> Option:
     t, w = say(lang), v.waterfall
-    fig, ax = _frame(t("dash.chart.waterfall"))
     w = w[w["count"] > 0]
-    amounts = w["amount"].to_numpy(float)
-    starts = np.concatenate([[0.0], np.cumsum(amounts)[:-1]])
-    colours = [COLOURS[2] if a >= 0 else COLOURS[1] for a in amounts]
-    labels = [t(f"reason.{r}") for r in w["reason"]]
-    ax.bar(range(len(w)), amounts, bottom=starts, color=colours, edgecolor="black",
-           linewidth=0.3)  # fmt: skip
-    total = float(amounts.sum())
-    ax.bar(len(w), total, color=COLOURS[0], hatch="//", label=t("word.net_change"))
-    ax.set_xticks(range(len(w) + 1), [*labels, t("word.net_change")], rotation=60, ha="right",
-                  fontsize=7)  # fmt: skip
-    ax.axhline(0, color="black", linewidth=0.8)
-    ax.set_ylabel(t("unit.trust_points"))
-    return fig
+    amounts = [float(a) for a in w["amount"]]
+    labels = [t(f"reason.{r}") for r in w["reason"]] + [t("word.net_change")]
+    opt = _frame(t("dash.chart.waterfall"), "", t("unit.trust_points"), labels)
+    opt["tooltip"] = {"trigger": "item"}
+    opt["grid"].update(bottom=10, containLabel=True)
+    opt["xAxis"].update(axisLabel={"rotate": 60, "fontSize": 9, "interval": 0})
+    # ECharts has no floating bar: each step stands on an invisible one, the positive and
+    # the negative parts of a step stacked apart (a step across zero has both).
+    rise_base: list[float] = []
+    rise: list[Any] = []
+    fall_base: list[float] = []
+    fall: list[Any] = []
+    start = 0.0
+    for a in amounts:
+        low, high = sorted((start, start + a))
+        colour = {"color": COLOURS[2] if a >= 0 else COLOURS[1]}
+        rise_base.append(max(low, 0.0))
+        rise.append({"value": max(high, 0.0) - max(low, 0.0), "itemStyle": colour})
+        fall_base.append(min(high, 0.0))
+        fall.append({"value": min(low, 0.0) - min(high, 0.0), "itemStyle": colour})
+        start += a
+    net = {"itemStyle": {"color": COLOURS[0], "decal": {"symbol": "rect", "rotation": 0.8}}}
+    rise_base.append(0.0)
+    rise.append({"value": max(start, 0.0), **net})
+    fall_base.append(0.0)
+    fall.append({"value": min(start, 0.0), **net})
+    hidden = {"itemStyle": {"color": "transparent", "decal": {"symbol": "none"}},
+              "tooltip": {"show": False}, "silent": True}  # fmt: skip
+    name = t("unit.trust_points")
+    opt["series"] = [
+        {"type": "bar", "name": "", "stack": "up", "data": rise_base, **hidden},
+        {"type": "bar", "name": name, "stack": "up", "data": rise, "markLine": zero_line()},
+        {"type": "bar", "name": "", "stack": "down", "data": fall_base, **hidden},
+        {"type": "bar", "name": name, "stack": "down", "data": fall},
+    ]
+    return opt
 
 
-#: The charts in page order: view name → figure of the views in a language.
-CHARTS: dict[str, Callable[[Views, str], Figure]] = {
+#: The charts in page order: view name → ECharts option of the views in a language.
+CHARTS: dict[str, Callable[[Views, str], Option]] = {
     "flows": _flows,
     "cohorts": _cohorts,
     "profit": _profit,
@@ -209,11 +285,9 @@ CHARTS: dict[str, Callable[[Views, str], Figure]] = {
 }
 
 
-def figure(view: str, views: Views, lang: str) -> Figure:
-    """The figure of ``view`` drawn from ``views`` (:class:`sim.dashboard.views.Views`)."""
-    with cjk_fonts():
-        fig = CHARTS[view](views, lang)
-    return fig
+def option(view: str, views: Views, lang: str) -> Option:
+    """The ECharts option of ``view`` drawn from ``views`` (:class:`sim.dashboard.views.Views`)."""
+    return CHARTS[view](views, lang)
 
 
 def view_numbers(views: Views, periods: pd.DataFrame, lang: str) -> dict[str, list[Number]]:

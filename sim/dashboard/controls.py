@@ -327,12 +327,14 @@ def use_player(
         if not playing or session is None:
             return
         while not cancel.is_set():
+            # The period's budget counts from before its step: at ten a second the step and
+            # the drawing share the 100 ms, rather than each pause adding to them.
+            started = time.monotonic()
             moved = session.step()
             on_tick(session.steps)
             if not moved or session.done:
                 set_playing(False)
                 return
-            started = time.monotonic()
             session.wait_drawn(cancel)
             cancel.wait(max(0.0, 1.0 / max(speed, 0.1) - (time.monotonic() - started)))
 

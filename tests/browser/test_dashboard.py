@@ -27,7 +27,7 @@ expect: Any
 try:
     from playwright.sync_api import expect
 
-    # Two shared cores draw nine charts per period: give the page time to answer.
+    # Two shared cores step the world and re-render the page: give the page time to answer.
     expect.set_options(timeout=30_000)
 except ImportError:  # pragma: no cover — the conftest fails first with what to install
     expect = None
@@ -198,6 +198,9 @@ def test_the_page_speaks_chinese_and_switches_back(
     assert zh("dash.kpi.new") in page.locator('[data-testid^="view-flows"]').first.evaluate(
         "e => e.parentElement.innerText"
     )
+    # ECharts draws in the browser once its script is in: shoot the charts, not empty frames.
+    page.locator('[data-testid="chart-flows"] canvas').first.wait_for(timeout=TIMEOUT)
+    page.wait_for_timeout(500)
     shot(page, "dashboard-zh")
     hook(page, "lang-en").click()
     expect(page.get_by_text(en("dash.step")).first).to_be_visible(timeout=TIMEOUT)
