@@ -13,8 +13,9 @@ fi
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "ensure_browser: installing chromium and fonts-noto-cjk with apt-get" >&2
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >/dev/null
-    apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk fontconfig >/dev/null
+    # A failed fetch falls through to the one-line message below instead of apt's own.
+    apt-get update -qq >/dev/null || true
+    apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk fontconfig >/dev/null || true
     have_browser && have_cjk_font && exit 0
 fi
 echo "ensure_browser: the browser tests need chromium and a CJK font: install the Debian packages chromium and fonts-noto-cjk (sudo apt-get install chromium fonts-noto-cjk)" >&2
