@@ -201,7 +201,7 @@ def kpi_unit(name: str, lang: str = DEFAULT_LANG) -> str:
     """The unit the KPI's *shown* value reads in, in ``lang``, for a table's unit column.
 
     A share reads in percent (``"% of cohort"``), a wait in hours, anything else in the unit
-    it is stored in; in English this is :func:`sim.results.display.unit_name`.
+    it is stored in (:func:`sim.results.display.unit_name` is its English).
     """
     entry = kpi(name)
     if entry.unit_key == "unit.days":

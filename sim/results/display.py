@@ -24,7 +24,7 @@ import math
 from dataclasses import dataclass
 
 from agents.units import format_duration
-from sim.results.catalogue import kpi
+from sim.results.catalogue import kpi, kpi_unit
 
 __all__ = [
     "SHARE",
@@ -180,12 +180,7 @@ def unit_name(metric: str) -> str:
     ``% of cohort`` for a share of the cohort, ``hours`` for a wait, the catalogue's unit
     otherwise (``money per customer``, ``customers``, ``0–1 scale``).
     """
-    entry = kpi(metric)
-    if entry.share:
-        return f"%{entry.unit.removeprefix('share')}"
-    if entry.unit == "days":
-        return "hours"
-    return entry.unit
+    return kpi_unit(metric)  # the English of the catalogue's unit column, written once
 
 
 def change_text(
