@@ -59,6 +59,7 @@ if not os.environ.get(CACHE_ENV):
 
 import numba  # noqa: E402  (after NUMBA_CACHE_DIR is set: numba reads it on import)
 from numba.core import config as numba_config  # noqa: E402
+from numba.core import sigutils  # noqa: E402
 
 #: ``NUMBA_DISABLE_JIT``: numba hands functions back as they are.
 _PYTHON = bool(getattr(numba_config, "DISABLE_JIT"))  # noqa: B009  (set at run time)
@@ -121,6 +122,11 @@ def warm() -> int:
         if not hasattr(compiled, "compile"):  # NUMBA_DISABLE_JIT: a plain function
             continue
         for signature in signatures:
-            compiled.compile(signature)
+            # numba files a compile under the signature it was asked for: a call files the
+            # argument types alone, ``compile("r(a)")`` the return type too, and neither
+            # finds the other's entry. Warming by the argument types files what calls look
+            # up, so a worker's first call loads instead of compiling.
+            args, _ = sigutils.normalize_signature(signature)
+            compiled.compile(tuple(args))
             n += 1
     return n
