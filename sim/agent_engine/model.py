@@ -26,6 +26,7 @@ from agents.plan import PLAN_STREAMS
 from agents.roster import RECORD_FIELDS
 from agents.traits import draw_traits
 from sim.agent_engine import operations, processes, tables
+from sim.agent_engine import retune as retuning
 from sim.agent_engine.processes import CustomerDraws
 from sim.results.books import Books
 from sim.results.tally import CHANNELS, COUNTERS, MONEY_LINES, Tally, index
@@ -312,6 +313,10 @@ class CRMModel(mesa.Model):
         self.datacollector.collect(self)
         if k + 1 >= sc.n_periods:
             self.running = False
+
+    def retune(self, levers: Mapping[str, object]) -> None:
+        """Change round levers from the next period on (:mod:`sim.agent_engine.retune`)."""
+        retuning.retune(self, levers)
 
     def run_all(self, progress: Any = None) -> None:
         """Run every period (calls ``progress(k, n)`` after each if given)."""

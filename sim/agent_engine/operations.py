@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from agents.customer import Customer
     from sim.agent_engine.model import CRMModel
 
-__all__ = ["at", "bass_times", "epoch", "follow_up", "price_moves", "win_back"]
+__all__ = ["at", "bass_times", "epoch", "follow_up", "move_price", "price_moves", "win_back"]
 
 Proc = Generator[simpy.Event, Any, None]
 
@@ -202,8 +202,13 @@ def price_moves(model: CRMModel) -> Proc:
     changes = sorted(model.scenario.strategy.pricing.changes, key=lambda ch: ch.at)
     for ch in changes:
         yield model.env.timeout(max(ch.at - model.env.now, 0.0))
-        old = model.list_price
-        model.list_price = ch.to
-        rise = ch.to / old - 1.0
-        for c in model.active_list():
-            c.price_change(rise)
+        move_price(model, ch.to)
+
+
+def move_price(model: CRMModel, to: float) -> None:
+    """Our list price becomes ``to`` now: every active customer feels a rise."""
+    old = model.list_price
+    model.list_price = to
+    rise = to / old - 1.0
+    for c in model.active_list():
+        c.price_change(rise)

@@ -21,11 +21,12 @@ from agents.rules import ChurnReason
 from sim.streams import PersonalDraws, PersonalStreams
 
 if TYPE_CHECKING:
+    from agents.context import Context
     from agents.customer import Customer
     from sim.agent_engine.model import CRMModel
 
 __all__ = [
-    "CustomerDraws", "Desk", "life", "open_ticket", "renewals", "start_life", "ticket",
+    "CustomerDraws", "Desk", "Staff", "life", "open_ticket", "renewals", "start_life", "ticket",
 ]  # fmt: skip
 
 Proc = Generator[simpy.Event, Any, None]
@@ -165,6 +166,22 @@ def renewals(model: CRMModel, c: Customer) -> Proc:
         model.renew(c)
 
 
+class Staff(simpy.Resource):
+    """The desk's servers, whose number a retune may change between two periods.
+
+    Joining servers take the longest-waiting tickets at once. Leaving ones are not
+    interrupted: a busy server finishes the ticket in hand, and no waiting ticket starts
+    until fewer servers are busy than the new staff (the vector engine's desk does the same,
+    :mod:`sim.vector_engine.retune`).
+    """
+
+    def resize(self, capacity: int) -> None:
+        """Serve with ``capacity`` servers from now on."""
+        self._capacity = capacity
+        while self.put_queue and len(self.users) < capacity:
+            self._trigger_put(None)  # seats the next waiting ticket
+
+
 class Desk:
     """The service desk: a resource with ``staff`` servers (``None``: unbounded).
 
@@ -175,11 +192,18 @@ class Desk:
     def __init__(self, env: simpy.Environment, staff: int | None) -> None:
         self.env = env
         self.staff = staff
-        self.resource = simpy.Resource(env, capacity=staff) if staff is not None else None
+        self.resource = Staff(env, capacity=staff) if staff is not None else None
         self.busy = 0
         self.area = 0.0
         self._t = 0.0
         self.waits: list[float] = []
+
+    def resize(self, staff: int) -> None:
+        """``staff`` servers from now on (a bounded desk stays bounded); see :class:`Staff`."""
+        if self.resource is None:
+            raise ValueError("an unbounded desk cannot be given a number of servers")
+        self.staff = staff
+        self.resource.resize(staff)
 
     def _integrate(self) -> None:
         now = self.env.now
@@ -214,22 +238,31 @@ def open_ticket(model: CRMModel, c: Customer, complaint: bool, opened: float) ->
     then whether it is resolved (at first contact, or the complaint's resolution).
     """
     d = model.service_draws
-    effort = model.ctx.effort if complaint else 1.0
+    ctx = model.ctx
+    effort = ctx.effort if complaint else 1.0
     handling = d.exponential(c) * model.scenario.strategy.service.handling_time * effort
     u = d.random(c)
-    model.env.process(ticket(model, c, complaint, opened, handling, u))
+    model.env.process(ticket(model, c, complaint, opened, handling, u, ctx))
 
 
 def ticket(
-    model: CRMModel, c: Customer, complaint: bool, opened: float, handling: float, u: float
+    model: CRMModel,
+    c: Customer,
+    complaint: bool,
+    opened: float,
+    handling: float,
+    u: float,
+    ctx: Context,
 ) -> Proc:
     """One service ticket (or complaint) through the desk, then its outcome for the customer.
 
     ``handling`` is its service time and ``u`` the uniform that decides its resolution
-    (:func:`open_ticket` draws them). A complaint's outcome comes its resolution time after
-    the desk finishes (:func:`agents.handling.resolution_delay`, one draw of the customer's
-    resolution stream, taken at the finish for a current customer when the mean is above
-    0), and its speed is judged from the complaint's opening.
+    (:func:`open_ticket` draws them); ``ctx`` the constants in force when it opened: a
+    complaint is handled, to its outcome, as it was voiced under (a retune may come between).
+    A complaint's outcome comes its resolution time after the desk finishes
+    (:func:`agents.handling.resolution_delay`, one draw of the customer's resolution stream,
+    taken at the finish for a current customer when the mean is above 0), and its speed is
+    judged from the complaint's opening.
     """
     env = model.env
     desk = model.desk
@@ -252,7 +285,6 @@ def ticket(
     factor = sp.low_cost_factor if model.record_of(c, "low_cost") else 1.0
     model.book("service_tickets", sp.cost_per_ticket * factor, c)
     if complaint:
-        ctx = model.ctx
         model.book("service_tickets", model.scenario.strategy.complaints.cost_per_complaint, c)
         if ctx.resolution_mean > 0.0 and c.alive:
             # Investigated, fixed, the customer told: the outcome comes later (as on the

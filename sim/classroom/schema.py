@@ -48,6 +48,7 @@ __all__ = [
     "check_levers",
     "check_name",
     "check_round",
+    "refusal",
 ]
 
 SCHEMA_VERSION = 1
@@ -136,6 +137,11 @@ class InvalidInput(UserError):
 def _problem(path: str, value: object, message: str, allowed: str | None = None) -> Problem:
     shown = repr(value)
     return Problem(path, None, shown if len(shown) <= 60 else shown[:57] + "...", message, allowed)
+
+
+def refusal(path: str, value: object, message: str, allowed: str | None = None) -> InvalidInput:
+    """One problem as the error the classroom raises: field, value (shortened), what is allowed."""
+    return InvalidInput([_problem(path, value, message, allowed)])
 
 
 def canonical_json(value: object, path: str) -> str:

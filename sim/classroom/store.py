@@ -27,9 +27,9 @@ Why it is built this way:
   text go in as bound parameters and are validated first (:mod:`sim.classroom.schema`).
 - **Team-facing methods versus the server's own.** ``team_view``/``submit``/``join`` take a
   team code, trainer actions take the trainer token. The few methods without a credential
-  (``record_result``, ``round_inputs``, ``pending_results``, ``advance_due``) are the
-  simulation's and the clock's, called by the server itself and never to be routed to a
-  request.
+  (``record_result``, ``round_inputs``, ``class_world``, ``teams``, ``pending_results``,
+  ``advance_due``) are the simulation's and the clock's, called by the server itself and
+  never to be routed to a request.
 """
 
 from __future__ import annotations
@@ -48,15 +48,15 @@ from sim.classroom.database import Database, log_event, stamp
 from sim.classroom.rounds import RoundState
 from sim.classroom.schema import (
     MAX_TEAMS,
-    InvalidInput,
     canonical_json,
     check_config,
     check_levers,
     check_name,
     check_round,
+    refusal,
 )
 from sim.classroom.views import CLASS_SQL, ClassRow
-from sim.errors import Problem, check_seed
+from sim.errors import check_seed
 
 __all__ = ["ClassStore", "NewClass", "Receipt", "TeamCode"]
 
@@ -90,10 +90,6 @@ class Receipt:
     round: int
     revision: int
     submitted_at: str
-
-
-def _refuse(field: str, value: object, message: str) -> InvalidInput:
-    return InvalidInput([Problem(field, None, repr(value)[:60], message)])
 
 
 def _is_id(value: object) -> bool:
@@ -151,11 +147,11 @@ class ClassStore(Database):
         """
         title = check_name(name, "name")
         if not isinstance(scenario, str) or not scenario:
-            raise _refuse("scenario", type(scenario).__name__, "must be non-empty text")
+            raise refusal("scenario", type(scenario).__name__, "must be non-empty text")
         settings = canonical_json(check_config(config), "config")
         class_seed = secrets.randbits(63) if seed is None else check_seed(seed)
         if class_seed >= 2**63:
-            raise _refuse("seed", seed, "must be below 2**63")
+            raise refusal("seed", seed, "must be below 2**63")
         salt, token = cred.new_salt(), cred.new_trainer_token()
         with self.transaction() as conn:
             cursor = conn.execute(
@@ -178,9 +174,9 @@ class ClassStore(Database):
                 (title, class_id),
             ).fetchone()
             if taken:
-                raise _refuse("team name", title, "is already taken in this class")
+                raise refusal("team name", title, "is already taken in this class")
             if count >= MAX_TEAMS:
-                raise _refuse("teams", count, f"a class has at most {MAX_TEAMS} teams")
+                raise refusal("teams", count, f"a class has at most {MAX_TEAMS} teams")
             clash = "SELECT 1 FROM teams WHERE class_id = ? AND code_hash = ?"
             while True:  # two equal codes in one class: odds ~1e-9, but draw again if so
                 code = cred.new_team_code()
@@ -269,7 +265,7 @@ class ClassStore(Database):
             number = check_round(round)
             if request_id is not None:
                 if not isinstance(request_id, str) or len(request_id) > _MAX_REQUEST_ID:
-                    raise _refuse("request_id", request_id, "must be text, 100 characters at most")
+                    raise refusal("request_id", request_id, "must be text, 100 characters at most")
                 seen = conn.execute(
                     "SELECT id, team_id, round, revision, submitted_at FROM decisions"
                     " WHERE team_id = ? AND request_id = ?",
@@ -282,7 +278,7 @@ class ClassStore(Database):
                 "SELECT state FROM rounds WHERE class_id = ? AND number = ?", (class_id, number)
             ).fetchone()
             if state is None or state[0] != "open":
-                raise _refuse("round", round, "is not open for decisions")
+                raise refusal("round", round, "is not open for decisions")
             revision = conn.execute(
                 "SELECT COALESCE(MAX(revision), 0) + 1 FROM decisions"
                 " WHERE class_id = ? AND team_id = ? AND round = ?",
@@ -347,13 +343,33 @@ class ClassStore(Database):
                 "SELECT state FROM rounds WHERE class_id = ? AND number = ?", (class_id, number)
             ).fetchone()
             if row is None or state is None or state[0] == "open":
-                raise _refuse("round", round, "is not a closed round of this class")
+                raise refusal("round", round, "is not a closed round of this class")
             return {
                 "scenario": row.scenario,
                 "config": json.loads(row.config),
                 "seed": row.seed,
                 "decisions": views.latest_decisions(conn, class_id, number),
             }
+
+    def class_world(self, class_id: int) -> tuple[str, dict[str, Any]]:
+        """A class's stored scenario text and settings (the world functions' inputs).
+
+        Raises:
+            InvalidInput: no such class.
+        """
+        with self.transaction(write=False) as conn:
+            row = self._class_row(conn, class_id)
+        if row is None:
+            raise refusal("class", class_id, "no such class")
+        return row.scenario, json.loads(row.config)
+
+    def teams(self, class_id: int) -> list[tuple[int, str]]:
+        """``(team id, name)`` of every team of a class, in the order they were added."""
+        with self.transaction(write=False) as conn:
+            rows = conn.execute(
+                "SELECT id, name FROM teams WHERE class_id = ? ORDER BY id", (class_id,)
+            ).fetchall()
+        return [(int(i), str(n)) for i, n in rows]
 
     def record_result(self, class_id: int, round: int, results: Mapping[str, Any]) -> bool:
         """Store a closed round's result and mark it done, atomically; False if already so.
@@ -362,5 +378,5 @@ class ClassStore(Database):
         """
         with self.transaction() as conn:
             if self._class_row(conn, class_id) is None:
-                raise _refuse("class", class_id, "no such class")
+                raise refusal("class", class_id, "no such class")
             return rounds.record_result(conn, class_id, check_round(round), results, self.now())

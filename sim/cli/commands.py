@@ -29,6 +29,7 @@ import typer
 from rich.text import Text
 
 from sim.cli.calibrate import calibrate_command, check_model_command
+from sim.cli.classroom import classroom_app
 from sim.cli.compare import LangOption, compare_command
 from sim.cli.dashboard import dashboard_command
 from sim.cli.inspect import (
@@ -359,6 +360,7 @@ app.command("calibrate", context_settings=HELP_OPTIONS)(friendly(calibrate_comma
 app.command("check-model", context_settings=HELP_OPTIONS)(friendly(check_model_command))
 app.command("dashboard", context_settings=HELP_OPTIONS)(friendly(dashboard_command))
 app.add_typer(sweep_app, name="sweep")
+app.add_typer(classroom_app, name="classroom")
 
 
 def main() -> None:

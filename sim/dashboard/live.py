@@ -257,6 +257,20 @@ class LiveRun:
         self._record(self.period - 1)
         return True
 
+    def retune(self, levers: Mapping[str, object]) -> None:
+        """Change round levers (:mod:`sim.scenario.retune`) from the next period on.
+
+        Values are at the run's own scale (after :meth:`build`'s resize); :attr:`scenario`
+        becomes the retuned one. Only ever between two steps: a period is never half run.
+
+        Raises:
+            RetuneError: a path that is no round lever or a value the schema refuses.
+            UserError: a run with no period left.
+        """
+        self._steps.model.retune(levers)
+        self.scenario = self._steps.model.scenario
+        self._cache.clear()
+
     def _record(self, k: int) -> None:
         """What the engines do not keep, at the close of period ``k``."""
         sc = self.scenario

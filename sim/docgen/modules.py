@@ -30,7 +30,7 @@ PACKAGES: tuple[tuple[str, str], ...] = (
     ("sim/experiments/sweep", "parameter sweeps: specs, designs, the resumable store, analysis"),
     ("sim/report", "derived tables, figures and HTML pages"),
     ("sim/dashboard", "the live dashboard: a Solara app over a run stepped period by period"),
-    ("sim/classroom", "classes, teams and rounds: the SQLite store a class server runs on"),
+    ("sim/classroom", "classroom mode: the store, the class worlds, the server, the debrief"),
     ("sim/docgen", "generators of docs/*.md"),
     ("sim/cli", "the crmsim command"),
 )

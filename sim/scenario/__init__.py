@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from sim.scenario.diagnosis import validate
 from sim.scenario.overrides import Overrides, apply_overrides, read_overrides
+from sim.scenario.retune import ROUND_LEVERS, RetuneError, retuned
 from sim.scenario.scaling import scaled
 from sim.scenario.spec import (
     ContractParams,
@@ -30,16 +31,19 @@ from sim.scenario.spec import (
 )
 
 __all__ = [
+    "ROUND_LEVERS",
     "ContractParams",
     "OutputParams",
     "Overrides",
     "PopulationParams",
+    "RetuneError",
     "Scenario",
     "apply_overrides",
     "dump_yaml",
     "load_scenario",
     "parse_overrides",
     "read_overrides",
+    "retuned",
     "scaled",
     "scenario_hash",
     "scenario_to_dict",

@@ -333,6 +333,53 @@ class Pool:
         self.next[who] = self.t[who].min(axis=1)
         return t, kind, a, b
 
+    def take(
+        self, kinds: tuple[Kind, ...], where: Any
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Remove and return the pending events of ``kinds`` that ``where`` selects.
+
+        ``where(who, t, a, b)`` gets the candidates' arrays and returns which to take.
+        Returns ``(who, t, kind, a, b)``, ordered by customer, then time. Used between two
+        periods only (a retune of the desk, :mod:`sim.vector_engine.retune`), never in the
+        event loop.
+        """
+        codes = np.array([int(k) for k in kinds], dtype=self.kind.dtype)
+        cand = np.isin(self.kind, codes) & np.isfinite(self.t)
+        rows, slots = np.nonzero(cand)
+        hit = where(rows, self.t[rows, slots], self.a[rows, slots], self.b[rows, slots])
+        rows, slots = rows[hit], slots[hit]
+        got = self.t[rows, slots], self.kind[rows, slots], self.a[rows, slots], self.b[rows, slots]
+        spilled: list[tuple[int, float, int, float, float]] = []
+        self.t[rows, slots] = np.inf
+        for cid, later in list(self.spill.items()):
+            one = np.array([cid])
+            keep = []
+            for ev in later:
+                at, _, code, pa, pb = ev
+                if code in codes and where(one, np.array([at]), np.array([pa]), np.array([pb]))[0]:
+                    spilled.append((cid, at, code, pa, pb))
+                else:
+                    keep.append(ev)
+            self.spill[cid] = keep
+        # Refill the rows that lost events from their spill (still later than the row).
+        for cid in np.unique(rows).tolist():
+            later = self.spill.get(cid, [])
+            while later and np.isinf(self.t[cid]).any():
+                j = int(np.isinf(self.t[cid]).argmax())
+                self.t[cid, j], _, self.kind[cid, j], self.a[cid, j], self.b[cid, j] = later.pop(0)
+        for cid in [cid for cid, later in self.spill.items() if not later]:
+            del self.spill[cid]
+            self.spilled[cid] = False
+        if rows.size:
+            self.next[rows] = self.t[rows].min(axis=1)
+        extra = np.array(spilled, dtype=float).reshape(-1, 5)
+        who = np.concatenate([rows, extra[:, 0].astype(np.int64)])
+        t = np.concatenate([got[0], extra[:, 1]])
+        kind = np.concatenate([got[1].astype(np.int64), extra[:, 2].astype(np.int64)])
+        a, b = np.concatenate([got[2], extra[:, 3]]), np.concatenate([got[3], extra[:, 4]])
+        order = np.lexsort((t, who))
+        return who[order], t[order], kind[order], a[order], b[order]
+
     def pending(self, who: int) -> int:
         """Number of events scheduled for customer ``who`` (row and spill)."""
         return int(np.isfinite(self.t[who]).sum()) + len(self.spill.get(who, ()))

@@ -124,13 +124,15 @@ class TicketDesk:
                 kind = np.where(u_[:k] < fcr, Kind.service_done, Kind.service_again)
                 m.seated[False].append((ids[:k], e_[:k], kind, wait[:k], a_[:k]))
             if k < len(seated):
-                kind = np.where(u_[k:] < m.ctx.resolve_p, Kind.complaint_fixed, Kind.complaint_open)
+                # Judged by the handling the complaint was voiced under (a retune may follow).
+                fixed = u_[k:] < m.retunes.resolve_p(o_[k:])
+                kind = np.where(fixed, Kind.complaint_fixed, Kind.complaint_open)
                 m.seated[True].append((ids[k:], e_[k:], kind, wait[k:], o_[k:]))
         return np.unique(np.array(done, dtype=np.int64))
 
     def _stats(self, start: np.ndarray, end: np.ndarray, wait: np.ndarray) -> None:
         sc = self.m.sc
-        edges, lo = self._edges
+        edges = self._edges[0]
         # A ticket seated before the horizon may start after it, behind a queue: its wait
         # and service fall in no period of the run (as on the agent engine, whose clock
         # stops first), not in the last one, which must not depend on the horizon.
@@ -145,8 +147,13 @@ class TicketDesk:
         else:
             for k, w in zip(first.tolist(), wait.tolist(), strict=True):
                 self.waits[k].append(w)
-        if self.staff is None:
-            return
+        if self.staff is not None:
+            self.add_busy(start, end, first)
+
+    def add_busy(self, start: np.ndarray, end: np.ndarray, first: np.ndarray) -> None:
+        """Busy server time of services [start, end) by period, ``first`` their start's."""
+        sc = self.m.sc
+        edges, lo = self._edges
         # Busy server time by period (a service can straddle a period's end).
         last = np.minimum(np.searchsorted(edges, end, side="left"), sc.n_periods - 1)
         one = first == last

@@ -154,17 +154,19 @@ def _complaint(resolved: bool):  # type: ignore[no-untyped-def]
     def handle(m: VectorModel, ix: np.ndarray, t: np.ndarray, alive: np.ndarray, *,
                wait: np.ndarray, opened: np.ndarray) -> None:  # fmt: skip
         _ticket_done(m, ix, t, wait, complaint=True)
-        ctx = m.ctx
-        if ctx.resolution_mean <= 0.0:
-            outcome(m, ix, t, alive, opened=opened)
-            return
-        # Investigated, fixed, the customer told: a current customer's outcome comes later,
-        # one draw of their resolution stream (as on the agent engine's ticket). Past the
-        # horizon it is never popped, as the agent engine's clock stops first.
-        go = ix[alive]
-        v = open_uniform(m.luck.words("resolution", go, 1)[:, 0])
-        delay = resolution_delay(ctx.resolution_mean, ctx.resolution_cv, v)
-        m.pool.schedule(go, t[alive] + delay, later, opened=opened[alive])
+        # Each complaint is handled as the handling it was voiced under says.
+        for ctx, s in m.retunes.voiced(opened):
+            if ctx.resolution_mean <= 0.0:
+                outcome(m, ix[s], t[s], alive[s], opened=opened[s])
+                continue
+            # Investigated, fixed, the customer told: a current customer's outcome comes
+            # later, one draw of their resolution stream (as on the agent engine's ticket).
+            # Past the horizon it is never popped, as the agent engine's clock stops first.
+            ok = alive[s]
+            go = ix[s][ok]
+            v = open_uniform(m.luck.words("resolution", go, 1)[:, 0])
+            delay = resolution_delay(ctx.resolution_mean, ctx.resolution_cv, v)
+            m.pool.schedule(go, t[s][ok] + delay, later, opened=opened[s][ok])
 
     return handle
 
@@ -173,10 +175,13 @@ def _resolution(resolved: bool):  # type: ignore[no-untyped-def]
     def handle(m: VectorModel, ix: np.ndarray, t: np.ndarray, alive: np.ndarray, *,
                opened: np.ndarray) -> None:  # fmt: skip
         # A complaint's outcome for a current customer, its speed judged from its opening.
-        who = ix[alive]
-        r.complaint_outcome(
-            m, who, t[alive], np.full(who.size, resolved), t[alive] - opened[alive], m.ctx.handling
-        )
+        for ctx, s in m.retunes.voiced(opened):
+            ok = alive[s]
+            who = ix[s][ok]
+            r.complaint_outcome(
+                m, who, t[s][ok], np.full(who.size, resolved), t[s][ok] - opened[s][ok],
+                ctx.handling,
+            )  # fmt: skip
 
     return handle
 

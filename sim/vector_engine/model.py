@@ -32,7 +32,7 @@ draw for draw. The vector engine refuses the per-event log (``output.events``).
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -46,6 +46,7 @@ from sim.scenario.spec import Scenario
 from sim.streams import exponential, uniform
 from sim.vector_engine import dispatch, policies, tables
 from sim.vector_engine import reactions as r
+from sim.vector_engine import retune as retuning
 from sim.vector_engine.columns import Columns, Kind, Pool, Status, full
 from sim.vector_engine.desk import seat_days
 from sim.vector_engine.lanes import EventLog, Lane, LaneView, Luck, Split
@@ -97,6 +98,7 @@ class VectorModel:
             scenario.behaviour, st, scenario.economics,
             scenario.setting == "contractual", scenario.contract.every, scenario.period,
         )  # fmt: skip
+        self.retunes = retuning.Retunes(ctx)  # levers changed between periods, if any
         self.wallet_by_level = np.asarray(ctx.wallet, dtype=float)
         self.hazard_by_level = np.asarray(ctx.hazard, dtype=float)
         self.price_sens_by_level = np.asarray(ctx.price_sens, dtype=float)
@@ -273,16 +275,15 @@ class VectorModel:
             if b.size:
                 self.schedule_arrivals(lane, b, "bass")
             policies.epoch(self, lane, active, t0, t1)
-        for ch in sorted(sc.strategy.pricing.changes, key=lambda ch: ch.at):
-            if t0 <= ch.at < t1:
-                self.advance(ch.at)
-                old = self.list_price
-                self.list_price = ch.to
-                r.price_change(self, self.active_ids(), ch.at, ch.to / old - 1.0)
+        retuning.move_prices(self, t0, t1)
         self.advance(t1)
         self._close(k, t0, t1)
         self.periods_done = k + 1
         return True
+
+    def retune(self, levers: Mapping[str, object]) -> None:
+        """Change round levers from the next period on (:mod:`sim.vector_engine.retune`)."""
+        retuning.retune(self, levers)
 
     def advance(self, until: float) -> None:
         """Process every event before ``until``, in rounds of one event per customer.
