@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from markupsafe import escape
 from scipy import stats
 
 from sim.classroom import world
@@ -206,6 +207,38 @@ def test_the_pdf_is_a_pdf_with_a_sheet_for_the_class_luck_and_each_team(
     assert pdf[:5] == b"%PDF-" and pdf.rstrip().endswith(b"%%EOF")
     assert pdf.pages == expected_pages(played[lang]) == 2 + 3
     assert render_debrief_pdf(played[lang]) == pdf  # no creation date: the same bytes
+
+
+def test_a_team_is_handed_the_leaderboard_and_its_own_pages_alone(played: dict) -> None:
+    d: ClassDebrief = played["en"]
+    names = {str(i): n for n, i in played["ids"].items()}
+    for team, name in names.items():
+        page = render_debrief_html(d, team)
+        assert page.count('<section class="sheet') == 2
+        own = page[page.index('<section class="sheet team"') :]
+        assert str(escape(name)) in own
+        assert not [n for t, n in names.items() if t != team and str(escape(n)) in own]
+        assert all(str(escape(n)) in page for n in names.values())  # the public leaderboard
+        assert text("debrief.luck_ranks", "en") not in page
+        assert str(escape(text("debrief.alt.winner_unnamed", "en"))) in own
+    hostile = str(played["ids"][HOSTILE])
+    pdf = render_debrief_pdf(d, hostile)
+    assert pdf[:5] == b"%PDF-" and pdf.pages == expected_pages(d, hostile) == 2
+    with pytest.raises(ArgumentError, match="not in this debrief"):
+        d.for_team("999")
+
+
+def test_every_world_is_planned_before_the_first_is_played(tmp_path: Path) -> None:
+    store, cid, token, _ = _play_class(tmp_path / "class.sqlite")
+    told: list[tuple[int, int]] = []
+    debrief_from_store(store, cid, token, replicates=0, lost=1,
+                       progress=lambda done, planned: told.append((done, planned)))  # fmt: skip
+    store.close()
+    planned = told[0][1]
+    # Steady plays the baseline, and each other team's one change taken back is the
+    # baseline too: three worlds (baseline, Pricers, the hostile team), each played once.
+    assert planned == 3
+    assert told == [(k, planned) for k in range(planned + 1)]
 
 
 def test_a_class_without_a_finished_round_has_no_debrief(tmp_path: Path) -> None:

@@ -126,6 +126,8 @@ def test_every_wrong_credential_is_refused_alike_and_writes_nothing(
         ("POST", f"/class/{cls.id}/submit", {"round": "1", f"lever:{STAFF}": "3"}),
         ("POST", f"/api/class/{cls.id}/submit", {"round": 1, "levers": {STAFF: 3}}),
         ("POST", f"/api/class/{cls.id}/join", {}),
+        ("GET", f"/class/{cls.id}/my-debrief", None),
+        ("GET", f"/class/{cls.id}/my-debrief.pdf", None),
     ]  # fmt: skip
     trainer_routes: list[tuple[str, str, Any]] = [
         ("GET", f"/class/{cls.id}/console", None), ("GET", f"/api/class/{cls.id}/trainer", None),
@@ -134,6 +136,12 @@ def test_every_wrong_credential_is_refused_alike_and_writes_nothing(
         ("POST", f"/class/{cls.id}/reopen", {"round": "1"}),
         ("POST", f"/api/class/{cls.id}/reopen", {"round": 1}),
         ("POST", f"/class/{cls.id}/reveal", {}), ("POST", f"/api/class/{cls.id}/reveal", {}),
+        ("GET", f"/class/{cls.id}/debrief", None), ("POST", f"/class/{cls.id}/debrief", {}),
+        ("GET", f"/class/{cls.id}/debrief.pdf", None),
+        ("GET", f"/class/{cls.id}/debrief/team/{cls.team_ids[0]}", None),
+        ("GET", f"/class/{cls.id}/debrief/team/{cls.team_ids[0]}.pdf", None),
+        ("GET", f"/api/class/{cls.id}/debrief", None),
+        ("POST", f"/api/class/{cls.id}/debrief", {}),
     ]  # fmt: skip
     strangers = [None, "ABCD-EFGH", "not a code at all", other.codes[0], other.token]
     before = rows(db)
@@ -152,6 +160,7 @@ def test_every_wrong_credential_is_refused_alike_and_writes_nothing(
             assert len(answers) == 1, f"{path}: the refusals differ: {answers}"
             assert "This code or token is not valid for this class." in answers.pop()
     assert rows(db) == before
+    assert not (db.parent / "class.debriefs").exists()  # no job asked for by a stranger
     # the cookie is a credential as well: another class's code in this class's cookie
     client.cookies.set(f"crm_team_{cls.id}", other.codes[0])
     assert client.get(f"/class/{cls.id}/team").status_code == 403

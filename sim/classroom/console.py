@@ -11,17 +11,29 @@ The console shows who has joined and who has submitted, and advances the class. 
 advance button sends the round it shows, so a double click, a second tab or a deadline
 that fired first makes the second press a no-op (:meth:`ClassStore.advance`); closing a
 round wakes the back office, which simulates it.
+
+The debrief is asked for, not built, by a request: "prepare" hands the back office a job
+record (:mod:`sim.classroom.debriefs`) and the debrief routes serve what it finished, or a
+page with its progress that refreshes itself, until then.
 """
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from sim.classroom.routes import class_state, field, leaderboard_rows, page, remember
+from sim.classroom.debriefs import DebriefKey, job_record
+from sim.classroom.routes import (
+    class_state,
+    debrief_response,
+    field,
+    lang_of,
+    leaderboard_rows,
+    page,
+    remember,
+)
 from sim.classroom.schema import InvalidInput, check_config, check_name
 from sim.errors import Problem, ScenarioError
 from sim.scenario.space import DEFAULT_SPACE, Factor
@@ -151,18 +163,12 @@ def create(
     return {"class_id": made.class_id, "trainer_token": made.trainer_token, "teams": teams_made}
 
 
-def debrief_available() -> bool:
-    """Whether the debrief module (another part of the classroom) is installed."""
-    return importlib.util.find_spec("sim.classroom.debrief") is not None
-
-
 # -- the routes -------------------------------------------------------------------------------
 
 
 def _new_page(app: Classroom, request: Request, given: Mapping[str, str],
               problems: list[Problem] | None = None, status: int = 200) -> Response:  # fmt: skip
     import scenarios
-    from sim.classroom.routes import lang_of
     from sim.i18n import catalogue
 
     lang = lang_of(app, request)
@@ -220,6 +226,9 @@ def console_page(app: Classroom, request: Request, form: Form) -> Response:
     latest = {d["team"]: d["revision"] for d in view["decisions"] if d["round"] == current}
     done = [r for r in rounds if r["state"] == "done"]
     failures = [(n, app.worker.failure(class_id, n)) for n in simulating]
+    key = DebriefKey.of(class_id, rounds, lang_of(app, request))
+    status = app.worker.debriefs.status(key) if key else None
+    busy = status is not None and status.state in ("queued", "running", "drawing")
     return page(
         app, request, "console.html", class_id=class_id, name=view["class"]["name"],
         current=current, state=state, rounds=view["class"]["config"]["rounds"],
@@ -230,7 +239,9 @@ def console_page(app: Classroom, request: Request, form: Form) -> Response:
         board=leaderboard_rows(done[-1]["result"].get("public")) if done else [],
         reopenable=[r["number"] for r in rounds if (r["number"], state) != (current, "open")],
         seed=view["class"]["seed"] if view["class"]["seed_revealed"] else None,
-        debrief=debrief_available(), refresh=5 if simulating else None,
+        debrief=status, refresh=5 if simulating or busy else None,
+        debrief_teams=[(tm["id"], tm["name"]) for tm in view["teams"]
+                       if status and tm["id"] in status.teams],
     )  # fmt: skip
 
 
@@ -290,18 +301,39 @@ def api_trainer(app: Classroom, request: Request, form: Form) -> Response:
                          "failures": {str(n): e for n, e in failures.items() if e}})  # fmt: skip
 
 
-def debrief(app: Classroom, request: Request, form: Form) -> Response:
-    """The debrief page of the rounds played (:mod:`sim.classroom.debrief`), trainer only."""
-    from starlette.responses import HTMLResponse
-
-    from sim.classroom.debrief import debrief_from_store
-    from sim.classroom.debrief_page import render_debrief_html
-    from sim.classroom.routes import lang_of
+def prepare(app: Classroom, request: Request, form: Form) -> Response:
+    """Ask the back office for the debrief of the rounds played (a repeat is a no-op)."""
+    from sim.i18n import catalogue
 
     class_id, token = _trainer(app, request)
-    app.guard(class_id, token, lambda: app.store.trainer_view(class_id, token))
-    made = debrief_from_store(app.store, class_id, token, lang=lang_of(app, request))
-    return HTMLResponse(render_debrief_html(made), headers={"Cache-Control": "no-store"})
+    view = app.guard(class_id, token, lambda: app.store.trainer_view(class_id, token))
+    lang = lang_of(app, request)
+    key = DebriefKey.of(class_id, view["rounds"], lang)
+    if key is None:
+        raise InvalidInput([Problem("round", None, None, catalogue(lang)("debrief.job.no_round"))])
+    scenario, _ = app.world(class_id)
+    status = app.worker.debriefs.request(
+        job_record(key, view, scenario, app.worker.debriefs.replicates)
+    )
+    if request.url.path.startswith("/api/"):
+        return JSONResponse(status.json(), status_code=202, headers={"Cache-Control": "no-store"})
+    return RedirectResponse(f"/class/{class_id}/debrief", status_code=303)
+
+
+def debrief(app: Classroom, request: Request, form: Form) -> Response:
+    """The prepared debrief (the class's or one team's, HTML or PDF), else where it stands.
+
+    ``GET /api/class/{id}/debrief`` answers the status as JSON.
+    """
+    class_id, token = _trainer(app, request)
+    view = app.guard(class_id, token, lambda: app.store.trainer_view(class_id, token))
+    key = DebriefKey.of(class_id, view["rounds"], lang_of(app, request))
+    if request.url.path.startswith("/api/"):
+        status = app.worker.debriefs.status(key).json() if key else {"state": "none", "played": 0}
+        return JSONResponse(status, headers={"Cache-Control": "no-store"})
+    team = request.path_params.get("team_id")
+    return debrief_response(app, request, class_id, str(view["class"]["name"]), key, team,
+                            trainer=True)  # fmt: skip
 
 
 def grades(app: Classroom, request: Request, form: Form) -> Response:
@@ -310,7 +342,6 @@ def grades(app: Classroom, request: Request, form: Form) -> Response:
     ``?format=canvas`` (the default) or ``moodle``; one row per team, best first.
     """
     from sim.classroom.grades import grades_csv
-    from sim.classroom.routes import lang_of
 
     class_id, token = _trainer(app, request)
     view = app.guard(class_id, token, lambda: app.store.trainer_view(class_id, token))
@@ -337,10 +368,16 @@ ROUTES = [
     ("/class/{class_id:int}/reopen", reopen, ["POST"]),
     ("/class/{class_id:int}/reveal", reveal, ["POST"]),
     ("/class/{class_id:int}/debrief", debrief, ["GET"]),
+    ("/class/{class_id:int}/debrief", prepare, ["POST"]),
+    ("/class/{class_id:int}/debrief.pdf", debrief, ["GET"]),
+    ("/class/{class_id:int}/debrief/team/{team_id:int}", debrief, ["GET"]),
+    ("/class/{class_id:int}/debrief/team/{team_id:int}.pdf", debrief, ["GET"]),
     ("/class/{class_id:int}/grades.csv", grades, ["GET"]),
     ("/api/classes", api_create, ["POST"]),
     ("/api/class/{class_id:int}/trainer", api_trainer, ["GET"]),
     ("/api/class/{class_id:int}/advance", advance, ["POST"]),
     ("/api/class/{class_id:int}/reopen", reopen, ["POST"]),
     ("/api/class/{class_id:int}/reveal", reveal, ["POST"]),
+    ("/api/class/{class_id:int}/debrief", debrief, ["GET"]),
+    ("/api/class/{class_id:int}/debrief", prepare, ["POST"]),
 ]

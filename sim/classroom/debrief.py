@@ -15,6 +15,12 @@ and everything it needs is assembled here, once, for the page and the PDF to lay
   :meth:`sim.dashboard.live.LiveRun.lost_key_accounts` and :meth:`~LiveRun.story`);
 - the **lesson's takeaways**, from the scenario header in the debrief's language.
 
+Every world the debrief plays is listed first (:func:`questions`) and answered in one batch
+(:meth:`sim.classroom.replays.Replays.fill`), so the back office can hand the batch to
+worker processes and show how far it has come; the assembly then only reads the answers.
+A team handed its own pages sees :meth:`ClassDebrief.for_team`: the public leaderboard and
+its own part, nothing of another team's decisions or alternatives.
+
 Nothing here draws or writes: :mod:`sim.classroom.debrief_page` renders the HTML and
 :mod:`sim.classroom.debrief_pdf` the PDF, both from a :class:`ClassDebrief`.
 """
@@ -22,17 +28,23 @@ Nothing here draws or writes: :mod:`sim.classroom.debrief_page` renders the HTML
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from sim.classroom.counterfactual import counterfactuals, most_mattered, winner_of
+from sim.classroom.counterfactual import (
+    changes,
+    counterfactuals,
+    most_mattered,
+    reverted,
+    winner_of,
+)
 from sim.classroom.luck import DEFAULT_REPLICATES, Luck, luck_versus_skill
-from sim.classroom.replays import Replays
+from sim.classroom.replays import Mapper, Progress, Question, Replays
 from sim.errors import ArgumentError
-from sim.i18n import DEFAULT_LANG, check_lang
+from sim.i18n import DEFAULT_LANG, catalogue, check_lang
 from sim.results.schema import Column
 from sim.scenario.header import LessonHeader, lesson_header
 
@@ -49,6 +61,7 @@ __all__ = [
     "TeamDebrief",
     "class_debrief",
     "debrief_from_store",
+    "questions",
 ]
 
 #: Key customers listed per team.
@@ -148,20 +161,31 @@ class ClassDebrief:
         hit = self.leaderboard[self.leaderboard["team"] == str(team)]
         return str(hit["name"].iloc[0]) if len(hit) else str(team)
 
+    def for_team(self, team: str) -> ClassDebrief:
+        """What one team is handed: the public leaderboard and its own part, no other's.
 
-def _round_table(setup: ClassSetup, periods: pd.DataFrame) -> pd.DataFrame:
-    """A played world's periods summed (flows) or read at the close (levels) per round."""
-    per = setup.periods_per_round
-    by = periods.assign(round=(periods["period"].to_numpy(np.int64) // per) + 1).groupby("round")
-    return pd.DataFrame(
-        {
-            "round": np.asarray(by.size().index, dtype=np.int64),
-            "revenue": by["revenue"].sum().to_numpy(float),
-            "profit": by["profit"].sum().to_numpy(float),
-            "churned": by["churned"].sum().to_numpy(np.int64),
-            "active_end": by["active"].last().to_numpy(np.int64),
-        }
-    )
+        Its alternatives keep the winner's schedule but not the winner's name (the row says
+        "the winning team's decisions"), and luck versus skill, which lists every team's
+        places in the other worlds, is left out.
+
+        Raises:
+            ArgumentError: ``team`` is not a team of this debrief.
+        """
+        mine = [t for t in self.teams if t.team == str(team)]
+        if not mine:
+            known = ", ".join(t.team for t in self.teams)
+            raise ArgumentError(f"team {team!r:.40} is not in this debrief (teams: {known})")
+        unnamed = catalogue(self.lang)("debrief.alt.winner_unnamed")
+
+        def anonymous(table: pd.DataFrame) -> pd.DataFrame:
+            out = table[table["team"] == str(team)].reset_index(drop=True)
+            out.loc[out["alternative"] == "winner", "description"] = unnamed
+            return out
+
+        part = replace(mine[0], counterfactuals=anonymous(mine[0].counterfactuals))
+        return replace(
+            self, counterfactuals=anonymous(self.counterfactuals), luck=None, teams=(part,)
+        )
 
 
 def _leaderboard(
@@ -190,6 +214,33 @@ def _leaderboard(
     return frame
 
 
+def questions(
+    setup: ClassSetup,
+    plan: Mapping[str, Sequence[Mapping[str, Any]]],
+    replicates: int = DEFAULT_REPLICATES,
+    lost: int = LOST_COUNT,
+) -> list[Question]:
+    """Every world a debrief plays, before it plays any (repeats are asked once by fill).
+
+    Each team's own schedule with its detail, the baseline (with its round table), each
+    decision taken back (:func:`sim.classroom.counterfactual.reverted`), and every team's
+    schedule on ``replicates`` other worlds. The winner's schedule is a team's own.
+    """
+    from sim.classroom import world
+
+    base = world.baseline_levers(setup)
+    rounds = len(next(iter(plan.values()), []))
+    asked = [Question(setup, tuple(s), lost) for s in plan.values()]
+    asked.append(Question(setup, (base,) * rounds, 0))
+    for schedule in plan.values():
+        for change in changes(schedule, base):
+            asked.append(Question(setup, tuple(reverted(schedule, base, change))))
+    for i in range(1, replicates + 1):
+        other = setup.replicate(i)
+        asked += [Question(other, tuple(s)) for s in plan.values()]
+    return asked
+
+
 def class_debrief(
     setup: ClassSetup,
     teams: Mapping[str, str],
@@ -199,6 +250,8 @@ def class_debrief(
     replicates: int = DEFAULT_REPLICATES,
     lost: int = LOST_COUNT,
     lang: str = DEFAULT_LANG,
+    progress: Progress | None = None,
+    mapper: Mapper | None = None,
 ) -> ClassDebrief:
     """Assemble the debrief of a class from its setup, its teams and their decisions.
 
@@ -211,6 +264,8 @@ def class_debrief(
         replicates: worlds replayed for luck versus skill (0: skip it; else ≥ 2).
         lost: key customers listed per team.
         lang: the language of every text.
+        progress: told ``(replays done, replays planned)`` after each world played.
+        mapper: plays the batch of worlds (a process pool's ``map``; in turn when None).
 
     Raises:
         ArgumentError: no teams, no round played, more rounds than the class has,
@@ -234,19 +289,19 @@ def class_debrief(
         raise ArgumentError(f"replicates must be 0 or a whole number ≥ 2, got {replicates!r:.40}")
     names = {str(t): str(n) for t, n in teams.items()}
     plan = world.schedules(setup, list(names), decisions)
-    replays = Replays()
+    replays = Replays(progress)
+    replays.fill(questions(setup, plan, replicates, lost), mapper)
     board = _leaderboard(setup, replays, plan, names)
     table = counterfactuals(setup, plan, names, lang, replays)
     base = world.baseline_levers(setup)
     played = len(decisions)
-    baseline_rounds = _round_table(setup, world.play(setup, [base] * played).periods())
-    # Each team's world is read at once: a played world may be stepped on by a later play.
+    baseline_rounds = replays.outcome(setup, [base] * played, 0).rounds
+    assert baseline_rounds is not None
     per_team: dict[str, tuple[pd.DataFrame, pd.DataFrame, tuple[Story, ...]]] = {}
     for team, schedule in plan.items():
-        live = world.play(setup, schedule)
-        gone = live.lost_key_accounts(lost)
-        stories = tuple(live.story(int(cid)) for cid in gone["customer_id"])
-        per_team[team] = (_round_table(setup, live.periods()), gone, stories)
+        seen = replays.outcome(setup, schedule, lost)
+        assert seen.rounds is not None and seen.lost is not None and seen.stories is not None
+        per_team[team] = (seen.rounds, seen.lost, seen.stories)
     median = np.median(np.stack([r["profit"].to_numpy() for r, _, _ in per_team.values()]), 0)
     levers = tuple(setup.open_levers)
     parts = []
@@ -298,6 +353,7 @@ def debrief_from_store(
     replicates: int = DEFAULT_REPLICATES,
     lost: int = LOST_COUNT,
     lang: str = DEFAULT_LANG,
+    progress: Progress | None = None,
 ) -> ClassDebrief:
     """The debrief of a stored class, over the rounds whose results are out.
 
@@ -325,5 +381,5 @@ def debrief_from_store(
     teams = {str(t["id"]): str(t["name"]) for t in view["teams"]}
     return class_debrief(
         setup, teams, decisions, class_name=str(view["class"]["name"]),
-        replicates=replicates, lost=lost, lang=lang,
+        replicates=replicates, lost=lost, lang=lang, progress=progress,
     )  # fmt: skip

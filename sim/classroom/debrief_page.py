@@ -1,9 +1,10 @@
 """The debrief as one printable HTML page: a sheet for the class, then a sheet per team.
 
 The trainer projects the class sheet, then hands each team its own sheet (printed, or the
-page opened at the team's anchor). The page needs no other file: figures are embedded as
-PNG, the stylesheet is the house one (:func:`sim.report.stylesheet.page_css`) with a page
-break before every sheet when printed.
+page opened at the team's anchor). A team's own page (``team=``) is the class sheet's
+leaderboard and takeaways and that team's sheet alone (:meth:`ClassDebrief.for_team`). The
+page needs no other file: figures are embedded as PNG, the stylesheet is the house one
+(:func:`sim.report.stylesheet.page_css`) with a page break before every sheet when printed.
 
 Team names, lesson texts and customer segments are user input, so the page is rendered by
 Jinja2 with autoescaping on, from templates kept as package data
@@ -131,6 +132,15 @@ def _context(d: ClassDebrief) -> dict[str, Any]:
     }
 
 
-def render_debrief_html(debrief: ClassDebrief) -> str:
-    """The debrief as one self-contained HTML page, in the debrief's language."""
-    return _environment().get_template("debrief.html").render(**_context(debrief))
+def render_debrief_html(debrief: ClassDebrief, team: str | None = None) -> str:
+    """The debrief as one self-contained HTML page, in the debrief's language.
+
+    Args:
+        debrief: the class's debrief.
+        team: a team's id for that team's pages only; None for the whole class.
+
+    Raises:
+        ArgumentError: ``team`` is not a team of the debrief.
+    """
+    shown = debrief if team is None else debrief.for_team(team)
+    return _environment().get_template("debrief.html").render(**_context(shown))

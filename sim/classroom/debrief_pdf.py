@@ -6,8 +6,9 @@ nothing the project does not already install: each sheet is one figure of A4 siz
 the sheet's title, sentences, tables (``Axes.table``) and plots, drawn from the same
 :mod:`sim.classroom.debrief_tables` and :mod:`sim.classroom.debrief_figures` as the HTML
 page. The sheets are the class overview, luck versus skill (when it was played), then one
-per team. The document's creation date is left out, so the same debrief gives the same
-bytes.
+per team; a team's own PDF (``team=``) is the class overview and its own sheet
+(:meth:`ClassDebrief.for_team`). The document's creation date is left out, so the same
+debrief gives the same bytes.
 """
 
 from __future__ import annotations
@@ -52,8 +53,13 @@ class DebriefPdf(bytes):
         return made
 
 
-def expected_pages(debrief: ClassDebrief) -> int:
-    """Sheets of the PDF: the class, luck versus skill when played, one per team."""
+def expected_pages(debrief: ClassDebrief, team: str | None = None) -> int:
+    """Sheets of the PDF: the class, luck versus skill when played, one per team.
+
+    A team's own PDF: the class sheet and the team's (2).
+    """
+    if team is not None:
+        return expected_pages(debrief.for_team(team))
     return 1 + (debrief.luck is not None) + len(debrief.teams)
 
 
@@ -177,8 +183,18 @@ def _team_sheet(d: ClassDebrief, index: int, sheet: _Sheet) -> None:
             sheet.text(line, 7)
 
 
-def render_debrief_pdf(debrief: ClassDebrief) -> DebriefPdf:
-    """The debrief as PDF bytes (:func:`expected_pages` sheets), in the debrief's language."""
+def render_debrief_pdf(debrief: ClassDebrief, team: str | None = None) -> DebriefPdf:
+    """The debrief as PDF bytes (:func:`expected_pages` sheets), in the debrief's language.
+
+    Args:
+        debrief: the class's debrief.
+        team: a team's id for that team's sheets only; None for the whole class.
+
+    Raises:
+        ArgumentError: ``team`` is not a team of the debrief.
+    """
+    if team is not None:
+        debrief = debrief.for_team(team)
     buf = io.BytesIO()
     with cjk_fonts(), PdfPages(buf, metadata={"CreationDate": None}) as pdf:
         builders: list[Callable[[_Sheet], None]] = [lambda s: _class_sheet(debrief, s)]

@@ -7,6 +7,10 @@ levers as a form while a round is open, the team's own results once a round is d
 KPIs, its periods drawn as the dashboard draws them) and the public leaderboard; nothing
 of another team's results ever reaches it, because the store's team view holds none.
 
+Once the trainer has revealed the seed (the end of the class), a team opens its own
+debrief, HTML or PDF, with its own code: the public leaderboard and its own pages, which
+the back office prepared when the trainer asked (:mod:`sim.classroom.debriefs`).
+
 A submission is checked by the world (every open lever, its range, the round's budget)
 after the store has accepted the code, so a stranger learns nothing from a validation
 message. Each form carries a fresh ``request_id``: a browser that sends it twice stores it
@@ -21,20 +25,35 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from sim.classroom.credentials import AccessDenied
+from sim.classroom.debriefs import DebriefKey
 from sim.classroom.pages import chart_options, kpi_rows, problems_of, render, shown_value
 from sim.classroom.schema import InvalidInput
 from sim.errors import Problem
-from sim.i18n import catalogue
+from sim.i18n import LANGS, catalogue
 from sim.results.display import number
 
 if TYPE_CHECKING:
     from sim.classroom.frontdesk import Classroom, Form
 
-__all__ = ["ROUTES", "class_state", "field", "leaderboard_rows", "remember", "team_page"]
+__all__ = [
+    "ROUTES",
+    "class_state",
+    "debrief_response",
+    "field",
+    "leaderboard_rows",
+    "remember",
+    "team_page",
+]
+
+#: How a served debrief may behave in a browser: its own styles and images, nothing else.
+_DEBRIEF_CSP = (
+    "default-src 'none'; img-src data:; style-src 'unsafe-inline'; frame-ancestors 'none'"
+)
 
 
 def field(form: Form, name: str) -> str:
@@ -206,6 +225,43 @@ def decide(app: Classroom, class_id: int, code: str, round_: object, levers: Map
     return app.store.submit(class_id, code, round_, checked, request_id)  # type: ignore[arg-type]
 
 
+def debrief_response(
+    app: Classroom, request: Request, class_id: int, name: str, key: DebriefKey | None,
+    team: object, trainer: bool,
+) -> Response:  # fmt: skip
+    """A finished debrief file (``….pdf`` paths: the PDF, as a download), else its status.
+
+    Call it only after the request's credential has passed the store.
+
+    Raises:
+        InvalidInput: a PDF asked for before it is prepared.
+        HTTPException: 404, a team without pages in a finished debrief.
+    """
+    pdf = request.url.path.endswith(".pdf")
+    team_id = None if team is None else int(str(team))
+    found = app.worker.debriefs.artefact(key, "pdf" if pdf else "html", team_id) if key else None
+    status = app.worker.debriefs.status(key) if key else None
+    if found is not None:
+        headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+        if not pdf:
+            headers["Content-Security-Policy"] = _DEBRIEF_CSP
+            return Response(found.read_bytes(), media_type="text/html; charset=utf-8",
+                            headers=headers)  # fmt: skip
+        who = "" if team_id is None else f"-team-{team_id}"
+        headers["Content-Disposition"] = f'attachment; filename="class-{class_id}{who}-debrief.pdf"'
+        return Response(found.read_bytes(), media_type="application/pdf", headers=headers)
+    if status is not None and status.state == "ready":
+        raise HTTPException(404)  # a finished debrief without this team's pages
+    lang = lang_of(app, request)
+    if pdf:
+        played = key.played if key else 0
+        words = catalogue(lang)("debrief.job.not_prepared", played=played)
+        raise InvalidInput([Problem("debrief", None, None, words)])
+    busy = status is not None and status.state in ("queued", "running", "drawing")
+    return page(app, request, "debrief_status.html", class_id=class_id, name=name,
+                job=status, trainer=trainer, refresh=2 if busy else None)  # fmt: skip
+
+
 # -- the routes -------------------------------------------------------------------------------
 
 
@@ -285,11 +341,34 @@ def api_submit(app: Classroom, request: Request, form: Form) -> Response:
     return JSONResponse(receipt.__dict__)
 
 
+def my_debrief(app: Classroom, request: Request, form: Form) -> Response:
+    """A team's own debrief pages (HTML, or ``.pdf``), once the seed is revealed."""
+    from sim.classroom.frontdesk import presented
+
+    class_id = int(request.path_params["class_id"])
+    code = presented(request, "team", class_id)
+    view = app.guard(class_id, code, lambda: app.store.team_view(class_id, code))
+    lang = lang_of(app, request)
+    if view["class"]["seed"] is None:
+        words = catalogue(lang)("debrief.job.after_reveal")
+        raise InvalidInput([Problem("debrief", None, None, words)])
+    key = DebriefKey.of(class_id, view["rounds"], lang)
+    if key is not None:  # the page's language first, else the one the trainer prepared
+        for other in (lang, *[k for k in LANGS if k != lang]):
+            if app.worker.debriefs.artefact(key.with_lang(other), "html") is not None:
+                key = key.with_lang(other)
+                break
+    return debrief_response(app, request, class_id, str(view["team"]["name"]), key,
+                            view["team"]["id"], trainer=False)  # fmt: skip
+
+
 ROUTES = [
     ("/", home, ["GET"]),
     ("/join", join, ["POST"]),
     ("/class/{class_id:int}/team", team, ["GET"]),
     ("/class/{class_id:int}/submit", submit, ["POST"]),
+    ("/class/{class_id:int}/my-debrief", my_debrief, ["GET"]),
+    ("/class/{class_id:int}/my-debrief.pdf", my_debrief, ["GET"]),
     ("/api/class/{class_id:int}/join", api_join, ["POST"]),
     ("/api/class/{class_id:int}/status", api_status, ["GET"]),
     ("/api/class/{class_id:int}/submit", api_submit, ["POST"]),

@@ -1,4 +1,4 @@
-"""The back office: the clock that closes rounds on time, and the simulation of closed rounds.
+"""The back office: the round clock, the simulation of closed rounds, and the debriefs.
 
 A request never simulates. The trainer's "advance" (or a deadline) only closes the ballot
 box in the store and wakes the back office; a thread of its own then takes every closed
@@ -19,6 +19,10 @@ Why it is built this way:
   pages answering on a two-core machine.
 - **A failed simulation is kept, not retried in a loop.** Its message is shown to the
   trainer and it is tried again after :data:`RETRY_S`, so a bug does not spin a core.
+- **A debrief has a thread of its own.** Preparing it replays hundreds of worlds (minutes
+  at classroom size), so it must not hold up the next round: :mod:`sim.classroom.debriefs`
+  builds one at a time from the job records in its folder, the first of them at start-up
+  (what a crash left half done is done again).
 - **Team names join the public scoreboard here.** The world knows teams by id; the
   leaderboard a class sees needs their names, which the worker reads with the team list
   (the store's own connection, read-only, parameters bound) and writes into each entry.
@@ -32,6 +36,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from sim.classroom.debriefs import Debriefs
 from sim.classroom.store import ClassStore
 
 __all__ = ["RETRY_S", "TICK_S", "Worker", "simulate_round"]
@@ -85,6 +90,7 @@ class Worker:
     def __init__(self, store: ClassStore, tick: float = TICK_S) -> None:
         self.store = store
         self.tick = tick
+        self.debriefs = Debriefs.beside(store.path)
         self.failures: dict[tuple[int, int], tuple[float, str]] = {}
         self.busy: tuple[int, int] | None = None
         self._wake = threading.Event()
@@ -92,20 +98,28 @@ class Worker:
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
-        """Start both threads; the simulator first plays what a crash left pending."""
+        """Start the threads; each first does what a crash left pending."""
         self._stop.clear()
         self._wake.set()  # crash recovery: look at pending rounds at once
+        self.debriefs.clean()  # a killed job's half-written files: never served, now gone
+        self.debriefs.wake.set()  # and its job record, run again
         self._threads = [
             threading.Thread(target=self._simulate_loop, name="classroom-sim", daemon=True),
             threading.Thread(target=self._clock_loop, name="classroom-clock", daemon=True),
+            threading.Thread(target=self._debrief_loop, name="classroom-debrief", daemon=True),
         ]
         for thread in self._threads:
             thread.start()
 
     def stop(self, timeout: float = 30.0) -> None:
-        """Ask both threads to end and wait for them (a simulation under way finishes)."""
+        """Ask the threads to end and wait for them.
+
+        A simulation under way finishes; a debrief under way stops at its next replay and is
+        done again at the next start.
+        """
         self._stop.set()
         self._wake.set()
+        self.debriefs.wake.set()
         for thread in self._threads:
             thread.join(timeout)
         self._threads = []
@@ -150,6 +164,17 @@ class Worker:
                 self.run_pending()
             except Exception:  # the file unreadable for a moment: try at the next wake
                 _log.exception("reading pending rounds failed")
+
+    def _debrief_loop(self) -> None:
+        while not self._stop.is_set():
+            self.debriefs.wake.wait(self.tick * 5)
+            self.debriefs.wake.clear()
+            if self._stop.is_set():
+                return
+            try:
+                self.debriefs.run_pending(self._stop)
+            except Exception:  # the folder unreadable for a moment: try at the next wake
+                _log.exception("reading pending debriefs failed")
 
     def _clock_loop(self) -> None:
         while not self._stop.wait(self.tick):

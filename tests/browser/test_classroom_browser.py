@@ -4,8 +4,10 @@ The server is ``crmsim classroom serve`` in its own process with no route out; t
 drives the console in one browser context and each team its own page in another (separate
 cookies, as separate laptops). Everything is done through the pages: creating the class,
 joining with the codes it shows, submitting the levers, advancing; then the leaderboard, the
-team's charts (drawn by ECharts, served offline), the debrief and the grade CSV, and the
-same pages in Chinese. A 200-customer world with two periods a round keeps it short.
+team's charts (drawn by ECharts, served offline), the debrief (prepared in the back office
+while its page shows the progress, then opened and downloaded as PDF; each team's own pages
+once the seed is revealed) and the grade CSV, and the same pages in Chinese. A 200-customer
+world with two periods a round keeps it short.
 """
 
 from __future__ import annotations
@@ -146,20 +148,44 @@ def test_a_class_of_three_teams_plays_two_rounds(
     assert hook(page, "board-row").count() == 3
     shot(page, "classroom-console-leaderboard")
 
-    # the debrief page and the grade CSV, as the trainer
-    hook(page, "debrief").click()
-    page.wait_for_load_state()
-    assert "Browser class" in page.content()
+    # the debrief: prepared in the back office, its progress shown, then opened and downloaded
+    en = catalogue("en")
+    hook(page, "prepare-debrief").click()
+    hook(page, "debrief-state").wait_for()  # the status page, refreshing itself
+    shot(page, "classroom-debrief-preparing")
+    page.locator("section#class").wait_for(timeout=TIMEOUT)  # the refresh found it ready
+    assert en("debrief.title", name="Browser class") in page.content()
+    assert page.locator("section.sheet").count() == 1 + len(TEAMS)
     shot(page, "classroom-debrief")
-    page.go_back()
+    page.goto(f"{classroom}/class/{class_id}/console")
+    assert hook(page, "debrief-team").count() == len(TEAMS)
+    with page.expect_download() as download:
+        hook(page, "debrief-pdf").click()
+    assert Path(download.value.path()).read_bytes()[:5] == b"%PDF-"
     with page.expect_download() as download:
         hook(page, "grades").click()
     rows = list(csv.reader(io.StringIO(Path(download.value.path()).read_text("utf-8"))))
     assert rows[0][0] == "Student" and sorted(r[0] for r in rows[1:]) == sorted(TEAMS)
     assert all(float(r[-1]) == float(r[-1]) for r in rows[1:])  # every score a number
 
+    # the end of the class: the seed revealed, each team opens its own pages
+    hook(page, "reveal").click()
+    hook(page, "seed").wait_for()
+    red.reload()
+    hook(red, "my-debrief").click()
+    red.locator("section.team").wait_for()
+    own = red.locator("section.team").inner_text()
+    assert en("debrief.team_title", name="Red") in own
+    assert "Blue" not in own and "<b>Green</b>" not in own
+    shot(red, "classroom-team-debrief")
+    red.go_back()
+    with red.expect_download() as download:
+        hook(red, "my-debrief-pdf").click()
+    assert Path(download.value.path()).read_bytes()[:5] == b"%PDF-"
+
     # Chinese: the switch on the page, remembered for the next page
     zh = catalogue("zh")
+    red.goto(f"{classroom}/class/{class_id}/team")
     hook(red, "lang-zh").click()
     expect_text = zh("classroom.team.results", round=2)
     red.wait_for_load_state()
