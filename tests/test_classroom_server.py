@@ -29,6 +29,7 @@ with warnings.catch_warnings():  # starlette asks for httpx2; httpx is what is i
 from sim.classroom.limits import DoorPolicy
 from sim.classroom.pages import json_script
 from sim.classroom.server import create_app
+from sim.i18n import catalogue
 
 EVIL = "<script>alert(1)</script>"
 STAFF, PRICE = "strategy.service.staff", "strategy.pricing.list_price"
@@ -252,6 +253,20 @@ def test_refused_decisions_name_field_value_and_range(served: tuple[TestClient, 
     assert bad.status_code == 400 and "baseline" in bad.json()["problems"][0]["allowed"]
     assert client.get("/no/such/page").status_code == 404
     assert client.get("/?lang=fr").status_code == 400
+    # The server's own refusals are worded like the routes': keyed, in the page language.
+    lost = client.get("/api/no/such/route")
+    assert lost.status_code == 404
+    assert lost.json()["problems"][0]["key"] == "classroom.error.not_found"
+    zh = client.get("/no/such/page?lang=zh")
+    assert zh.status_code == 404
+    assert _problems(zh.text) == [catalogue("zh")("classroom.error.not_found")]
+    as_json = {**bearer(cls.codes[0]), "content-type": "application/json"}
+    garbled = client.post(f"/api/class/{cls.id}/submit", headers=as_json, content=b"{not json")
+    assert garbled.status_code == 400
+    assert garbled.json()["problems"][0]["key"] == "classroom.refused.body_json"
+    huge = client.post(f"/api/class/{cls.id}/submit", headers=bearer(cls.codes[0]),
+                       json={"pad": "x" * (300 * 1024)})  # fmt: skip
+    assert huge.status_code == 400 and huge.json()["problems"][0]["fields"] == {"limit": 262144}
 
 
 def test_a_decision_sent_twice_is_stored_once(served: tuple[TestClient, Path]) -> None:
@@ -296,6 +311,10 @@ def test_the_rate_limit_engages_and_spares_a_known_code(served: tuple[TestClient
     assert refused == [403] * 10
     throttled = client.get(status, headers=bearer("WXYZ-2346"))
     assert throttled.status_code == 429 and int(throttled.headers["Retry-After"]) >= 1
+    (slow,) = throttled.json()["problems"]
+    wait = int(throttled.headers["Retry-After"])
+    assert (slow["key"], slow["fields"]) == ("classroom.error.slow_down", {"seconds": wait})
+    assert slow["message"] == f"Too many wrong codes for this class; try again in {wait} seconds."
     # a right code never seen before waits too (a guesser cannot tell it from a wrong one)
     assert client.get(status, headers=bearer(cls.codes[1])).status_code == 429
     assert client.get(status, headers=bearer(cls.codes[0])).status_code == 200
@@ -323,3 +342,82 @@ def test_pages_join_submit_and_speak_chinese(served: tuple[TestClient, Path]) ->
     assert "提交决策" in chinese and "第 1 回合" in chinese
     assert "提交决策" in client.get(f"/class/{cls.id}/team").text  # the choice is remembered
     assert client.get("/new").status_code == 200 and "创建班级" in client.get("/new").text
+
+
+def _problems(html: str) -> list[str]:
+    return re.findall(r'<li data-testid="problem">(.*?)</li>', html)
+
+
+def test_refusals_speak_the_page_language_and_the_api_gives_their_keys(
+    served: tuple[TestClient, Path],
+) -> None:
+    from sim.classroom.setup import ClassSetup, round_cost
+    from sim.scenario import dump_yaml, load_scenario
+
+    client, db = served
+    setup = ClassSetup.from_class(dump_yaml(load_scenario("baseline")), CONFIG, 0)
+    budget = round_cost(setup, {STAFF: 3})  # three staff fit the budget, four do not
+    over = round(round_cost(setup, {STAFF: 4}), 2)
+    made = client.post("/api/classes", json={"name": "Friday", "scenario": "baseline",
+                                             "config": {**CONFIG, "budget": budget},
+                                             "teams": ["Red"]})  # fmt: skip
+    assert made.status_code == 201, made.text
+    class_id, code = made.json()["class_id"], made.json()["teams"][0]["code"]
+    token = made.json()["trainer_token"]
+    assert client.post(f"/api/class/{class_id}/advance", json={"expected_round": 0},
+                       headers=bearer(token)).status_code == 200  # fmt: skip
+    client.cookies.set(f"crm_team_{class_id}", code)
+    forms = {
+        "range": {f"lever:{STAFF}": "9", f"lever:{PRICE}": "1.0"},
+        "missing": {f"lever:{STAFF}": "3"},  # no price field sent at all
+        "budget": {f"lever:{STAFF}": "4", f"lever:{PRICE}": "1.0"},
+    }
+    shown = {
+        "zh": {
+            "range": f"<code>{STAFF}</code> = <code>9</code>: 超出范围"
+                     " (允许的值：1 到 6 之间的整数)",
+            "missing": f"<code>levers</code>: 一份决策须给出所有开放的杠杆；缺少：{PRICE}",
+            "budget": f"<code>budget</code> = <code>{over!r}</code>: 超出每回合预算"
+                      f" (允许的值：每回合最多 {budget:,.2f})",
+        },
+        "en": {
+            "range": f"<code>{STAFF}</code> = <code>9</code>: out of range"
+                     " (allowed: a whole number from 1 to 6)",
+            "missing": f"<code>levers</code>: a decision names every open lever; missing: {PRICE}",
+            "budget": f"<code>budget</code> = <code>{over!r}</code>: over the round budget"
+                      f" (allowed: at most {budget:,.2f} a round)",
+        },
+    }  # fmt: skip
+    before = rows(db)["decisions"]
+    for lang, expected in shown.items():
+        for case, form in forms.items():
+            got = client.post(f"/class/{class_id}/submit?lang={lang}", data={"round": "1", **form})
+            assert got.status_code == 400
+            assert _problems(got.text) == [expected[case]], (lang, case)
+    assert rows(db)["decisions"] == before
+    # the API answers in English whatever the page language, with the keys to translate it
+    api = client.post(f"/api/class/{class_id}/submit?lang=zh", headers=bearer(code),
+                      json={"round": 1, "levers": {STAFF: 9, PRICE: 1.0}})  # fmt: skip
+    assert api.status_code == 400
+    assert api.json()["problems"] == [{
+        "field": STAFF, "value": "9", "message": "out of range",
+        "allowed": "a whole number from 1 to 6", "key": "classroom.refused.out_of_range",
+        "allowed_key": "classroom.allowed.whole_range", "fields": {"low": 1, "high": 6},
+    }]  # fmt: skip
+    broke = client.post(f"/api/class/{class_id}/submit", headers=bearer(code),
+                        json={"round": 1, "levers": {STAFF: 4, PRICE: 1.0}})  # fmt: skip
+    assert broke.json()["problems"][0]["fields"] == {"budget": budget}
+    denied = client.get(f"/api/class/{class_id}/status?lang=zh", headers=bearer("WXYZ-2345"))
+    assert denied.status_code == 403 and denied.json()["problems"] == [{
+        "field": "", "value": None, "message": "This code or token is not valid for this class.",
+        "allowed": None, "key": "classroom.error.denied", "allowed_key": None, "fields": {},
+    }]  # fmt: skip
+    client.cookies.clear()
+    page = client.get(f"/class/{class_id}/team?lang=zh", headers=bearer("WXYZ-2345"))
+    assert page.status_code == 403 and "此代码或令牌对该班级无效。" in page.text
+    # a trainer's class settings refused in Chinese too
+    new = client.post("/new?lang=zh", data={"name": "x", "scenario": "baseline", "rounds": "0",
+                                            "teams": "Gold"})  # fmt: skip
+    assert new.status_code == 400
+    rounds = "<code>rounds</code> = <code>0</code>: 回合数无效 (允许的值：1 到 100)"
+    assert _problems(new.text) == [rounds]

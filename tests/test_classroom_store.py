@@ -24,6 +24,8 @@ from typing import Any
 import pytest
 
 from sim.classroom import AccessDenied, ClassStore, InvalidInput, check_levers
+from sim.classroom.said import Said
+from sim.classroom.schema import check_name
 from sim.errors import UserError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -136,6 +138,28 @@ def test_check_levers_names_the_field_and_the_range() -> None:
     assert "x.y = 1: not an open lever in this class" in text
     assert len(err.value.problems) == 3
     assert check_levers(CONFIG, {"strategy.channel": "email"}) == {"strategy.channel": "email"}
+    price, staff, _ = err.value.problems
+    assert isinstance(price, Said) and isinstance(staff, Said)
+    assert price.words("zh") == ("超出范围", "10 到 50 之间的数")
+    assert staff.words("zh") == ("超出范围", "1 到 20 之间的整数")
+    assert staff.words("en") == (staff.message, staff.allowed)  # the English is the catalogue's
+
+
+@pytest.mark.parametrize(
+    ("name", "key", "zh"),
+    [
+        ("   ", "classroom.refused.name_empty", "不能为空"),
+        ("x" * 41, "classroom.refused.name_long", "太长：共 41 个字符"),
+        ("a\x00b", "classroom.refused.name_controls", "含有控制字符"),
+    ],
+)
+def test_a_refused_name_says_why_in_each_language(name: str, key: str, zh: str) -> None:
+    with pytest.raises(InvalidInput) as err:
+        check_name(name, "team name", limit=40)
+    (problem,) = err.value.problems
+    assert isinstance(problem, Said) and problem.key == key
+    assert problem.words("zh") == (zh, "1 到 40 个字符，不含控制字符")
+    assert problem.allowed == "1 to 40 characters, no control characters"
 
 
 # -- isolation -----------------------------------------------------------------------------

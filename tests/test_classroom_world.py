@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from sim.classroom import world
+from sim.classroom.said import Said
 from sim.classroom.schema import InvalidInput
 from sim.classroom.setup import ClassSetup, hidden_family, round_cost
 from sim.dashboard.live import LiveRun
@@ -93,7 +94,12 @@ def test_without_a_family_the_world_is_the_lesson_and_events_are_promotions(text
 def test_bad_settings_name_their_field(text: str, bad: dict[str, Any], field: str) -> None:
     with pytest.raises(InvalidInput) as err:
         ClassSetup.from_class(text, config(**bad), 1)
-    assert err.value.problems[0].path.startswith(field)
+    (problem,) = err.value.problems
+    assert problem.path.startswith(field)
+    # keyed: English from the catalogue, and a Chinese text of its own
+    assert isinstance(problem, Said) and problem.key.startswith("classroom.refused.")
+    assert problem.words("en") == (problem.message, problem.allowed)
+    assert problem.words("zh")[0] != problem.message
 
 
 def test_equal_decisions_give_equal_worlds_and_the_baseline_is_the_lessons_run(
@@ -178,7 +184,7 @@ def test_decisions_are_checked_against_levers_scenario_and_budget(text: str) -> 
     setup = ClassSetup.from_class(text, cfg, 0)
     salary = setup.scenario.strategy.service.salary_per_period
     assert round_cost(setup, ok) == pytest.approx(10000.0 + 2 * salary)
-    cases = [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({STAFF: 2, BUDGET: 10000.0}, "levers"),  # handling missing
         ({**ok, STAFF: 9}, STAFF),  # out of the class's range
         ({**ok, HANDLING: "shout"}, HANDLING),
@@ -191,7 +197,10 @@ def test_decisions_are_checked_against_levers_scenario_and_budget(text: str) -> 
         assert any(p.path == field for p in err.value.problems), (levers, err.value)
     with pytest.raises(InvalidInput) as budget_problem:
         world.check_decision(text, cfg, cases[-1][0])
-    assert "30,000.00" in str(budget_problem.value.problems[0].allowed)
+    over = budget_problem.value.problems[0]
+    assert "30,000.00" in str(over.allowed)
+    assert isinstance(over, Said) and dict(over.fields) == {"budget": 30000.0}
+    assert over.words("zh") == ("超出每回合预算", "每回合最多 30,000.00")
 
 
 def test_more_acquisition_budget_buys_more_customers_in_the_same_world(text: str) -> None:

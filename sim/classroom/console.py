@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from sim.classroom.debriefs import DebriefKey, job_record
+from sim.classroom.frontdesk import api
 from sim.classroom.routes import (
     class_state,
     debrief_response,
@@ -34,7 +35,8 @@ from sim.classroom.routes import (
     page,
     remember,
 )
-from sim.classroom.schema import InvalidInput, check_config, check_name
+from sim.classroom.said import NO_VALUE, framed, said
+from sim.classroom.schema import InvalidInput, check_config, check_name, refusal
 from sim.errors import Problem, ScenarioError
 from sim.scenario.space import DEFAULT_SPACE, Factor
 
@@ -79,8 +81,8 @@ def _number(form: Form, name: str, problems: list[Problem], whole: bool = False)
     except ValueError:
         value = None
     if value is None or (whole and not value.is_integer()):
-        kind = "a whole number" if whole else "a number"
-        problems.append(Problem(name, None, repr(text)[:60], f"must be {kind}"))
+        kind = "classroom.refused.whole_number" if whole else "classroom.refused.number"
+        problems.append(said(name, text, kind))
         return None
     return int(value) if whole else value
 
@@ -144,19 +146,19 @@ def create(
     from sim.scenario import dump_yaml, load_scenario
 
     if not isinstance(teams, list) or not teams:
-        raise InvalidInput([Problem("teams", None, repr(teams)[:60], "name at least one team")])
+        raise refusal("teams", teams, "classroom.refused.no_teams")
     names = [check_name(n, "team name", limit=40) for n in teams]
     if len(set(names)) != len(names):
-        raise InvalidInput([Problem("teams", None, None, "two teams have the same name")])
+        raise refusal("teams", NO_VALUE, "classroom.refused.same_names")
     if not isinstance(scenario, str) or scenario not in scenarios.names():
-        raise InvalidInput([Problem("scenario", None, repr(scenario)[:60], "not a library lesson",
-                                    ", ".join(scenarios.names()))])  # fmt: skip
+        raise refusal("scenario", scenario, "classroom.refused.not_lesson",
+                      "classroom.allowed.one_of", names=", ".join(scenarios.names()))  # fmt: skip
     settings = check_config(config)
     text = dump_yaml(load_scenario(scenario))
     try:
         ClassSetup.from_class(text, settings, 0)  # the world's own settings, checked now
     except ScenarioError as err:
-        raise InvalidInput(err.problems) from None
+        raise InvalidInput([framed(p, "classroom.refused.setting") for p in err.problems]) from None
     made = app.store.create_class(name, text, settings)  # type: ignore[arg-type]
     codes = [app.store.add_team(made.class_id, made.trainer_token, n) for n in names]
     teams_made = [{"team_id": c.team_id, "name": c.name, "code": c.code} for c in codes]
@@ -286,7 +288,7 @@ def api_create(app: Classroom, request: Request, form: Form) -> Response:
     """``POST /api/classes`` with ``{"name", "scenario", "config", "teams"}``."""
     config = form.get("config")
     if not isinstance(config, Mapping):
-        raise InvalidInput([Problem("config", None, repr(config)[:60], "must be an object")])
+        raise refusal("config", config, "classroom.refused.not_object")
     made = create(app, form.get("name"), form.get("scenario"), config, form.get("teams"))
     return JSONResponse(made, status_code=201, headers={"Cache-Control": "no-store"})
 
@@ -303,14 +305,12 @@ def api_trainer(app: Classroom, request: Request, form: Form) -> Response:
 
 def prepare(app: Classroom, request: Request, form: Form) -> Response:
     """Ask the back office for the debrief of the rounds played (a repeat is a no-op)."""
-    from sim.i18n import catalogue
-
     class_id, token = _trainer(app, request)
     view = app.guard(class_id, token, lambda: app.store.trainer_view(class_id, token))
     lang = lang_of(app, request)
     key = DebriefKey.of(class_id, view["rounds"], lang)
     if key is None:
-        raise InvalidInput([Problem("round", None, None, catalogue(lang)("debrief.job.no_round"))])
+        raise refusal("round", NO_VALUE, "debrief.job.no_round")
     scenario, _ = app.world(class_id)
     status = app.worker.debriefs.request(
         job_record(key, view, scenario, app.worker.debriefs.replicates)
@@ -347,7 +347,7 @@ def grades(app: Classroom, request: Request, form: Form) -> Response:
     view = app.guard(class_id, token, lambda: app.store.trainer_view(class_id, token))
     done = [r for r in view["rounds"] if r["state"] == "done"]
     if not done:
-        raise InvalidInput([Problem("round", None, None, "no round has its results out yet")])
+        raise refusal("round", NO_VALUE, "classroom.refused.no_results")
     board = (done[-1]["result"].get("public") or {}).get("leaderboard") or []
     nan = float("nan")
     table = [{"team": b["team_id"], "name": b.get("name", b["team_id"]),
@@ -373,11 +373,11 @@ ROUTES = [
     ("/class/{class_id:int}/debrief/team/{team_id:int}", debrief, ["GET"]),
     ("/class/{class_id:int}/debrief/team/{team_id:int}.pdf", debrief, ["GET"]),
     ("/class/{class_id:int}/grades.csv", grades, ["GET"]),
-    ("/api/classes", api_create, ["POST"]),
-    ("/api/class/{class_id:int}/trainer", api_trainer, ["GET"]),
-    ("/api/class/{class_id:int}/advance", advance, ["POST"]),
-    ("/api/class/{class_id:int}/reopen", reopen, ["POST"]),
-    ("/api/class/{class_id:int}/reveal", reveal, ["POST"]),
-    ("/api/class/{class_id:int}/debrief", debrief, ["GET"]),
-    ("/api/class/{class_id:int}/debrief", prepare, ["POST"]),
+    ("/api/classes", api(api_create), ["POST"]),
+    ("/api/class/{class_id:int}/trainer", api(api_trainer), ["GET"]),
+    ("/api/class/{class_id:int}/advance", api(advance), ["POST"]),
+    ("/api/class/{class_id:int}/reopen", api(reopen), ["POST"]),
+    ("/api/class/{class_id:int}/reveal", api(reveal), ["POST"]),
+    ("/api/class/{class_id:int}/debrief", api(debrief), ["GET"]),
+    ("/api/class/{class_id:int}/debrief", api(prepare), ["POST"]),
 ]

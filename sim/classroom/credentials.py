@@ -30,6 +30,7 @@ import hmac
 import secrets
 
 from sim.errors import UserError
+from sim.i18n import catalogue
 
 __all__ = [
     "CODE_ALPHABET",
@@ -115,4 +116,4 @@ class AccessDenied(UserError):
     """
 
     def __init__(self) -> None:
-        super().__init__("access denied: this code or token is not valid for this class")
+        super().__init__(catalogue("en")("classroom.error.denied"))

@@ -6,19 +6,26 @@ the back office, the rate limit and the default language. The credential of a re
 read in one place (:func:`presented`: the ``Authorization: Bearer`` header, else the
 class's cookie) and every store call that takes it goes through :meth:`Classroom.guard`,
 which applies the rate limit of :mod:`sim.classroom.limits` and counts the refusals.
+
+A JSON route is wrapped in :func:`api`, so that whatever it refuses (a wrong credential, the
+rate limit, input out of place) answers as JSON with each problem's English words and its
+catalogue key and fields (:func:`sim.classroom.said.problem_json`), whatever the page
+language: a script translates from the keys, and the documented English stays as it was.
 """
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 from sim.classroom.credentials import AccessDenied
 from sim.classroom.limits import DoorPolicy
+from sim.classroom.said import NO_VALUE, problem_json, problems_of, said
 from sim.classroom.schema import InvalidInput
 from sim.classroom.store import ClassStore
 from sim.classroom.worker import Worker
@@ -31,9 +38,11 @@ __all__ = [
     "Form",
     "Handler",
     "Throttled",
+    "api",
     "cookie_name",
     "page_lang",
     "presented",
+    "refused_json",
 ]
 
 #: A request body as a handler sees it: JSON as given, a form's fields as lists of strings.
@@ -51,7 +60,38 @@ class Throttled(UserError):
 
     def __init__(self, seconds: float) -> None:
         self.seconds = max(1, round(seconds + 0.5))
-        super().__init__(f"too many wrong codes for this class; try again in {self.seconds} s")
+        self.problems = [said("", NO_VALUE, "classroom.error.slow_down", seconds=self.seconds)]
+        super().__init__(self.problems[0].message)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.seconds,))
+
+
+def refused_json(err: UserError) -> JSONResponse:
+    """A refusal as the JSON API answers it: 403 a credential, 429 the rate limit, else 400.
+
+    The body is ``{"error": the English message, "problems": [...]}``, one entry per problem
+    (:func:`sim.classroom.said.problem_json`); a throttled answer says ``Retry-After``.
+    """
+    problems = problems_of(err)
+    status = 403 if isinstance(err, AccessDenied) else 429 if isinstance(err, Throttled) else 400
+    headers = {"Retry-After": str(err.seconds)} if isinstance(err, Throttled) else {}
+    body = {"error": problems[0].message if len(problems) == 1 else str(err),
+            "problems": [problem_json(p) for p in problems]}  # fmt: skip
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def api(handler: Handler) -> Handler:
+    """``handler`` as a JSON route: what it refuses comes back as :func:`refused_json`."""
+
+    @functools.wraps(handler)
+    def answer(app: Classroom, request: Request, form: Form) -> Response:
+        try:
+            return handler(app, request, form)
+        except UserError as err:
+            return refused_json(err)
+
+    return answer
 
 
 def cookie_name(kind: str, class_id: int) -> str:

@@ -5,7 +5,9 @@ on, so a team named ``<script>`` is shown as those characters, never run. Data a
 script needs (the ECharts options of the charts) travels in a ``<script
 type="application/json">`` block written by :func:`json_script`, which escapes ``<``,
 ``>`` and ``&`` inside the JSON so no string in it can close the block; the script reads
-it with ``JSON.parse``. Every word comes from the message catalogue in the page's language.
+it with ``JSON.parse``. Every word comes from the message catalogue in the page's language,
+a refusal's too: a problem that carries its catalogue key (:mod:`sim.classroom.said`) is
+written in the page's language by the ``words`` filter, a plain one as it was written.
 
 A team's result entry (:func:`sim.classroom.world.simulate`) is rendered generically:
 whatever KPIs it holds become rows (labels from the catalogue, values in the units the
@@ -26,6 +28,7 @@ from jinja2 import Environment, PackageLoader
 from markupsafe import Markup, escape
 from starlette.responses import HTMLResponse
 
+from sim.classroom import said
 from sim.dashboard.charts import CHARTS, Option
 from sim.dashboard.views import build_views
 from sim.errors import Problem
@@ -82,6 +85,7 @@ _ENV = Environment(
     lstrip_blocks=True,
 )
 _ENV.filters["json_script"] = json_script
+_ENV.filters["words"] = lambda problem, t: said.words(problem, t.lang)
 
 
 def render(
@@ -165,8 +169,5 @@ def chart_options(periods: Iterable[Mapping[str, Any]], lang: str) -> list[tuple
 
 
 def problems_of(err: Exception) -> list[Problem]:
-    """The problems of a refused input, one per field (a plain message as one problem)."""
-    found = getattr(err, "problems", None)
-    if found:
-        return list(found)
-    return [Problem("", None, None, str(err))]
+    """The problems of a refused input, one per field (:func:`sim.classroom.said.problems_of`)."""
+    return said.problems_of(err)

@@ -68,7 +68,7 @@ def advance(
     if expected < number or (expected == number and state not in ("open", "lobby")):
         return RoundState(number, state, changed=False)
     if expected > number:
-        raise refusal("round", expected, f"is ahead of the class, which is at round {number}")
+        raise refusal("round", expected, "classroom.refused.round_ahead", current=number)
     if number:
         conn.execute(
             "UPDATE rounds SET state = 'closed', closed_at = ? WHERE class_id = ? AND number = ?",
@@ -101,7 +101,7 @@ def reopen(conn: sqlite3.Connection, class_id: int, number: int, now: datetime) 
     if number == latest and state == "open":
         return RoundState(latest, state, changed=False)
     if not 1 <= number <= latest:
-        raise refusal("round", number, "has not been opened yet")
+        raise refusal("round", number, "classroom.refused.round_unopened")
     used = conn.execute(
         "SELECT (SELECT COUNT(*) FROM decisions WHERE class_id = ?1 AND round > ?2)"
         " + (SELECT COUNT(*) FROM rounds WHERE class_id = ?1 AND number > ?2"
@@ -109,7 +109,7 @@ def reopen(conn: sqlite3.Connection, class_id: int, number: int, now: datetime) 
         (class_id, number),
     ).fetchone()[0]
     if used:
-        raise refusal("round", number, "cannot reopen: later rounds already have decisions")
+        raise refusal("round", number, "classroom.refused.round_used")
     old = conn.execute(
         "SELECT result FROM rounds WHERE class_id = ? AND number = ?", (class_id, number)
     ).fetchone()[0]
@@ -139,23 +139,23 @@ def record_result(
             or a different result is already stored (a finished round never changes).
     """
     if not isinstance(results, Mapping) or not isinstance(results.get("teams"), Mapping):
-        raise refusal("results", results, 'must be a mapping with a "teams" mapping')
+        raise refusal("results", results, "classroom.refused.results")
     text = canonical_json(dict(results), "results")
     teams = {
         str(t) for (t,) in conn.execute("SELECT id FROM teams WHERE class_id = ?", (class_id,))
     }
     strangers = sorted(set(map(str, results["teams"])) - teams)
     if strangers:
-        raise refusal("results.teams", strangers, "are not teams of this class")
+        raise refusal("results.teams", strangers, "classroom.refused.strangers")
     row = conn.execute(
         "SELECT state, result FROM rounds WHERE class_id = ? AND number = ?", (class_id, number)
     ).fetchone()
     if row is not None and row[0] == "done":
         if row[1] == text:
             return False
-        raise refusal("round", number, "already has a different result")
+        raise refusal("round", number, "classroom.refused.result_differs")
     if row is None or row[0] != "closed":
-        raise refusal("round", number, "is not closed, so it has no result to record")
+        raise refusal("round", number, "classroom.refused.round_not_done")
     conn.execute(
         "UPDATE rounds SET state = 'done', result = ? WHERE class_id = ? AND number = ?",
         (text, class_id, number),

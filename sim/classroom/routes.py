@@ -31,8 +31,10 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from sim.classroom.credentials import AccessDenied
 from sim.classroom.debriefs import DebriefKey
+from sim.classroom.frontdesk import api
 from sim.classroom.pages import chart_options, kpi_rows, problems_of, render, shown_value
-from sim.classroom.schema import InvalidInput
+from sim.classroom.said import NO_VALUE, said
+from sim.classroom.schema import InvalidInput, refusal
 from sim.errors import Problem
 from sim.i18n import LANGS, catalogue
 from sim.results.display import number
@@ -187,6 +189,9 @@ def parse_levers(
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """The levers of a decision form, typed as each control says, and the texts as typed.
 
+    A lever whose field is not sent at all is left out (the world names it missing); one
+    sent empty is a number field that is not a number.
+
     Raises:
         InvalidInput: a number field that is not a number, naming the field and its range.
     """
@@ -194,6 +199,8 @@ def parse_levers(
     typed: dict[str, str] = {}
     problems = []
     for c in controls:
+        if f"lever:{c['path']}" not in form:
+            continue
         text = field(form, f"lever:{c['path']}").strip()
         typed[c["path"]] = text
         if c["kind"] == "choice":
@@ -205,8 +212,9 @@ def parse_levers(
         try:
             value = float(text.replace(",", ""))
         except ValueError:
-            allowed = f"a number from {c['min']} to {c['max']}"
-            problems.append(Problem(c["path"], None, repr(text)[:60], "not a number", allowed))
+            problems.append(said(c["path"], text, "classroom.error.number",
+                                 "classroom.allowed.number_range", low=c["min"],
+                                 high=c["max"]))  # fmt: skip
             continue
         levers[c["path"]] = int(value) if c["kind"] == "integer" and value.is_integer() else value
     if problems:
@@ -252,11 +260,9 @@ def debrief_response(
         return Response(found.read_bytes(), media_type="application/pdf", headers=headers)
     if status is not None and status.state == "ready":
         raise HTTPException(404)  # a finished debrief without this team's pages
-    lang = lang_of(app, request)
     if pdf:
         played = key.played if key else 0
-        words = catalogue(lang)("debrief.job.not_prepared", played=played)
-        raise InvalidInput([Problem("debrief", None, None, words)])
+        raise refusal("debrief", NO_VALUE, "debrief.job.not_prepared", played=played)
     busy = status is not None and status.state in ("queued", "running", "drawing")
     return page(app, request, "debrief_status.html", class_id=class_id, name=name,
                 job=status, trainer=trainer, refresh=2 if busy else None)  # fmt: skip
@@ -336,7 +342,7 @@ def api_submit(app: Classroom, request: Request, form: Form) -> Response:
     app.guard(class_id, code, lambda: app.store.join(class_id, code))
     levers = form.get("levers")
     if not isinstance(levers, Mapping):
-        raise InvalidInput([Problem("levers", None, repr(levers)[:60], "must be an object")])
+        raise refusal("levers", levers, "classroom.refused.not_object")
     receipt = decide(app, class_id, code, form.get("round"), levers, form.get("request_id"))
     return JSONResponse(receipt.__dict__)
 
@@ -350,8 +356,7 @@ def my_debrief(app: Classroom, request: Request, form: Form) -> Response:
     view = app.guard(class_id, code, lambda: app.store.team_view(class_id, code))
     lang = lang_of(app, request)
     if view["class"]["seed"] is None:
-        words = catalogue(lang)("debrief.job.after_reveal")
-        raise InvalidInput([Problem("debrief", None, None, words)])
+        raise refusal("debrief", NO_VALUE, "debrief.job.after_reveal")
     key = DebriefKey.of(class_id, view["rounds"], lang)
     if key is not None:  # the page's language first, else the one the trainer prepared
         for other in (lang, *[k for k in LANGS if k != lang]):
@@ -369,7 +374,7 @@ ROUTES = [
     ("/class/{class_id:int}/submit", submit, ["POST"]),
     ("/class/{class_id:int}/my-debrief", my_debrief, ["GET"]),
     ("/class/{class_id:int}/my-debrief.pdf", my_debrief, ["GET"]),
-    ("/api/class/{class_id:int}/join", api_join, ["POST"]),
-    ("/api/class/{class_id:int}/status", api_status, ["GET"]),
-    ("/api/class/{class_id:int}/submit", api_submit, ["POST"]),
+    ("/api/class/{class_id:int}/join", api(api_join), ["POST"]),
+    ("/api/class/{class_id:int}/status", api(api_status), ["GET"]),
+    ("/api/class/{class_id:int}/submit", api(api_submit), ["POST"]),
 ]

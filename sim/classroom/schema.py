@@ -23,7 +23,9 @@ Inputs are checked here before anything is written, whoever sends them: names (l
 control characters, NFC so that "é" typed two ways is one name), lever sets (a JSON object
 of dotted paths to finite numbers or short strings) and, with :func:`check_levers`, the
 values against the ranges the class left open. Every problem is reported, each naming its
-field and what is allowed, as :class:`InvalidInput`.
+field and what is allowed, as :class:`InvalidInput`; each is a
+:class:`~sim.classroom.said.Said`, a catalogue key and its fields, so that the pages write it
+in the page's language while its English stays the error's text.
 """
 
 from __future__ import annotations
@@ -32,9 +34,10 @@ import json
 import math
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sim.classroom.said import said
 from sim.errors import Problem, UserError
 
 __all__ = [
@@ -126,7 +129,7 @@ CREATE INDEX IF NOT EXISTS open_rounds ON rounds (state, deadline);
 class InvalidInput(UserError):
     """Input that the store refuses, with every problem found, each naming its field."""
 
-    def __init__(self, problems: list[Problem]) -> None:
+    def __init__(self, problems: Sequence[Problem]) -> None:
         self.problems = list(problems)
         super().__init__("\n".join(p.render() for p in self.problems))
 
@@ -134,14 +137,14 @@ class InvalidInput(UserError):
         return (type(self), (self.problems,))
 
 
-def _problem(path: str, value: object, message: str, allowed: str | None = None) -> Problem:
-    shown = repr(value)
-    return Problem(path, None, shown if len(shown) <= 60 else shown[:57] + "...", message, allowed)
+def refusal(path: str, value: object, key: str, allowed_key: str = "", /,
+            **fields: Any) -> InvalidInput:  # fmt: skip
+    """One problem as the error the classroom raises: field, value (shortened), what is allowed.
 
-
-def refusal(path: str, value: object, message: str, allowed: str | None = None) -> InvalidInput:
-    """One problem as the error the classroom raises: field, value (shortened), what is allowed."""
-    return InvalidInput([_problem(path, value, message, allowed)])
+    The words are the catalogue's: ``key`` (and ``allowed_key``) filled with ``fields``
+    (:func:`sim.classroom.said.said`); ``value`` may be :data:`~sim.classroom.said.NO_VALUE`.
+    """
+    return InvalidInput([said(path, value, key, allowed_key, **fields)])
 
 
 def canonical_json(value: object, path: str) -> str:
@@ -149,24 +152,29 @@ def canonical_json(value: object, path: str) -> str:
     try:
         return json.dumps(value, sort_keys=True, ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError) as err:
-        raise InvalidInput([_problem(path, value, f"not storable as JSON ({err})")]) from None
+        raise refusal(path, value, "classroom.refused.not_json", error=str(err)) from None
 
 
 def check_name(name: object, field: str, limit: int = _MAX_TEXT) -> str:
     """A display name in NFC, trimmed; refused when empty, too long or with controls."""
     if not isinstance(name, str):
-        raise InvalidInput([_problem(field, name, "must be text")])
+        raise refusal(field, name, "classroom.refused.not_text")
     text = unicodedata.normalize("NFC", name).strip()
-    if not 1 <= len(text) <= limit or _CONTROLS.search(text):
-        allowed = f"1 to {limit} characters, no control characters"
-        raise InvalidInput([_problem(field, name, "not a usable name", allowed)])
+    allowed = "classroom.allowed.name"
+    if not text:
+        raise refusal(field, name, "classroom.refused.name_empty", allowed, limit=limit)
+    if len(text) > limit:
+        raise refusal(field, name, "classroom.refused.name_long", allowed, limit=limit,
+                      length=len(text))  # fmt: skip
+    if _CONTROLS.search(text):
+        raise refusal(field, name, "classroom.refused.name_controls", allowed, limit=limit)
     return text
 
 
 def check_round(number: object, field: str = "round") -> int:
     """A round number: a whole number ≥ 0 (0 is the lobby before round 1)."""
     if isinstance(number, bool) or not isinstance(number, int) or number < 0:
-        raise InvalidInput([_problem(field, number, "must be a whole number ≥ 0")])
+        raise refusal(field, number, "classroom.refused.round_number")
     return number
 
 
@@ -183,32 +191,33 @@ def check_config(config: object) -> dict[str, Any]:
     simulation layer and are kept as given.
     """
     if not isinstance(config, Mapping):
-        raise InvalidInput([_problem("config", config, "must be a mapping")])
+        raise refusal("config", config, "classroom.refused.not_mapping")
     problems: list[Problem] = []
     rounds = config.get("rounds")
     if isinstance(rounds, bool) or not isinstance(rounds, int) or not 1 <= rounds <= MAX_ROUNDS:
-        problems.append(_problem("rounds", rounds, "bad round count", f"1 to {MAX_ROUNDS}"))
+        problems.append(said("rounds", rounds, "classroom.refused.round_count",
+                             "classroom.allowed.from_to", low=1, high=MAX_ROUNDS))  # fmt: skip
     seconds = config.get("round_seconds")
     if seconds is not None and not (_is_number(seconds) and seconds > 0):
-        problems.append(_problem("round_seconds", seconds, "must be a number > 0 or absent"))
+        problems.append(said("round_seconds", seconds, "classroom.refused.round_seconds"))
     levers = config.get("open_levers")
     if not isinstance(levers, Mapping):
-        problems.append(_problem("open_levers", levers, "must be a mapping of lever specs"))
+        problems.append(said("open_levers", levers, "classroom.refused.lever_specs"))
         levers = {}
     for path, spec in levers.items():
         where = f"open_levers.{path}"
         if not isinstance(path, str) or not _DOTTED.fullmatch(path):
-            problems.append(_problem(where, path, "not a dotted field path"))
+            problems.append(said(where, path, "classroom.refused.dotted"))
         elif not isinstance(spec, Mapping):
-            problems.append(_problem(where, spec, "must be a mapping"))
+            problems.append(said(where, spec, "classroom.refused.not_mapping"))
         elif "choices" in spec:
             choices = spec["choices"]
             if not isinstance(choices, list) or not choices:
-                problems.append(_problem(where + ".choices", choices, "must be a non-empty list"))
+                problems.append(said(where + ".choices", choices, "classroom.refused.no_choices"))
         elif not (_is_number(spec.get("min")) and _is_number(spec.get("max"))) or not (
             spec["min"] <= spec["max"]
         ):
-            problems.append(_problem(where, spec, "needs numbers min ≤ max, or choices"))
+            problems.append(said(where, spec, "classroom.refused.lever_spec"))
     if problems:
         raise InvalidInput(problems)
     checked: dict[str, Any] = json.loads(canonical_json(dict(config), "config"))
@@ -218,16 +227,17 @@ def check_config(config: object) -> dict[str, Any]:
 def check_lever_shape(levers: object) -> dict[str, float | int | str]:
     """A lever set: a JSON object of dotted paths to finite numbers or short strings."""
     if not isinstance(levers, Mapping):
-        raise InvalidInput([_problem("levers", levers, "must be a mapping of path → value")])
+        raise refusal("levers", levers, "classroom.refused.lever_set")
     if len(levers) > _MAX_LEVERS:
-        raise InvalidInput([_problem("levers", len(levers), f"at most {_MAX_LEVERS} levers")])
+        raise refusal("levers", len(levers), "classroom.refused.too_many_levers", limit=_MAX_LEVERS)
     problems: list[Problem] = []
     for path, value in levers.items():
         if not isinstance(path, str) or len(path) > _MAX_TEXT or not _DOTTED.fullmatch(path):
-            problems.append(_problem("levers", path, "not a dotted field path", "e.g. a.b_c"))
+            problems.append(said("levers", path, "classroom.refused.dotted",
+                                 "classroom.allowed.dotted"))  # fmt: skip
         elif not (_is_number(value) or (isinstance(value, str) and len(value) <= _MAX_TEXT)):
-            allowed = f"a finite number or text of at most {_MAX_TEXT} characters"
-            problems.append(_problem(path, value, "not a lever value", allowed))
+            problems.append(said(path, value, "classroom.refused.lever_value",
+                                 "classroom.allowed.lever_value", limit=_MAX_TEXT))  # fmt: skip
     if problems:
         raise InvalidInput(problems)
     return dict(levers)
@@ -248,21 +258,25 @@ def check_levers(config: Mapping[str, Any], levers: object) -> dict[str, float |
     for path, value in shaped.items():
         spec = open_levers.get(path)
         if spec is None:
-            allowed = ", ".join(sorted(open_levers)) or "none: this class has no open levers"
-            problems.append(_problem(path, value, "not an open lever in this class", allowed))
+            names = ", ".join(sorted(open_levers))
+            allowed = "classroom.allowed.one_of" if names else "classroom.allowed.no_levers"
+            problems.append(said(path, value, "classroom.refused.not_open", allowed, names=names))
         elif "choices" in spec:
             if value not in spec["choices"]:
-                shown = ", ".join(map(str, spec["choices"]))
-                problems.append(_problem(path, value, "not one of the choices", shown))
+                names = ", ".join(map(str, spec["choices"]))
+                problems.append(said(path, value, "classroom.refused.not_choice",
+                                     "classroom.allowed.one_of", names=names))  # fmt: skip
         elif not _is_number(value):
-            allowed = f"a number from {spec['min']} to {spec['max']}"
-            problems.append(_problem(path, value, "must be a number", allowed))
+            problems.append(said(path, value, "classroom.refused.number",
+                                 "classroom.allowed.number_range", low=spec["min"],
+                                 high=spec["max"]))  # fmt: skip
         elif not spec["min"] <= value <= spec["max"] or (
             spec.get("integer") and value != int(value)
         ):
-            kind = "a whole number" if spec.get("integer") else "a number"
-            allowed = f"{kind} from {spec['min']} to {spec['max']}"
-            problems.append(_problem(path, value, "out of range", allowed))
+            whole = spec.get("integer")
+            allowed = "classroom.allowed.whole_range" if whole else "classroom.allowed.number_range"
+            problems.append(said(path, value, "classroom.refused.out_of_range", allowed,
+                                 low=spec["min"], high=spec["max"]))  # fmt: skip
     if problems:
         raise InvalidInput(problems)
     return shaped

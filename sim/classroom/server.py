@@ -28,29 +28,30 @@ from __future__ import annotations
 import json
 import logging
 import os
-import socket
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
 from sim.classroom.credentials import AccessDenied
-from sim.classroom.frontdesk import Classroom, Form, Handler, Throttled, page_lang
+from sim.classroom.frontdesk import Classroom, Form, Handler, Throttled, page_lang, refused_json
 from sim.classroom.pages import problems_of, render
+from sim.classroom.said import NO_VALUE, said
+from sim.classroom.schema import InvalidInput
 from sim.classroom.store import ClassStore
+from sim.dashboard.server import bind
 from sim.errors import Problem, UserError
-from sim.i18n import DEFAULT_LANG, catalogue
+from sim.i18n import DEFAULT_LANG
 
-__all__ = ["MAX_BODY", "bind", "create_app", "endpoint", "serve"]
+__all__ = ["MAX_BODY", "create_app", "endpoint", "serve"]
 
 #: The largest request body read, in bytes (a decision is a few hundred).
 MAX_BODY = 256 * 1024
@@ -64,9 +65,9 @@ def _form(raw: bytes, content_type: str) -> Form:
         try:
             body = json.loads(raw or b"{}")
         except ValueError:
-            raise UserError("the request body is not JSON") from None
+            raise InvalidInput([said("", NO_VALUE, "classroom.refused.body_json")]) from None
         if not isinstance(body, dict):
-            raise UserError("the request body must be a JSON object")
+            raise InvalidInput([said("", NO_VALUE, "classroom.refused.body_object")])
         return body
     from urllib.parse import parse_qsl
 
@@ -90,7 +91,9 @@ def endpoint(app: Classroom, handler: Handler) -> Callable[[Request], Awaitable[
             async for chunk in request.stream():
                 raw += chunk
                 if len(raw) > MAX_BODY:
-                    raise UserError(f"the request body is over {MAX_BODY} bytes")
+                    raise InvalidInput(
+                        [said("", NO_VALUE, "classroom.refused.body_size", limit=MAX_BODY)]
+                    )
             form = _form(raw, request.headers.get("content-type", ""))
         return await run_in_threadpool(handler, app, request, form)
 
@@ -98,41 +101,38 @@ def endpoint(app: Classroom, handler: Handler) -> Callable[[Request], Awaitable[
 
 
 def _refusal(request: Request, app: Classroom, exc: Exception) -> Response:
-    """The answer to any error a route let through: a page or JSON, never a traceback."""
-    api = request.url.path.startswith("/api/")
+    """The answer to any error a route let through: a page or JSON, never a traceback.
+
+    Every problem carries its catalogue key, so a page writes it in the page's language
+    and the JSON API answers as its routes do (:func:`~sim.classroom.frontdesk.refused_json`).
+    """
     try:
         lang = page_lang(request, app.lang)
     except UserError:
         lang = app.lang
-    t = catalogue(lang)
-    if isinstance(exc, AccessDenied):
-        status, problems = 403, [Problem("", None, None, t("classroom.error.denied"))]
-    elif isinstance(exc, Throttled):
-        status = 429
-        problems = [Problem("", None, None, t("classroom.error.slow_down", seconds=exc.seconds))]
-    elif isinstance(exc, HTTPException):
-        status, problems = (
-            exc.status_code,
-            [Problem("", None, None, t("classroom.error.not_found"))],
-        )
-    elif isinstance(exc, UserError):
-        status, problems = 400, problems_of(exc)
-    else:
+    if isinstance(exc, HTTPException):
+        exc = _Refused(exc.status_code, [said("", NO_VALUE, "classroom.error.not_found")])
+    elif not isinstance(exc, UserError):
         _log.error("request %s failed", request.url.path, exc_info=exc)
-        status = 500
-        problems = [Problem("", None, None, t("dash.error.internal", error=type(exc).__name__))]
+        problem = said("", NO_VALUE, "dash.error.internal", error=type(exc).__name__)
+        exc = _Refused(500, [problem])
+    if request.url.path.startswith("/api/"):
+        answer = refused_json(exc)
+        if isinstance(exc, _Refused):
+            answer.status_code = exc.status
+        return answer
+    status = (exc.status if isinstance(exc, _Refused) else 403 if isinstance(exc, AccessDenied)
+              else 429 if isinstance(exc, Throttled) else 400)  # fmt: skip
     headers = {"Retry-After": str(exc.seconds)} if isinstance(exc, Throttled) else {}
-    if api:
-        return JSONResponse(
-            {"error": problems[0].message if len(problems) == 1 else str(exc),
-             "problems": [_problem_json(p) for p in problems]},
-            status_code=status, headers=headers,
-        )  # fmt: skip
-    return render("error.html", lang, status, headers, problems=problems)
+    return render("error.html", lang, status, headers, problems=problems_of(exc))
 
 
-def _problem_json(p: Problem) -> dict[str, Any]:
-    return {"field": p.path, "value": p.value, "message": p.message, "allowed": p.allowed}
+class _Refused(UserError):
+    """A refusal with its HTTP status: a page not found, or a server error, worded."""
+
+    def __init__(self, status: int, problems: list[Problem]) -> None:
+        self.status, self.problems = status, problems
+        super().__init__(problems[0].message)
 
 
 def _static(name: str, media: str) -> Callable[[Request], Awaitable[Response]]:
@@ -205,23 +205,6 @@ def create_app(
     )
     app.state.classroom = app_state
     return app
-
-
-def bind(host: str, port: int) -> socket.socket:
-    """The listening socket, bound before uvicorn starts so a taken port is one message."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        raise UserError(
-            f"--host {host} --port {port}: cannot listen there ({exc.strerror}); choose "
-            "another port with --port, or stop the program using it"
-        ) from None
-    sock.listen(256)
-    return sock
 
 
 def serve(db: Path, host: str = "127.0.0.1", port: int = 8765, lang: str = DEFAULT_LANG) -> None:

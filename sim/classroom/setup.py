@@ -88,7 +88,7 @@ def hidden_family(config: Mapping[str, Any]) -> tuple[Factor, ...]:
     if given is None:
         return tuple(f for f in DEFAULT_SPACE if f.kind == "uncertainty")
     if not isinstance(given, Mapping):
-        raise refusal("hidden", given, "must be a mapping of path → {low, high}")
+        raise refusal("hidden", given, "classroom.refused.hidden")
     family = []
     for path, spec in given.items():
         ok = isinstance(spec, Mapping) and all(
@@ -97,8 +97,8 @@ def hidden_family(config: Mapping[str, Any]) -> tuple[Factor, ...]:
         )
         scale = spec.get("scale", "linear") if isinstance(spec, Mapping) else None
         if not ok or spec["low"] > spec["high"] or scale not in ("linear", "log"):
-            raise refusal(f"hidden.{path}", spec, "bad range", "{low, high} numbers, low ≤ high,"
-                          " optional scale linear or log")  # fmt: skip
+            raise refusal(f"hidden.{path}", spec, "classroom.refused.hidden_range",
+                          "classroom.allowed.hidden_range")  # fmt: skip
         family.append(Factor(path, kind="uncertainty", low=float(spec["low"]),
                              high=float(spec["high"]), scale=scale))  # fmt: skip
     return tuple(family)
@@ -128,16 +128,17 @@ def _world_seed(class_seed: int, replicate: int) -> int:
 def _events(config: Mapping[str, Any], round_days: float, rounds: int) -> list[dict[str, Any]]:
     events = config.get("events", [])
     if not isinstance(events, list):
-        raise refusal("events", events, "must be a list of promotions")
+        raise refusal("events", events, "classroom.refused.events")
     promotions = []
     for i, ev in enumerate(events):
         where = f"events.{i}"
         keys = {"round", "discount", "duration"}
         if not isinstance(ev, Mapping) or set(ev) != keys:
-            raise refusal(where, ev, "must name round, discount and duration (days)")
+            raise refusal(where, ev, "classroom.refused.event")
         r = ev["round"]
         if isinstance(r, bool) or not isinstance(r, int) or not 1 <= r <= rounds:
-            raise refusal(where + ".round", r, "not a round of this class", f"1 to {rounds}")
+            raise refusal(where + ".round", r, "classroom.refused.event_round",
+                          "classroom.allowed.from_to", low=1, high=rounds)  # fmt: skip
         promotions.append({"start": (r - 1) * round_days, "duration": ev["duration"],
                            "discount": ev["discount"]})  # fmt: skip
     return promotions
@@ -194,22 +195,23 @@ class ClassSetup:
         per = config.get("periods_per_round", 1)
         for name, v in (("rounds", rounds), ("periods_per_round", per)):
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise refusal(name, v, "must be a whole number ≥ 1")
+                raise refusal(name, v, "classroom.refused.count")
         assert isinstance(rounds, int) and isinstance(per, int)
         engine = config.get("engine", "vector")
         if engine not in _ENGINES:
-            raise refusal("engine", engine, "unknown engine", ", ".join(_ENGINES))
+            raise refusal("engine", engine, "classroom.refused.engine", "classroom.allowed.one_of",
+                          names=", ".join(_ENGINES))  # fmt: skip
         customers = config.get("customers")
         if customers is not None:
             if isinstance(customers, bool) or not isinstance(customers, int) or customers < 1:
-                raise refusal("customers", customers, "must be a whole number ≥ 1")
+                raise refusal("customers", customers, "classroom.refused.count")
             base = scaled(base, customers)
         rule = _scoring(config.get("scoring"))
         budget = config.get("budget")
         if budget is not None and not (
             isinstance(budget, int | float) and not isinstance(budget, bool) and budget >= 0
         ):
-            raise refusal("budget", budget, "must be money ≥ 0, or absent for no limit")
+            raise refusal("budget", budget, "classroom.refused.budget")
         hidden = _draw(hidden_family(config), class_seed, replicate)
         round_days = per * base.period
         overrides: dict[str, Any] = {"horizon": rounds * round_days, **hidden}
@@ -263,7 +265,8 @@ def _scoring(given: object) -> dict[str, Any]:
         return {"rule": "profit"}
     if not isinstance(given, Mapping) or given.get("rule") not in RULES:
         rule = given.get("rule") if isinstance(given, Mapping) else given
-        raise refusal("scoring.rule", rule, "unknown scoring rule", ", ".join(RULES))
+        raise refusal("scoring.rule", rule, "classroom.refused.rule", "classroom.allowed.one_of",
+                      names=", ".join(RULES))  # fmt: skip
     if given["rule"] != "mix":
         return {"rule": given["rule"]}
     weights = given.get("weights")
@@ -275,8 +278,8 @@ def _scoring(given: object) -> dict[str, Any]:
         or not all(isinstance(w, int | float) and not isinstance(w, bool) for w in weights.values())
         or sum(abs(float(w)) for w in weights.values()) == 0
     ):
-        raise refusal("scoring.weights", weights, "a mix needs weights, not all zero, on",
-                      ", ".join(parts))  # fmt: skip
+        raise refusal("scoring.weights", weights, "classroom.refused.weights",
+                      "classroom.allowed.weights", names=", ".join(parts))  # fmt: skip
     return {"rule": "mix", "weights": {k: float(w) for k, w in weights.items()}}
 
 

@@ -147,11 +147,11 @@ class ClassStore(Database):
         """
         title = check_name(name, "name")
         if not isinstance(scenario, str) or not scenario:
-            raise refusal("scenario", type(scenario).__name__, "must be non-empty text")
+            raise refusal("scenario", type(scenario).__name__, "classroom.refused.scenario_text")
         settings = canonical_json(check_config(config), "config")
         class_seed = secrets.randbits(63) if seed is None else check_seed(seed)
         if class_seed >= 2**63:
-            raise refusal("seed", seed, "must be below 2**63")
+            raise refusal("seed", seed, "classroom.refused.seed")
         salt, token = cred.new_salt(), cred.new_trainer_token()
         with self.transaction() as conn:
             cursor = conn.execute(
@@ -174,9 +174,9 @@ class ClassStore(Database):
                 (title, class_id),
             ).fetchone()
             if taken:
-                raise refusal("team name", title, "is already taken in this class")
+                raise refusal("team name", title, "classroom.refused.name_taken")
             if count >= MAX_TEAMS:
-                raise refusal("teams", count, f"a class has at most {MAX_TEAMS} teams")
+                raise refusal("teams", count, "classroom.refused.too_many_teams", limit=MAX_TEAMS)
             clash = "SELECT 1 FROM teams WHERE class_id = ? AND code_hash = ?"
             while True:  # two equal codes in one class: odds ~1e-9, but draw again if so
                 code = cred.new_team_code()
@@ -265,7 +265,8 @@ class ClassStore(Database):
             number = check_round(round)
             if request_id is not None:
                 if not isinstance(request_id, str) or len(request_id) > _MAX_REQUEST_ID:
-                    raise refusal("request_id", request_id, "must be text, 100 characters at most")
+                    raise refusal("request_id", request_id, "classroom.refused.request_id",
+                                  limit=_MAX_REQUEST_ID)  # fmt: skip
                 seen = conn.execute(
                     "SELECT id, team_id, round, revision, submitted_at FROM decisions"
                     " WHERE team_id = ? AND request_id = ?",
@@ -278,7 +279,7 @@ class ClassStore(Database):
                 "SELECT state FROM rounds WHERE class_id = ? AND number = ?", (class_id, number)
             ).fetchone()
             if state is None or state[0] != "open":
-                raise refusal("round", round, "is not open for decisions")
+                raise refusal("round", round, "classroom.refused.round_not_open")
             revision = conn.execute(
                 "SELECT COALESCE(MAX(revision), 0) + 1 FROM decisions"
                 " WHERE class_id = ? AND team_id = ? AND round = ?",
@@ -343,7 +344,7 @@ class ClassStore(Database):
                 "SELECT state FROM rounds WHERE class_id = ? AND number = ?", (class_id, number)
             ).fetchone()
             if row is None or state is None or state[0] == "open":
-                raise refusal("round", round, "is not a closed round of this class")
+                raise refusal("round", round, "classroom.refused.round_not_closed")
             return {
                 "scenario": row.scenario,
                 "config": json.loads(row.config),
@@ -360,7 +361,7 @@ class ClassStore(Database):
         with self.transaction(write=False) as conn:
             row = self._class_row(conn, class_id)
         if row is None:
-            raise refusal("class", class_id, "no such class")
+            raise refusal("class", class_id, "classroom.refused.no_class")
         return row.scenario, json.loads(row.config)
 
     def teams(self, class_id: int) -> list[tuple[int, str]]:
@@ -378,5 +379,5 @@ class ClassStore(Database):
         """
         with self.transaction() as conn:
             if self._class_row(conn, class_id) is None:
-                raise refusal("class", class_id, "no such class")
+                raise refusal("class", class_id, "classroom.refused.no_class")
             return rounds.record_result(conn, class_id, check_round(round), results, self.now())

@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.classroom.said import NO_VALUE
 from sim.classroom.schema import check_levers, refusal
 from sim.classroom.setup import ClassSetup, round_cost
 from sim.dashboard.live import LiveRun
@@ -104,7 +105,8 @@ def play(setup: ClassSetup, levers_by_round: Sequence[Mapping[str, Any]]) -> Liv
     """
     rounds = len(levers_by_round)
     if rounds > setup.rounds:
-        raise refusal("round", rounds, "past the class's last round", f"1 to {setup.rounds}")
+        raise refusal("round", rounds, "classroom.refused.last_round", "classroom.allowed.from_to",
+                      low=1, high=setup.rounds)  # fmt: skip
     key = (setup.key, _schedule_key(levers_by_round))
     with _lock:
         if key in _cache:
@@ -196,15 +198,17 @@ def check_decision(
     setup = _setup(scenario, config, 0)
     missing = sorted(set(setup.open_levers) - set(shaped))
     if missing:
-        raise refusal("levers", missing, "a decision names every open lever; missing")
+        raise refusal("levers", NO_VALUE, "classroom.refused.missing_levers",
+                      missing=", ".join(missing))  # fmt: skip
     try:
         retuned(setup.scenario, shaped)
-    except UserError as err:
-        raise refusal("levers", dict(shaped), str(err)) from None
+    except UserError as err:  # the scenario's own words, in English, in a translated frame
+        reason = str(err)
+        raise refusal("levers", dict(shaped), "classroom.refused.scenario", reason=reason) from None
     cost = round_cost(setup, shaped)
     if setup.budget is not None and cost > setup.budget + 1e-9:
-        raise refusal("budget", round(cost, 2), "over the round budget",
-                      f"at most {setup.budget:,.2f} a round")  # fmt: skip
+        raise refusal("budget", round(cost, 2), "classroom.refused.over_budget",
+                      "classroom.allowed.budget", budget=setup.budget)  # fmt: skip
     return shaped
 
 

@@ -28,7 +28,7 @@ from typing import Any
 from sim.dashboard import assets
 from sim.errors import UserError
 
-__all__ = ["APP", "configure", "dashboard_url", "ensure_assets", "serve"]
+__all__ = ["APP", "bind", "configure", "dashboard_url", "ensure_assets", "serve"]
 
 #: The Solara app module served; Solara renders its ``Page`` component.
 APP = "sim.dashboard.app"
@@ -99,8 +99,8 @@ def dashboard_url(host: str, port: int, scenario: str | None = None, lang: str =
     return f"http://{shown}:{port}/{tail}"
 
 
-def _bind(host: str, port: int) -> socket.socket:
-    """The listening socket, bound here so that a taken port is named before Solara starts.
+def bind(host: str, port: int) -> socket.socket:
+    """The listening socket, bound first so that a taken port is named before a server starts.
 
     The socket is handed to uvicorn, so no other program can take the port in between.
     ``SO_REUSEADDR`` as uvicorn sets it: a port left in TIME_WAIT by a dashboard just
@@ -162,7 +162,7 @@ def serve(
             fetched.
     """
     cache = configure(app)
-    sock = _bind(host, port)  # first: a dashboard already running is the likeliest error
+    sock = bind(host, port)  # first: a dashboard already running is the likeliest error
     try:
         ensure_assets(cache)
     except UserError:
