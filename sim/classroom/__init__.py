@@ -1,10 +1,14 @@
-r"""Classroom mode's store: classes, teams, rounds and decisions kept safe in SQLite.
+r"""Classroom mode: teams playing one lesson in rounds, a trainer's console, a debrief.
 
 A trainer creates a class from a scenario, adds up to 40 teams (each gets a code on a
 slip), and moves the class round by round; teams submit their decisions while a round is
-open. :class:`ClassStore` is the only door to the file: it checks every team code and
-trainer token, validates every input, and makes each step happen once and survive a
-crash. The server and its pages (a later layer) call it; nothing here simulates.
+open, and every team's world faces the same customers and shocks. The layers, lowest
+first: the store (:class:`ClassStore`, the only door to the SQLite file: it checks every
+team code and trainer token, validates every input, and makes each step happen once and
+survive a crash), the class world (:mod:`sim.classroom.setup`, :mod:`sim.classroom.world`:
+hidden parameters, rounds played as exact replays), the debrief
+(:mod:`sim.classroom.debrief` and its neighbours) and the server
+(:mod:`sim.classroom.server`, ``crmsim classroom serve``).
 
 >>> import tempfile, pathlib
 >>> store = ClassStore(pathlib.Path(tempfile.mkdtemp()) / "class.sqlite")
@@ -18,7 +22,7 @@ crash. The server and its pages (a later layer) call it; nothing here simulates.
 >>> store.team_view(new.class_id, "WRONG-CODE")
 Traceback (most recent call last):
 ...
-sim.classroom.credentials.AccessDenied: access denied: this code or token is not valid ...
+sim.classroom.credentials.AccessDenied: This code or token is not valid for this class.
 >>> store.close()
 """
 
