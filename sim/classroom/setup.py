@@ -56,6 +56,7 @@ import yaml
 
 from sim.classroom.schema import canonical_json, refusal
 from sim.errors import Problem, ScenarioError
+from sim.scenario.dotted_paths import data_at
 from sim.scenario.scaling import scaled
 from sim.scenario.space import DEFAULT_SPACE, Factor
 from sim.scenario.spec import Scenario, load_scenario, scenario_to_dict, with_overrides
@@ -74,12 +75,6 @@ SPENDING: dict[str, str | None] = {
 }
 
 _ENGINES = ("vector", "agent")
-
-
-def _value_at(data: Any, path: str) -> Any:
-    for key in path.split("."):
-        data = data[int(key)] if isinstance(data, list) else data[key]
-    return data
 
 
 def hidden_family(config: Mapping[str, Any]) -> tuple[Factor, ...]:
@@ -246,7 +241,7 @@ class ClassSetup:
     def baseline_levers(self) -> dict[str, Any]:
         """The class world's own value of every open lever: what a team that never moves plays."""
         data = scenario_to_dict(self.scenario)
-        return {path: _value_at(data, path) for path in self.open_levers}
+        return {path: data_at(data, path) for path in self.open_levers}
 
 
 def round_cost(setup: ClassSetup, levers: Mapping[str, Any]) -> float:
@@ -255,7 +250,7 @@ def round_cost(setup: ClassSetup, levers: Mapping[str, Any]) -> float:
     total = 0.0
     for path, per_unit in SPENDING.items():
         if path in setup.open_levers and path in levers:
-            price = 1.0 if per_unit is None else float(_value_at(data, per_unit))
+            price = 1.0 if per_unit is None else float(data_at(data, per_unit))
             total += float(levers[path]) * price * setup.periods_per_round
     return total
 

@@ -215,15 +215,16 @@ def check_decision(
 
 def lever_controls(scenario: str, config: Mapping[str, Any], lang: str) -> list[dict[str, Any]]:
     """One entry per open lever for a team's form: path, label, unit, kind, range, value."""
-    from sim.dashboard.controls import choice_label, lever_label
+    from sim.dashboard.controls import choice_label, lever_label, lever_specs
     from sim.dashboard.state import say
 
     setup = _setup(scenario, config, 0)
     cat = say(lang)
     current = setup.baseline_levers()
+    units = {s.path: s.unit_key for s in lever_specs(setup.scenario)}
     out = []
     for path, spec in setup.open_levers.items():
-        unit = _unit_key(setup, path)
+        unit = units.get(path, "")
         entry: dict[str, Any] = {
             "path": path,
             "label": lever_label(path, lang),
@@ -238,12 +239,6 @@ def lever_controls(scenario: str, config: Mapping[str, Any], lang: str) -> list[
                          min=spec["min"], max=spec["max"])  # fmt: skip
         out.append(entry)
     return out
-
-
-def _unit_key(setup: ClassSetup, path: str) -> str:
-    from sim.dashboard.controls import lever_specs
-
-    return next((s.unit_key for s in lever_specs(setup.scenario) if s.path == path), "")
 
 
 def simulate(
